@@ -1,0 +1,297 @@
+"""The agent's report, defined once.
+
+The agent encodes a :class:`Report`; the collector decodes it strictly with :func:`decode_report`
+(no type coercion, no unknown fields); the collector's OpenAPI document publishes these same
+Structs. Every section of DESIGN.md is a type here. A section that this agent did not collect is
+``None``; a section whose probe failed, wholly or in part, lists what failed in ``errors``.
+
+Times are timezone-aware datetimes (UTC on the wire). Sizes are bytes, ages are days.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import msgspec
+
+SCHEMA_VERSION = 1
+"""The version this code writes. Bump it when a change would break an older collector."""
+
+ACCEPTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
+"""What the collector accepts: the current version and, once there is one, the previous."""
+
+
+class _Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every report type: keyword-only, and unknown fields are an error."""
+
+
+class Role(enum.StrEnum):
+    NORMAL = "normal"
+    OFFLINE = "offline"  # máy tính soạn thảo văn bản mật: must never touch a network
+
+
+class ProbeError(_Struct):
+    """One thing a probe could not read, and why (the rest of its section still goes out)."""
+
+    what: str
+    reason: str
+
+
+class Section(_Struct):
+    errors: list[ProbeError] = []
+
+
+# --- identity -------------------------------------------------------------------------------
+
+
+class Identity(Section):
+    agent_id: str | None = None
+    machine_uid: str = ""
+    """Stable id of the machine (Linux /etc/machine-id, Windows MachineGuid)."""
+    hostname: str = ""
+    unit_code: str | None = None
+    os_name: str = ""
+    os_version: str = ""
+    os_build: str = ""
+    boot_time: datetime | None = None
+    agent_version: str = ""
+    sequence: int = 0
+    """Report sequence number of this agent, from 1; the collector stores each once."""
+    collected_at: datetime
+    """The agent's clock; the collector keeps its own receive time too."""
+
+
+# --- hardware -------------------------------------------------------------------------------
+
+
+class Disk(_Struct):
+    device: str
+    mountpoint: str = ""
+    fstype: str = ""
+    total_bytes: int | None = None
+    free_bytes: int | None = None
+    model: str = ""
+    media: str = ""  # "hdd", "ssd", "nvme", "" when unknown
+    health: str = ""  # "healthy", "warning", "unhealthy", "" when unreadable
+
+
+class Peripheral(_Struct):
+    kind: str  # "scanner" or "printer"
+    name: str
+    present: bool = True
+
+
+class Hardware(Section):
+    manufacturer: str = ""
+    model: str = ""
+    serial: str = ""
+    bios_release_date: date | None = None
+    cpu_model: str = ""
+    cpu_cores: int | None = None
+    ram_bytes: int | None = None
+    disks: list[Disk] = []
+    peripherals: list[Peripheral] = []
+
+
+# --- antivirus ------------------------------------------------------------------------------
+
+
+class AntivirusProduct(_Struct):
+    name: str
+    vendor: str = ""
+    enabled: bool | None = None
+    realtime_on: bool | None = None
+    signatures_up_to_date: bool | None = None
+    signatures_date: datetime | None = None
+    signatures_age_days: float | None = None
+    signature_version: str = ""
+    state_raw: str = ""
+    """The product's own state value as read (e.g. SecurityCenter2 productState)."""
+
+
+class Detection(_Struct):
+    threat: str
+    path: str = ""
+    detected_at: datetime | None = None
+    action: str = ""
+
+
+class Antivirus(Section):
+    products: list[AntivirusProduct] = []
+    detections: list[Detection] = []
+
+
+# --- licence --------------------------------------------------------------------------------
+
+
+class Licence(Section):
+    os_activated: bool | None = None
+    os_licence_status: str = ""
+    """Named status (e.g. "licensed", "notification")."""
+    os_partial_key: str = ""
+    """The last five characters only; the full key is never read."""
+    antivirus_licence_expires: date | None = None
+
+
+# --- network --------------------------------------------------------------------------------
+
+
+class Interface(_Struct):
+    name: str
+    mac: str = ""
+    addresses: list[str] = []
+    is_up: bool = False
+    carrier: bool | None = None
+    wireless: bool | None = None
+    speed_mbps: int | None = None
+    dhcp: bool | None = None
+
+
+class Reachability(_Struct):
+    target: str
+    kind: str  # "gateway", "internet", "dedicated_line"
+    method: str  # "tcp", "icmp"
+    reachable: bool
+    latency_ms: float | None = None
+    error: str = ""
+
+
+class NetworkProfile(_Struct):
+    name: str
+    kind: str = ""  # "wired", "wifi", "vpn", "mobile"
+    first_connected: datetime | None = None
+    last_connected: datetime | None = None
+    source: str = ""  # where it was read (NetworkList, WLAN profile, NetworkManager, DHCP lease)
+
+
+class Network(Section):
+    interfaces: list[Interface] = []
+    default_gateway: str | None = None
+    dns_servers: list[str] = []
+    reachability: list[Reachability] = []
+    profiles: list[NetworkProfile] = []
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+class BackupSource(_Struct):
+    kind: str  # "folder", "restic", "borg", "windows"
+    location: str
+    last_success: datetime | None = None
+    size_bytes: int | None = None
+    error: str = ""
+
+
+class Backup(Section):
+    sources: list[BackupSource] = []
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+
+class Certificate(_Struct):
+    subject: str
+    issuer: str = ""
+    serial: str = ""
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    store: str = ""
+
+
+class Certificates(Section):
+    certificates: list[Certificate] = []
+
+
+# --- software and hardening -----------------------------------------------------------------
+
+
+class Program(_Struct):
+    name: str
+    version: str = ""
+    publisher: str = ""
+    installed_on: date | None = None
+
+
+class Software(Section):
+    programs: list[Program] = []
+
+
+class Hardening(Section):
+    firewall_enabled: dict[str, bool] = {}
+    """Per profile (Windows: domain/private/public; Linux: ufw or nftables)."""
+    last_os_update: datetime | None = None
+    screen_lock_timeout_s: int | None = None
+    autorun_disabled: bool | None = None
+    smb1_enabled: bool | None = None
+    disk_encrypted: bool | None = None
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+class Report(_Struct):
+    schema_version: int = SCHEMA_VERSION
+    role: Role = Role.NORMAL
+    identity: Identity
+    hardware: Hardware | None = None
+    antivirus: Antivirus | None = None
+    licence: Licence | None = None
+    network: Network | None = None
+    backup: Backup | None = None
+    certificates: Certificates | None = None
+    software: Software | None = None
+    hardening: Hardening | None = None
+
+
+class _VersionOnly(msgspec.Struct):
+    schema_version: int
+
+
+class SchemaVersionError(ValueError):
+    """The report's schema version is not one this collector accepts."""
+
+    def __init__(self, version: object) -> None:
+        accepted = ", ".join(str(v) for v in sorted(ACCEPTED_SCHEMA_VERSIONS))
+        super().__init__(f"schema_version {version!r} is not accepted (accepted: {accepted})")
+        self.version = version
+
+
+def decode_report(body: bytes) -> Report:
+    """Decode a report strictly: raises msgspec.DecodeError/ValidationError or SchemaVersionError."""
+    version = msgspec.json.decode(body, type=_VersionOnly).schema_version
+    if version not in ACCEPTED_SCHEMA_VERSIONS:
+        raise SchemaVersionError(version)
+    return msgspec.json.decode(body, type=Report, strict=True)
+
+
+def encode_report(report: Report) -> bytes:
+    return msgspec.json.encode(report)
+
+
+# --- enrollment -----------------------------------------------------------------------------
+
+
+class EnrollRequest(_Struct):
+    token: str
+    machine_uid: str
+    hostname: str
+    role: Role = Role.NORMAL
+    macs: list[str] = []
+    serial: str = ""
+    os_name: str = ""
+
+
+class EnrollResponse(_Struct):
+    agent_id: str
+    key: str
+    """The agent's secret key (hex), shown once; it signs every report."""
+    unit_code: str
+    machine_id: int
+
+
+class ReportAck(_Struct):
+    agent_id: str
+    sequence: int
+    status: str  # "stored" or "duplicate"

@@ -1,0 +1,1 @@
+"""The collector: receives and verifies reports, stores them, looks at the network itself."""

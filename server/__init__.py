@@ -1,0 +1,1 @@
+"""What people see: the JSON API for humans, the dashboard, readiness reports."""
