@@ -22,8 +22,9 @@ ACCEPTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 """What the collector accepts: the current version and, once there is one, the previous."""
 
 
-class _Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every report type: keyword-only, and unknown fields are an error."""
+class _Struct(msgspec.Struct, forbid_unknown_fields=True):
+    """Base of every report type: unknown fields are an error (kw_only where required fields
+    follow optional ones, since msgspec does not inherit kw_only)."""
 
 
 class Role(enum.StrEnum):
@@ -45,7 +46,7 @@ class Section(_Struct):
 # --- identity -------------------------------------------------------------------------------
 
 
-class Identity(Section):
+class Identity(Section, kw_only=True):
     agent_id: str | None = None
     machine_uid: str = ""
     """Stable id of the machine (Linux /etc/machine-id, Windows MachineGuid)."""
@@ -231,7 +232,7 @@ class Hardening(Section):
 # --- the report -----------------------------------------------------------------------------
 
 
-class Report(_Struct):
+class Report(_Struct, kw_only=True):
     schema_version: int = SCHEMA_VERSION
     role: Role = Role.NORMAL
     identity: Identity

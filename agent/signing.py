@@ -35,4 +35,5 @@ def signed_headers(agent_id: str, key: str, timestamp: int, body: bytes) -> dict
 
 
 def is_valid_signature(key: str, timestamp: int, body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(key, timestamp, body), signature.lower())
+    expected = sign(key, timestamp, body).encode()
+    return hmac.compare_digest(expected, signature.strip().lower().encode("utf-8", "replace"))

@@ -1,0 +1,96 @@
+"""Click options shared by every command: ``--config FILE`` (TOML) and the environment forms.
+
+Precedence for every option: the command line, then its environment variable, then the TOML
+file's table for that deployable (``[agent]`` or ``[collector]``), then the built-in default.
+Nothing in a config value is ever executed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "timeout_s"})
+COLLECTOR_KEYS = frozenset(
+    {"db", "host", "port", "max_body_bytes", "signature_window_s", "data_dir", "log_level"}
+)
+
+
+def read_config_table(path: Path, table: str, known: Iterable[str]) -> dict[str, Any]:
+    """The ``[table]`` of a TOML file, keys checked against ``known``; {} when the table is absent.
+
+    Raises click.BadParameter naming the file, the key and the value that is wrong.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise click.BadParameter(f"{path} is not valid TOML: {exc}") from exc
+    section = data.get(table, {})
+    if not isinstance(section, dict):
+        raise click.BadParameter(f"{path}: [{table}] must be a table, not {section!r}")
+    values = {key.replace("-", "_"): value for key, value in section.items()}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise click.BadParameter(
+            f"{path}: unknown key {unknown[0]!r} in [{table}] (known: {', '.join(sorted(known))})"
+        )
+    return values
+
+
+def config_option(table: str, known: Iterable[str]) -> Callable[[F], F]:
+    """``--config FILE``: fills the command's defaults from the file's ``[table]``."""
+    known_keys = frozenset(known)
+
+    def load(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value:
+            defaults = read_config_table(Path(value), table, known_keys)
+            ctx.default_map = {**(ctx.default_map or {}), **defaults}
+        return value
+
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        envvar="CANHGAC_CONFIG",
+        is_eager=True,
+        expose_value=False,
+        callback=load,
+        help=f"TOML file; its [{table}] table gives defaults for the options below.",
+    )
+
+
+def agent_config_option(fn: F) -> F:
+    return config_option("agent", AGENT_KEYS)(fn)
+
+
+def collector_config_option(fn: F) -> F:
+    return config_option("collector", COLLECTOR_KEYS)(fn)
+
+
+def db_option(fn: F) -> F:
+    """``--db URL``: SQLAlchemy URL; SQLite in the data directory when not given."""
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="CANHGAC_DB",
+        default=None,
+        metavar="URL",
+        help="Database URL (sqlite:///FILE or postgresql+psycopg://...). Default: SQLite in the data dir.",
+    )(collector_config_option(fn))
+
+
+def state_dir_option(fn: F) -> F:
+    return click.option(
+        "--state-dir",
+        envvar="CANHGAC_AGENT_DIR",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Where the agent keeps its id, key, sequence and spool. Default: the platform's data dir.",
+    )(agent_config_option(fn))

@@ -1,0 +1,92 @@
+"""The agents' side of the HTTP API (``/api/v1``): enroll, reports, health.
+
+Thin: each handler reads the request, hands plain values to collector.ingest / collector.store
+in a worker thread, and returns a Struct from agent.schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
+from sqlalchemy import text
+
+from agent import __version__
+from agent.schema import EnrollRequest, EnrollResponse, ReportAck
+from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from collector.db import Database
+from collector.ingest import IngestLimits, ingest_report
+from collector.store.enrollment import enroll
+from collector.store.reports import StoreOutcome
+
+REF_TEMPLATE = "#/components/schemas/{name}"
+
+
+@dataclass(frozen=True)
+class CollectorState:
+    """What the handlers need, held in the app's state under ``collector``."""
+
+    db: Database
+    limits: IngestLimits
+    clock: Callable[[], datetime]
+
+
+@dataclass
+class ReportBodyOperation(Operation):
+    """POST /reports reads raw bytes (the signature covers them), so Litestar cannot infer the
+    body: this operation points at the Report component instead (which the machine detail
+    response, typed with the same Struct, makes Litestar publish)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=f"A Report, signed: headers {AGENT_HEADER}, {TIMESTAMP_HEADER} (Unix s), "
+            f"{SIGNATURE_HEADER} = hex HMAC-SHA256(key, timestamp + '.' + body).",
+            content={"application/json": OpenAPIMediaType(schema=Reference(REF_TEMPLATE.format(name="Report")))},
+        )
+
+
+def _state(request: Request[Any, Any, Any]) -> CollectorState:
+    state: CollectorState = request.app.state.collector
+    return state
+
+
+@post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token")
+async def post_enroll(request: Request[Any, Any, Any], data: EnrollRequest) -> EnrollResponse:
+    state = _state(request)
+
+    def run() -> EnrollResponse:
+        with state.db.session() as session:
+            return enroll(session, data, state.clock())
+
+    return await to_thread.run_sync(run)
+
+
+@post("/reports", status_code=201, operation_class=ReportBodyOperation,
+      summary="Send a signed report (stored once per agent and sequence)")
+async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
+    state = _state(request)
+    body = await request.body()
+    ack, outcome = await to_thread.run_sync(
+        ingest_report, state.db, request.headers, body, state.clock(), state.limits)
+    return Response(ack, status_code=201 if outcome is StoreOutcome.STORED else 200)
+
+
+@get("/health", summary="Liveness and database check")
+async def get_health(request: Request[Any, Any, Any]) -> dict[str, str]:
+    state = _state(request)
+
+    def ping() -> None:
+        with state.db.session() as session:
+            session.execute(text("SELECT 1"))
+
+    await to_thread.run_sync(ping)
+    return {"status": "ok", "version": __version__}
+
+
+AGENT_ROUTES = [post_enroll, post_report, get_health]

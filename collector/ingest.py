@@ -1,0 +1,93 @@
+"""Receiving a signed report: verify who sent it, decode it strictly, store it exactly once.
+
+Used by the HTTP endpoint (and by file import later). Checks run cheapest and least revealing
+first: headers, agent, time window, signature; only a correctly signed body is decoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+
+from agent.schema import Report, ReportAck, SchemaVersionError, decode_report
+from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
+from collector.db import Database
+from collector.errors import CanhgacError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.models import Agent
+from collector.store.reports import StoreOutcome, store_report
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    agent_id: str
+    timestamp: int
+    signature: str
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_body_bytes: int
+    signature_window_s: int
+
+
+def read_signature_headers(headers: Mapping[str, str]) -> SignedRequest:
+    """The three signing headers (case-insensitive mapping); Unauthorized when one is missing."""
+    missing = [name for name in (AGENT_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER) if not headers.get(name)]
+    if missing:
+        raise Unauthorized(f"missing header {missing[0]}: reports must be signed", code="missing_signature")
+    try:
+        timestamp = int(headers[TIMESTAMP_HEADER])
+    except ValueError:
+        raise Unauthorized(f"{TIMESTAMP_HEADER} must be Unix seconds", code="bad_timestamp") from None
+    return SignedRequest(headers[AGENT_HEADER], timestamp, headers[SIGNATURE_HEADER])
+
+
+def check_window(timestamp: int, now: datetime, window_s: int) -> None:
+    skew = timestamp - now.timestamp()
+    if abs(skew) > window_s:
+        raise Unauthorized(f"timestamp is {skew:+.0f} s from the collector's clock (allowed ±{window_s} s): "
+                           "check the PC's clock", code="timestamp_out_of_window")
+
+
+def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: datetime,
+                  limits: IngestLimits) -> tuple[ReportAck, StoreOutcome]:
+    """Verify, decode and store one report. Raises a CanhgacError subtype; stores nothing then."""
+    if len(body) > limits.max_body_bytes:
+        raise PayloadTooLarge(f"body of {len(body)} bytes exceeds the limit of {limits.max_body_bytes}")
+    signed = read_signature_headers(headers)
+    with db.session() as session:
+        agent = session.get(Agent, signed.agent_id)
+        _check_agent_and_signature(agent, signed, body, now, limits)
+        assert agent is not None
+        report = _decode(body)
+        if report.identity.agent_id != agent.id:
+            raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
+        if report.identity.sequence < 1:
+            raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
+        outcome = store_report(session, agent, report, body, now)
+    return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome)), outcome
+
+
+def _check_agent_and_signature(agent: Agent | None, signed: SignedRequest, body: bytes, now: datetime,
+                               limits: IngestLimits) -> None:
+    if agent is None:
+        raise Unauthorized(f"unknown agent {signed.agent_id!r}: enroll first", code="unknown_agent")
+    if agent.revoked_at is not None:
+        raise Unauthorized("this agent was replaced by a newer enrollment", code="agent_revoked")
+    check_window(signed.timestamp, now, limits.signature_window_s)
+    if not is_valid_signature(agent.key, signed.timestamp, body, signed.signature):
+        raise Unauthorized("signature does not match the body", code="bad_signature")
+
+
+def _decode(body: bytes) -> Report:
+    try:
+        return decode_report(body)
+    except SchemaVersionError as exc:
+        raise InvalidInput(str(exc), code="unsupported_schema_version") from exc
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"report does not match the schema: {exc}", code="invalid_report") from exc
+    except msgspec.DecodeError as exc:
+        raise CanhgacError(f"body is not valid JSON: {exc}", code="malformed_json") from None

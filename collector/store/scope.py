@@ -1,0 +1,28 @@
+"""A person's scope: the subtree of units they may see and act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, true
+
+from collector.models import Unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """``unit_path`` None means everything (an admin with no unit)."""
+
+    unit_path: str | None
+
+    def units_clause(self) -> ColumnElement[bool]:
+        """A WHERE clause over ``Unit`` keeping only units inside this scope."""
+        if self.unit_path is None:
+            return true()
+        return Unit.path.startswith(self.unit_path, autoescape=True)
+
+    def contains(self, unit: Unit) -> bool:
+        return self.unit_path is None or unit.path.startswith(self.unit_path)
+
+
+EVERYTHING = Scope(unit_path=None)

@@ -1,0 +1,91 @@
+"""The people's JSON API (``/api/v1``): every handler is scoped to the caller's unit subtree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from anyio import to_thread
+from litestar import Request, get
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from agent.schema import Report
+from collector.http import CollectorState
+from collector.store.machines import MachineRow, get_machine, list_machines
+from collector.store.people import Person
+from server.auth import current_person
+
+
+class MachineSummary(msgspec.Struct, kw_only=True):
+    id: int
+    hostname: str
+    unit_code: str
+    unit_name: str
+    role: str
+    os_name: str
+    last_seen_at: datetime | None
+    """Collector clock of the newest report received."""
+    last_collected_at: datetime | None
+    """Agent clock of the report shown as the current state."""
+    report_sequence: int
+
+
+class MachinePage(msgspec.Struct, kw_only=True):
+    items: list[MachineSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class MachineDetail(MachineSummary, kw_only=True):
+    state: Report | None
+    """The latest report, as the agent sent it; null before the first one."""
+
+
+def _summary_fields(row: MachineRow) -> dict[str, Any]:
+    return {"id": row.id, "hostname": row.hostname, "unit_code": row.unit_code, "unit_name": row.unit_name,
+            "role": row.role, "os_name": row.os_name, "last_seen_at": row.last_seen_at,
+            "last_collected_at": row.last_collected_at, "report_sequence": row.state_sequence}
+
+
+def _state(request: Request[Any, Any, Any]) -> CollectorState:
+    state: CollectorState = request.app.state.collector
+    return state
+
+
+@get("/machines", summary="Machines in your unit's subtree")
+async def get_machines(
+    request: Request[Any, Any, Any],
+    person: Person,
+    unit: str | None = None,
+    limit: int = Parameter(default=100, ge=1, le=1000),
+    offset: int = Parameter(default=0, ge=0),
+) -> MachinePage:
+    state = _state(request)
+
+    def read() -> MachinePage:
+        with state.db.session() as session:
+            rows, total = list_machines(session, person.scope, unit, limit, offset)
+        items = [MachineSummary(**_summary_fields(row)) for row in rows]
+        return MachinePage(items=items, total=total, limit=limit, offset=offset)
+
+    return await to_thread.run_sync(read)
+
+
+@get("/machines/{machine_id:int}", summary="One machine: latest state and last seen")
+async def get_machine_detail(request: Request[Any, Any, Any], person: Person, machine_id: int) -> MachineDetail:
+    state = _state(request)
+
+    def read() -> MachineDetail:
+        with state.db.session() as session:
+            row, state_json = get_machine(session, person.scope, machine_id)
+        report = msgspec.json.decode(state_json, type=Report) if state_json else None
+        return MachineDetail(**_summary_fields(row), state=report)
+
+    return await to_thread.run_sync(read)
+
+
+PEOPLE_DEPENDENCIES = {"person": Provide(current_person)}
+PEOPLE_ROUTES = [get_machines, get_machine_detail]

@@ -1,0 +1,68 @@
+"""The ASGI application: agents' and people's API under /api/v1, one error shape for both."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from agent import __version__
+from collector.config import CollectorConfig
+from collector.db import Database
+from collector.errors import CanhgacError
+from collector.http import AGENT_ROUTES, CollectorState
+from collector.ingest import IngestLimits
+from server.api import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
+
+log = logging.getLogger("canhgac.server")
+
+API_PREFIX = "/api/v1"
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
+               429: "too_many_requests"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def error_response(status: int, code: str, detail: str, extra: Any = None) -> Response[dict[str, Any]]:
+    content: dict[str, Any] = {"error": code, "detail": detail}
+    if extra:
+        content["extra"] = extra
+    return Response(content, status_code=status)
+
+
+def _canhgac_error(_request: Request[Any, Any, Any], exc: CanhgacError) -> Response[dict[str, Any]]:
+    return error_response(exc.status, exc.code, exc.detail)
+
+
+def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "extra", None))
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal error; see the collector's log")
+
+
+def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> Litestar:
+    limits = IngestLimits(max_body_bytes=config.max_body_bytes, signature_window_s=config.signature_window_s)
+    people = Router(path="/", route_handlers=PEOPLE_ROUTES, dependencies=PEOPLE_DEPENDENCIES)
+    api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
+    app = Litestar(
+        route_handlers=[api],
+        exception_handlers={CanhgacError: _canhgac_error, HTTPException: _http_error, Exception: _internal_error},
+        request_max_body_size=config.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="canhgac", version=__version__, path=API_PREFIX,
+                                     render_plugins=[JsonRenderPlugin()]),
+    )
+    app.state.collector = CollectorState(db=db, limits=limits, clock=clock)
+    return app
