@@ -9,15 +9,16 @@ import click
 
 from canhgac import __version__
 
-# command name -> "module:attribute"; loaded only when that command runs or its help is shown.
+# command name -> ("module:attribute", one-line help). A command's module is imported only when
+# that command runs or shows its own help, so `canhgac --help` loads nothing heavy.
 LAZY_COMMANDS = {
-    "agent": "canhgac.agent_commands:agent",
-    "serve": "canhgac.server_commands:serve",
-    "units": "canhgac.server_commands:units",
-    "tokens": "canhgac.server_commands:tokens",
-    "users": "canhgac.server_commands:users",
-    "machines": "canhgac.server_commands:machines",
-    "demo": "canhgac.demo_command:demo",
+    "agent": ("canhgac.agent_commands:agent", "Office PC: enroll, collect, run (base install)."),
+    "serve": ("canhgac.server_commands:serve", "Run the collector and the API."),
+    "units": ("canhgac.server_commands:units", "Add and list units (đơn vị)."),
+    "tokens": ("canhgac.server_commands:tokens", "Enrollment tokens for a unit."),
+    "users": ("canhgac.server_commands:users", "People, their roles and API tokens."),
+    "machines": ("canhgac.server_commands:machines", "Machines known to the collector."),
+    "demo": ("canhgac.demo_command:demo", "A simulated commune to look around in."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"
@@ -28,10 +29,9 @@ class LazyGroup(click.Group):
         return sorted(LAZY_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = LAZY_COMMANDS.get(cmd_name)
-        if target is None:
+        if cmd_name not in LAZY_COMMANDS:
             return None
-        module_name, attribute = target.split(":")
+        module_name, attribute = LAZY_COMMANDS[cmd_name][0].split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -40,6 +40,10 @@ class LazyGroup(click.Group):
             raise click.ClickException(f"{SERVER_EXTRA_HINT} (missing module: {exc.name})") from exc
         command: click.Command = getattr(module, attribute)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, LAZY_COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
 
 @click.group(
