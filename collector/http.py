@@ -14,6 +14,7 @@ from typing import Any
 from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
+from litestar.params import JSONBody
 from sqlalchemy import text
 
 from agent import __version__
@@ -57,7 +58,7 @@ def _state(request: Request[Any, Any, Any]) -> CollectorState:
 
 
 @post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token")
-async def post_enroll(request: Request[Any, Any, Any], data: EnrollRequest) -> EnrollResponse:
+async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequest]) -> EnrollResponse:
     state = _state(request)
 
     def run() -> EnrollResponse:

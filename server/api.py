@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from anyio import to_thread
 from litestar import Request, get
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from agent.schema import Report
 from collector.http import CollectorState
@@ -58,10 +58,10 @@ def _state(request: Request[Any, Any, Any]) -> CollectorState:
 @get("/machines", summary="Machines in your unit's subtree")
 async def get_machines(
     request: Request[Any, Any, Any],
-    person: Person,
-    unit: str | None = None,
-    limit: int = Parameter(default=100, ge=1, le=1000),
-    offset: int = Parameter(default=0, ge=0),
+    person: NamedDependency[Person],
+    unit: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
 ) -> MachinePage:
     state = _state(request)
 
@@ -75,7 +75,9 @@ async def get_machines(
 
 
 @get("/machines/{machine_id:int}", summary="One machine: latest state and last seen")
-async def get_machine_detail(request: Request[Any, Any, Any], person: Person, machine_id: int) -> MachineDetail:
+async def get_machine_detail(
+    request: Request[Any, Any, Any], person: NamedDependency[Person], machine_id: FromPath[int]
+) -> MachineDetail:
     state = _state(request)
 
     def read() -> MachineDetail:

@@ -48,12 +48,12 @@ def list_machines(session: Session, scope: Scope, unit_code: str | None = None, 
         query = query.where(Unit.path.startswith(unit.path, autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = session.execute(query.order_by(Machine.hostname, Machine.id).limit(limit).offset(offset))
-    return [_to_row(machine, unit) for machine, unit in page.tuples()], total
+    return [_to_row(machine, unit) for machine, unit in page], total
 
 
 def get_machine(session: Session, scope: Scope, machine_id: int) -> tuple[MachineRow, str | None]:
     """One machine in scope and its latest report JSON (None before its first report)."""
-    found = session.execute(_rows(scope).where(Machine.id == machine_id)).tuples().first()
+    found = session.execute(_rows(scope).where(Machine.id == machine_id)).first()
     if found is None:
         raise NotFound(f"no machine {machine_id}", code="machine_not_found")
     machine, unit = found
