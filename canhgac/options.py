@@ -17,6 +17,8 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "timeout_s"})
+# TOML key -> click parameter name, where they differ.
+PARAMETER_NAMES = {"db": "db_url"}
 COLLECTOR_KEYS = frozenset(
     {"db", "host", "port", "max_body_bytes", "signature_window_s", "data_dir", "log_level"}
 )
@@ -51,7 +53,8 @@ def config_option(table: str, known: Iterable[str]) -> Callable[[F], F]:
 
     def load(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
         if value:
-            defaults = read_config_table(Path(value), table, known_keys)
+            table_values = read_config_table(Path(value), table, known_keys)
+            defaults = {PARAMETER_NAMES.get(key, key): item for key, item in table_values.items()}
             ctx.default_map = {**(ctx.default_map or {}), **defaults}
         return value
 
