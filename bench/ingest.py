@@ -31,12 +31,12 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.schema import EnrollRequest, encode_report  # noqa: E402
-from agent.signing import signed_headers  # noqa: E402
-from collector.db import open_database  # noqa: E402
-from collector.store.enrollment import create_enrollment_token  # noqa: E402
-from collector.store.units import add_unit  # noqa: E402
-from server.demo_fleet import DemoMachine, demo_report  # noqa: E402
+from agent.schema import EnrollRequest, encode_report
+from agent.signing import signed_headers
+from collector.db import open_database
+from collector.store.enrollment import create_enrollment_token
+from collector.store.units import add_unit
+from server.demo_fleet import DemoMachine, demo_report
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -83,7 +83,8 @@ def enroll_agents(base_url: str, token: str, count: int) -> list[tuple[DemoMachi
     agents = []
     for index in range(count):
         machine = DemoMachine(unit="BENCH", hostname=f"bench-{index:04d}", machine_uid=f"bench-{uuid.uuid4().hex}",
-                              mac=f"02:be:00:00:{index // 256:02x}:{index % 256:02x}", ip=f"10.99.{index // 250}.{index % 250 + 1}")
+                              mac=f"02:be:00:00:{index // 256:02x}:{index % 256:02x}",
+                              ip=f"10.99.{index // 250}.{index % 250 + 1}")
         request = EnrollRequest(token=token, machine_uid=machine.machine_uid, hostname=machine.hostname)
         response = requests.post(f"{base_url}/api/v1/enroll", data=msgspec.json.encode(request),
                                  headers={"Content-Type": "application/json"}, timeout=10)
@@ -191,7 +192,10 @@ def main() -> None:
                         help=f"Use CANHGAC_TEST_PG_URL or {DEFAULT_PG}, in a fresh schema")
     parser.add_argument("--json", action="store_true", help="Print one JSON object")
     args = parser.parse_args()
-    run = lambda url: benchmark(url, args.agents, args.seconds)  # noqa: E731
+
+    def run(url: str) -> dict[str, object]:
+        return benchmark(url, args.agents, args.seconds)
+
     if args.postgresql:
         result = with_fresh_pg_schema(os.environ.get("CANHGAC_TEST_PG_URL", DEFAULT_PG), run)
     else:

@@ -25,8 +25,15 @@ def demo(db_url: str | None, port: int, seed_only: bool) -> None:
     from collector.config import CollectorConfig
     from collector.db import open_database
     from collector.ingest import IngestLimits
-    from server.demo import DEMO_ADMIN, DEMO_OFFICER, DEMO_PASSWORD, RunningServer, feed_fleet, is_seeded
-    from server.demo import seed_people_and_units
+    from server.demo import (
+        DEMO_ADMIN,
+        DEMO_OFFICER,
+        DEMO_PASSWORD,
+        RunningServer,
+        feed_fleet,
+        is_seeded,
+        seed_people_and_units,
+    )
     from server.demo_fleet import demo_machines
 
     if db_url is None:

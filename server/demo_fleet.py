@@ -109,8 +109,9 @@ def demo_report(machine: DemoMachine, agent_id: str, sequence: int, now: datetim
 def _hardware(machine: DemoMachine, rng: random.Random) -> Hardware:
     old = "old_hardware" in machine.gaps
     peripherals = [Peripheral(kind="scanner", name="Canon DR-C225 II")] if "scanner" in machine.gaps else []
-    return Hardware(manufacturer="Dell Inc." if not old else "HP", model="OptiPlex 3000" if not old else "Compaq 6200 Pro",
-                    serial=f"DEMO{rng.randrange(10**6):06d}", bios_release_date=date(2013, 5, 2) if old else date(2023, 3, 14),
+    return Hardware(manufacturer="HP" if old else "Dell Inc.", model="Compaq 6200 Pro" if old else "OptiPlex 3000",
+                    serial=f"DEMO{rng.randrange(10**6):06d}",
+                    bios_release_date=date(2013, 5, 2) if old else date(2023, 3, 14),
                     cpu_model="Intel(R) Core(TM) i5-12500" if not old else "Intel(R) Core(TM) i3-2120",
                     cpu_cores=6 if not old else 2, ram_bytes=(8 if not old else 2) * 2**30,
                     peripherals=[*peripherals, Peripheral(kind="printer", name="Canon LBP2900")])

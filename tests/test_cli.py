@@ -47,7 +47,8 @@ def sqlite_url(tmp_path: Path) -> str:
 def test_units_from_the_env_db_and_a_config_file(tmp_path: Path, sqlite_url: str) -> None:
     runner = CliRunner()
     env = {"CANHGAC_DB": sqlite_url}
-    assert runner.invoke(main, ["units", "add", "PV", "--name", "Tỉnh Thử", "--kind", "province"], env=env).exit_code == 0
+    added = runner.invoke(main, ["units", "add", "PV", "--name", "Tỉnh Thử", "--kind", "province"], env=env)
+    assert added.exit_code == 0
     config = tmp_path / "canhgac.toml"
     config.write_text(f'[collector]\ndb = "{sqlite_url}"\n', encoding="utf-8")
     result = runner.invoke(main, ["units", "add", "XA", "--name", "UBND xã A", "--parent", "PV", "--kind", "commune",
