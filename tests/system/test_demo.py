@@ -1,0 +1,32 @@
+"""`canhgac demo --seed-only` fills a database through the real enroll and report path."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from collector.db import open_database
+from collector.models import Machine, StoredReport, Unit
+from tests.system.conftest import canhgac
+
+pytestmark = pytest.mark.system
+
+
+def test_demo_seeds_tan_hoa_and_two_neighbours(db_url: str) -> None:
+    result = canhgac("demo", "--seed-only", "--db", db_url)
+    assert result.returncode == 0, result.stderr
+    assert "cgt_" in result.stdout
+    db = open_database(db_url)
+    try:
+        with db.session() as session:
+            office = session.scalar(select(Unit).where(Unit.code == "DT-TANHOA-VP"))
+            assert office is not None and office.staff_count == 16
+            pcs = session.scalars(select(Machine).where(Machine.unit_id == office.id)).all()
+            assert len(pcs) == 16 and all(pc.state_json for pc in pcs)
+            assert [pc.hostname for pc in pcs if pc.role == "offline"] == ["tanhoa-pc16"]
+            assert session.scalar(select(func.count()).select_from(Machine)) == 37
+            assert session.scalar(select(func.count()).select_from(StoredReport)) == 74
+    finally:
+        db.dispose()
+    again = canhgac("demo", "--seed-only", "--db", db_url)
+    assert again.returncode == 0 and "already" in again.stderr
