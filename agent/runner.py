@@ -1,0 +1,139 @@
+"""The agent's send cycle: number a report, spool it, then deliver everything pending in order.
+
+A transient failure (collector unreachable, busy) stops the cycle and leaves the rest in the
+spool for the next one; a permanent refusal of one entry is reported and that entry kept, and
+the cycle goes on with the next, except when the collector refuses the agent itself (401/403),
+which would refuse every entry alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import schedule
+
+from agent import spool
+from agent.config import AgentConfig
+from agent.report import build_report, effective_role
+from agent.schema import Role, encode_report
+from agent.state import AgentState, StateError, load_state, take_next_sequence
+from agent.transport import TransportError, send_report
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+AGENT_REFUSED = frozenset({401, 403})
+JITTER = 0.10  # up to 10% of the interval, so a commune's PCs do not all send at once
+
+
+class OfflineRoleError(Exception):
+    """This PC has the offline role: it never sends over a network."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    sequence: int
+    message: str
+    transient: bool
+
+
+@dataclass
+class CycleResult:
+    """What one cycle did: the number it gave the new report, the sequences acknowledged
+    (with "stored"/"duplicate"), the failures, and how many entries are still pending."""
+
+    sequence: int
+    delivered: list[tuple[int, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    left: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.left == 0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sending_state(config: AgentConfig) -> AgentState:
+    """The enrolled state, if this agent may send; StateError when not enrolled,
+    OfflineRoleError when the PC is an offline one."""
+    state = load_state(config.state_dir)
+    if state is None:
+        raise StateError(f"not enrolled (no state in {config.state_dir})")
+    if effective_role(config, state) is Role.OFFLINE:
+        raise OfflineRoleError("this PC has the offline role and never sends reports over a network")
+    return state
+
+
+def run_cycle(config: AgentConfig, clock: Clock = utc_now) -> CycleResult:
+    """One cycle: take a sequence number (persisted first), build and spool the report, then
+    deliver every pending entry. Raises StateError/OfflineRoleError before doing anything
+    when the agent may not send, OSError when the disk fails; delivery failures are results."""
+    state = sending_state(config)
+    sequence = take_next_sequence(config.state_dir)
+    report = build_report(config, state, sequence, clock())
+    spool.write(config.state_dir, sequence, encode_report(report))
+    result = CycleResult(sequence=sequence)
+    deliver_pending(config, state, result, clock)
+    result.left = len(spool.pending(config.state_dir))
+    return result
+
+
+def deliver_pending(config: AgentConfig, state: AgentState, result: CycleResult, clock: Clock) -> None:
+    """Send the spool in sequence order, removing each acknowledged entry (see module doc)."""
+    server = config.server or state.server
+    for entry in spool.pending(config.state_dir):
+        try:
+            status = deliver(server, state, entry, config.timeout_s, clock)
+        except TransportError as exc:
+            log.warning("report %d not delivered: %s", entry.sequence, exc)
+            result.failures.append(Failure(entry.sequence, str(exc), exc.transient))
+            if exc.transient or exc.status in AGENT_REFUSED:
+                return
+            continue
+        spool.remove(config.state_dir, entry.sequence)
+        result.delivered.append((entry.sequence, status))
+
+
+def deliver(server: str, state: AgentState, entry: spool.SpoolEntry, timeout: float, clock: Clock) -> str:
+    """Send one entry; the ack's status. A permanent TransportError when the collector
+    acknowledges something other than what was sent (it must not be removed then)."""
+    now = clock().timestamp()
+    ack = send_report(server, state.agent_id, state.key, entry.body, timeout, now)
+    if ack.agent_id != state.agent_id or ack.sequence != entry.sequence:
+        raise TransportError(
+            f"collector acknowledged {ack.agent_id} #{ack.sequence}, not {state.agent_id} #{entry.sequence}",
+            transient=False,
+        )
+    return ack.status
+
+
+def make_scheduler(interval_minutes: float, job: Callable[[], object]) -> schedule.Scheduler:
+    """A scheduler running ``job`` every interval plus a random 0-10% (whole seconds, >= 1)."""
+    seconds = max(1, round(interval_minutes * 60))
+    scheduler = schedule.Scheduler()
+    scheduler.every(seconds).to(max(seconds, round(seconds * (1 + JITTER)))).seconds.do(job)
+    return scheduler
+
+
+def run_forever(config: AgentConfig, on_cycle: Callable[[CycleResult], None], clock: Clock = utc_now) -> None:
+    """A cycle now, then one every interval (with jitter), until interrupted (KeyboardInterrupt
+    propagates). A cycle that cannot run is logged and the next one tried on time."""
+
+    def job() -> None:
+        try:
+            on_cycle(run_cycle(config, clock))
+        except (StateError, OfflineRoleError, OSError) as exc:
+            log.error("cycle skipped: %s", exc)
+
+    scheduler = make_scheduler(config.interval_minutes, job)
+    job()
+    while True:
+        scheduler.run_pending()
+        time.sleep(min(max(scheduler.idle_seconds or 1.0, 0.2), 60.0))

@@ -1,0 +1,104 @@
+"""Talking to the collector over HTTP: enroll once, then send signed reports.
+
+One exception, :class:`TransportError`, flagged ``transient`` (worth retrying later: no
+connection, timeout, 5xx, 429) or permanent (any other refusal: the same request would be
+refused again). Redirects are not followed: a POST silently turned into a GET by a proxy
+would look like success.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import msgspec
+import requests
+
+from agent.schema import EnrollRequest, EnrollResponse, ReportAck
+from agent.signing import signed_headers
+
+ENROLL_PATH = "/api/v1/enroll"
+REPORTS_PATH = "/api/v1/reports"
+JSON = "application/json"
+T = TypeVar("T")
+
+
+class TransportError(Exception):
+    """The collector could not be reached or refused the request.
+
+    ``transient``: retrying later may succeed. ``status``: the HTTP status (None when there was
+    no answer). ``code``: the collector's error code ("" when it gave none).
+    """
+
+    def __init__(self, message: str, *, transient: bool, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+        self.code = code
+
+
+class _ErrorBody(msgspec.Struct):
+    error: str = ""
+    detail: str = ""
+
+
+def enroll(server_url: str, request: EnrollRequest, timeout: float) -> EnrollResponse:
+    """POST the enrollment to ``{server}/api/v1/enroll``; the collector's answer (id and key)."""
+    body = msgspec.json.encode(request)
+    response = _post(server_url + ENROLL_PATH, body, {"Content-Type": JSON}, timeout)
+    return _decode_answer(response, EnrollResponse, expected=(200, 201))
+
+
+def send_report(server_url: str, agent_id: str, key: str, body: bytes, timeout: float, now: float) -> ReportAck:
+    """POST the exact ``body`` bytes to ``{server}/api/v1/reports``, signed at ``now`` (Unix
+    seconds); the collector's acknowledgement (201 stored, 200 duplicate)."""
+    headers = {"Content-Type": JSON, **signed_headers(agent_id, key, int(now), body)}
+    response = _post(server_url + REPORTS_PATH, body, headers, timeout)
+    return _decode_answer(response, ReportAck, expected=(200, 201))
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> requests.Response:
+    try:
+        return requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except requests.Timeout as exc:
+        raise TransportError(f"{url}: no answer within {timeout:g} s", transient=True) from exc
+    except requests.ConnectionError as exc:
+        raise TransportError(f"{url}: cannot connect ({_root_cause(exc)})", transient=True) from exc
+    except requests.RequestException as exc:
+        raise TransportError(f"{url}: {exc}", transient=False) from exc
+
+
+def _decode_answer(response: requests.Response, kind: type[T], expected: tuple[int, ...]) -> T:
+    if response.status_code not in expected:
+        raise error_from_response(response)
+    try:
+        return msgspec.json.decode(response.content, type=kind)
+    except msgspec.DecodeError as exc:
+        raise TransportError(
+            f"{response.url}: HTTP {response.status_code} but the answer is not a {kind.__name__} ({exc})",
+            transient=False,
+            status=response.status_code,
+        ) from exc
+
+
+def error_from_response(response: requests.Response) -> TransportError:
+    """A TransportError for a refused request, carrying the collector's ``detail``."""
+    status = response.status_code
+    transient = status >= 500 or status == 429
+    try:
+        body = msgspec.json.decode(response.content, type=_ErrorBody)
+    except msgspec.DecodeError:
+        body = _ErrorBody(detail=response.text[:200].strip())
+    if 300 <= status < 400:
+        body.detail = f"redirected to {response.headers.get('Location', '?')}; use that server URL"
+    reason = ": ".join(part for part in (body.error, body.detail) if part) or response.reason or ""
+    message = f"{response.url}: HTTP {status} {reason}".rstrip()
+    return TransportError(message, transient=transient, status=status, code=body.error)
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason (e.g. "[Errno 111] Connection refused"), not urllib3's wrapping."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if exc.args and isinstance(exc.args[-1], BaseException):
+        return _root_cause(exc.args[-1])
+    return str(exc)
