@@ -2,7 +2,7 @@
 
 A transient failure (collector unreachable, busy) stops the cycle and leaves the rest in the
 spool for the next one; a permanent refusal of one entry is reported and that entry kept, and
-the cycle goes on with the next, except when the collector refuses the agent itself (401/403),
+the cycle goes on with the next, except when the collector refuses the agent itself (401),
 which would refuse every entry alike.
 """
 
@@ -26,7 +26,7 @@ from agent.transport import TransportError, send_report
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-AGENT_REFUSED = frozenset({401, 403})
+AGENT_REFUSED = frozenset({401})  # unknown/revoked agent, bad signature, clock: all entries alike
 JITTER = 0.10  # up to 10% of the interval, so a commune's PCs do not all send at once
 
 
@@ -92,7 +92,7 @@ def deliver_pending(config: AgentConfig, state: AgentState, result: CycleResult,
         try:
             status = deliver(server, state, entry, config.timeout_s, clock)
         except TransportError as exc:
-            log.warning("report %d not delivered: %s", entry.sequence, exc)
+            log.info("report %d not delivered: %s", entry.sequence, exc)
             result.failures.append(Failure(entry.sequence, str(exc), exc.transient))
             if exc.transient or exc.status in AGENT_REFUSED:
                 return

@@ -1,0 +1,81 @@
+"""Enrolling this PC with a collector: describe the machine, trade the unit's token for an
+agent id and key, and save them as the agent's state."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from agent import spool
+from agent.config import AgentConfig, ConfigError
+from agent.files import ensure_private_dir
+from agent.probes import hardware, identity, network
+from agent.probes.context import ProbeContext
+from agent.schema import EnrollRequest, Role
+from agent.state import AgentState, StateError, load_state, save_state
+from agent.transport import enroll
+
+log = logging.getLogger(__name__)
+
+
+class EnrollmentError(Exception):
+    """This machine cannot be enrolled as it is (e.g. no stable machine id could be read)."""
+
+
+def build_enroll_request(token: str, role: Role, now: datetime) -> EnrollRequest:
+    """What the collector needs to recognise this machine: its id, hostname, MACs, serial, OS.
+
+    Raises EnrollmentError when no machine id can be read (the collector links on it).
+    """
+    ctx = ProbeContext(now=now)
+    ident = identity.collect(ctx)
+    if not ident.machine_uid:
+        reasons = "; ".join(f"{e.what}: {e.reason}" for e in ident.errors) or "no machine-id and no MAC"
+        raise EnrollmentError(f"cannot read a stable machine id ({reasons})")
+    macs = sorted({iface.mac for iface in network.collect(ctx).interfaces if iface.mac})
+    return EnrollRequest(
+        token=token,
+        machine_uid=ident.machine_uid,
+        hostname=ident.hostname,
+        role=role,
+        macs=macs,
+        serial=hardware.collect(ctx).serial,
+        os_name=ident.os_name,
+    )
+
+
+def enroll_agent(config: AgentConfig, token: str, now: datetime) -> tuple[AgentState, int]:
+    """Enroll with ``config.server`` and save the new state (sequence restarts at 1); the state
+    and how many unsent reports of a previous enrollment were set aside (they cannot be signed
+    with the new key; they stay on disk in ``spool/previous-<old id>/``).
+
+    Raises ConfigError without a server, EnrollmentError, TransportError, OSError.
+    """
+    if not config.server:
+        raise ConfigError("server", config.server, "a collector URL is required to enroll")
+    ensure_private_dir(config.state_dir)  # fail before the token is spent, not after
+    request = build_enroll_request(token, config.role, now)
+    answer = enroll(config.server, request, config.timeout_s)
+    state = AgentState(
+        agent_id=answer.agent_id,
+        key=answer.key,
+        server=config.server,
+        unit_code=answer.unit_code,
+        role=config.role,
+        machine_uid=request.machine_uid,
+        next_sequence=1,
+    )
+    set_aside = spool.set_aside(config.state_dir, f"previous-{_previous_agent_id(config)}")
+    save_state(config.state_dir, state)
+    log.info("enrolled as %s in unit %s", state.agent_id, state.unit_code)
+    return state, set_aside
+
+
+def _previous_agent_id(config: AgentConfig) -> str:
+    try:
+        previous = load_state(config.state_dir)
+    except StateError:
+        return "unknown"
+    # The id comes from the collector: keep it a safe single path component.
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", previous.agent_id) if previous else "unknown"

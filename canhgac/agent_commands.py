@@ -1,0 +1,187 @@
+"""``canhgac agent ...``: the office PC's commands, a thin layer over the agent library.
+
+Library errors become one-line messages here (exit 1); usage errors are click's (exit 2);
+``run --once`` exits 3 when reports are left in the spool for the next cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+import msgspec
+
+from agent.config import AgentConfig, ConfigError, make_config
+from agent.enrollment import EnrollmentError, enroll_agent
+from agent.report import build_report
+from agent.runner import CycleResult, OfflineRoleError, run_cycle, run_forever, sending_state, utc_now
+from agent.schema import Role, encode_report
+from agent.spool import spool_dir
+from agent.state import StateError, load_state
+from agent.transport import TransportError
+from canhgac.options import state_dir_option
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_PENDING = 3
+ROLES = click.Choice([role.value for role in Role], case_sensitive=False)
+
+
+@click.group()
+@click.option(
+    "-v", "--verbose", is_flag=True, show_envvar=True, envvar="CANHGAC_VERBOSE", help="Log progress to stderr."
+)
+def agent(verbose: bool) -> None:
+    """Office PC: enroll with the collector, collect a report, send reports on a schedule."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def server_option(help_text: str, required: bool = False) -> Callable[[F], F]:
+    return click.option(
+        "--server", show_envvar=True, envvar="CANHGAC_SERVER", required=required, metavar="URL", help=help_text
+    )
+
+
+def role_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--role", show_envvar=True, envvar="CANHGAC_ROLE", type=ROLES, default=default,
+        help="normal, or offline for the PC that drafts secret documents (it never sends).",
+    )
+
+
+def timeout_option(fn: F) -> F:
+    return click.option(
+        "--timeout", "timeout_s", show_envvar=True, envvar="CANHGAC_TIMEOUT_S", type=float, default=None,
+        metavar="SECONDS",
+        help="How long to wait for the collector. [default: 10]",
+    )(fn)
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the agent library's typed errors into click's one-line messages (exit 1)."""
+    try:
+        yield
+    except (ConfigError, EnrollmentError, TransportError, OfflineRoleError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except StateError as exc:
+        raise click.ClickException(f"{exc}. {ENROLL_HINT}") from exc
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or 'disk'}: {exc.strerror or exc}") from exc
+
+
+ENROLL_HINT = "Enroll first / Hãy đăng ký trước: canhgac agent enroll --server URL --token TOKEN"
+OFFLINE_HINT = (
+    "This PC has the offline role (máy soạn thảo văn bản mật): it never sends reports over a "
+    "network. Use `canhgac agent export --out FILE` to write a signed report file instead "
+    "(coming in a later version)."
+)
+
+
+def load_config(**values: Any) -> AgentConfig:
+    with library_errors():
+        return make_config(**values)
+
+
+@agent.command()
+@server_option("The collector, e.g. http://collector.xa.local:8470.", required=True)
+@click.option(
+    "--token", show_envvar=True, envvar="CANHGAC_TOKEN", required=True, help="Enrollment token of the unit (cge_...)."
+)
+@role_option("normal")
+@timeout_option
+@state_dir_option
+def enroll(server: str, token: str, role: str, timeout_s: float | None, state_dir: str | None) -> None:
+    """Enroll this PC with the collector and save its agent id and key.
+
+    Enrolling again replaces the id and key and restarts the report sequence at 1; reports not
+    yet sent by the previous id are kept aside in the spool, not sent.
+    """
+    config = load_config(state_dir=state_dir, server=server, role=role, timeout_s=timeout_s)
+    with library_errors():
+        state, set_aside = enroll_agent(config, token, utc_now())
+    click.echo(f"Đã đăng ký / Enrolled: agent {state.agent_id} in unit {state.unit_code} (role {state.role})")
+    if set_aside:
+        click.echo(f"{set_aside} unsent report(s) of the previous enrollment kept in {spool_dir(config.state_dir)}",
+                   err=True)
+
+
+@agent.command()
+@click.option("--pretty", is_flag=True, show_envvar=True, envvar="CANHGAC_PRETTY", help="Indent the JSON for reading.")
+@role_option(None)
+@state_dir_option
+def collect(pretty: bool, role: str | None, state_dir: str | None) -> None:
+    """Print one report as JSON; sends nothing and uses no sequence number (it shows 0).
+
+    Works before enrollment too (agent id and unit are then null).
+    """
+    config = load_config(state_dir=state_dir, role=role)
+    try:
+        state = load_state(config.state_dir)
+    except StateError as exc:
+        click.echo(f"warning: {exc}; collecting as not enrolled", err=True)
+        state = None
+    body = encode_report(build_report(config, state, 0, utc_now()))
+    click.echo((msgspec.json.format(body, indent=2) if pretty else body).decode("utf-8"))
+
+
+@agent.command()
+@click.option("--once", is_flag=True, help="Run one cycle and exit: 0 when everything was acknowledged.")
+@server_option("Send to this collector instead of the one saved at enrollment.")
+@role_option(None)
+@click.option(
+    "--interval", "interval_minutes", show_envvar=True, envvar="CANHGAC_INTERVAL_MINUTES", type=float, default=None,
+    metavar="MINUTES", help="Minutes between cycles, plus up to 10% random jitter. [default: 15]",
+)
+@timeout_option
+@state_dir_option
+def run(once: bool, server: str | None, role: str | None, interval_minutes: float | None,
+        timeout_s: float | None, state_dir: str | None) -> None:
+    """Collect a report and send it with everything still in the spool, on a schedule.
+
+    Exit status: 0 all acknowledged (or stopped with Ctrl-C), 1 refused (not enrolled, offline
+    role, bad configuration), 3 (--once) reports left in the spool for the next cycle.
+    """
+    config = load_config(state_dir=state_dir, server=server, role=role,
+                         interval_minutes=interval_minutes, timeout_s=timeout_s)
+    check_may_send(config)
+    if once:
+        with library_errors():
+            result = run_cycle(config)
+        show_cycle(result)
+        if not result.complete:
+            click.get_current_context().exit(EXIT_PENDING)
+        return
+    click.echo(f"canhgac agent: a cycle every {config.interval_minutes:g} min; Ctrl-C stops", err=True)
+    try:
+        run_forever(config, show_cycle)
+    except KeyboardInterrupt:
+        click.echo("stopped / đã dừng", err=True)
+
+
+def check_may_send(config: AgentConfig) -> None:
+    """Refuse (exit 1) before doing anything when not enrolled or the PC is an offline one."""
+    try:
+        sending_state(config)
+    except OfflineRoleError as exc:
+        raise click.ClickException(OFFLINE_HINT) from exc
+    except StateError as exc:
+        raise click.ClickException(f"{exc}. {ENROLL_HINT}") from exc
+
+
+def show_cycle(result: CycleResult) -> None:
+    """One line per delivered report on stdout, one per failure and a summary on stderr."""
+    for sequence, status in result.delivered:
+        click.echo(f"Đã gửi / Sent: report #{sequence} ({status})")
+    for failure in result.failures:
+        what = "will retry next cycle" if failure.transient else "refused, kept in the spool"
+        click.echo(f"report #{failure.sequence} not sent ({what}): {failure.message}", err=True)
+    if result.left:
+        click.echo(f"{result.left} report(s) waiting in the spool", err=True)
