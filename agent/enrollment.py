@@ -13,7 +13,7 @@ from agent.files import ensure_private_dir
 from agent.probes import hardware, identity, network
 from agent.probes.context import ProbeContext
 from agent.schema import EnrollRequest, Role
-from agent.state import AgentState, StateError, load_state, save_state
+from agent.state import AgentState, StateError, load_state, save_state, state_lock
 from agent.transport import enroll
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,9 @@ def enroll_agent(config: AgentConfig, token: str, now: datetime) -> tuple[AgentS
         machine_uid=request.machine_uid,
         next_sequence=1,
     )
-    set_aside = spool.set_aside(config.state_dir, f"previous-{_previous_agent_id(config)}")
-    save_state(config.state_dir, state)
+    with state_lock(config.state_dir):
+        set_aside = spool.set_aside(config.state_dir, f"previous-{_previous_agent_id(config)}")
+        save_state(config.state_dir, state)
     log.info("enrolled as %s in unit %s", state.agent_id, state.unit_code)
     return state, set_aside
 

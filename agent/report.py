@@ -57,8 +57,8 @@ def build_report(config: AgentConfig, state: AgentState | None, sequence: int, n
     anyway (a bug) leaves its section empty with the error recorded."""
     ctx = ProbeContext(now=now)
     sections = {name: run_probe(name, probe, ctx) for name, probe in PROBES.items()}
-    identity = sections.pop("identity")
-    assert isinstance(identity, Identity)
+    found = sections.pop("identity")
+    identity = found if isinstance(found, Identity) else Identity(collected_at=now, errors=found.errors)
     identity = msgspec.structs.replace(
         identity,
         agent_id=state.agent_id if state else None,

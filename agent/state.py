@@ -6,14 +6,17 @@ replaced atomically (agent/files.py). It holds the agent's secret key, so it is 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
 
-from agent.files import ensure_private_dir, write_atomic
+from agent.files import ensure_private_dir, exclusive_lock, write_atomic
 from agent.schema import Role
 
 STATE_FILE = "state.json"
+LOCK_FILE = "state.lock"
 
 
 class StateError(Exception):
@@ -64,14 +67,25 @@ def save_state(state_dir: Path, state: AgentState) -> None:
     write_atomic(state_path(state_dir), msgspec.json.encode(state))
 
 
+@contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """Exclusive use of the state between agent processes, for read-modify-write changes."""
+    ensure_private_dir(state_dir)
+    with exclusive_lock(state_dir / LOCK_FILE):
+        yield
+
+
 def take_next_sequence(state_dir: Path) -> int:
     """Reserve the next report sequence number and persist the increment before returning it,
-    so a number is never handed out twice, even if the process dies right after.
+    so a number is never handed out twice: not after a crash, not to two processes at once.
 
     Raises StateError when the agent is not enrolled.
     """
-    state = load_state(state_dir)
-    if state is None:
+    if not state_path(state_dir).exists():
         raise StateError(f"not enrolled (no {state_path(state_dir)})")
-    save_state(state_dir, msgspec.structs.replace(state, next_sequence=state.next_sequence + 1))
+    with state_lock(state_dir):
+        state = load_state(state_dir)
+        if state is None:
+            raise StateError(f"not enrolled (no {state_path(state_dir)})")
+        save_state(state_dir, msgspec.structs.replace(state, next_sequence=state.next_sequence + 1))
     return state.next_sequence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,13 @@ def test_the_increment_is_on_disk_before_the_number_is_returned(state_dir: Path)
     assert sequence == 1
 
 
+def test_two_processes_never_get_the_same_number(state_dir: Path) -> None:
+    save_state(state_dir, STATE)
+    with ThreadPoolExecutor(max_workers=8) as pool:  # flock excludes per open file, threads too
+        taken = list(pool.map(lambda _: take_next_sequence(state_dir), range(80)))
+    assert sorted(taken) == list(range(1, 81))
+
+
 def test_taking_a_sequence_without_enrollment_fails(state_dir: Path) -> None:
     with pytest.raises(StateError, match="not enrolled"):
         take_next_sequence(state_dir)
@@ -61,7 +69,7 @@ def test_a_failed_write_leaves_the_old_state_and_no_temp_file(state_dir: Path, m
         take_next_sequence(state_dir)
     monkeypatch.undo()
     assert load_state(state_dir) == STATE
-    assert os.listdir(state_dir) == ["state.json"]
+    assert [name for name in os.listdir(state_dir) if name.endswith(".tmp")] == []
 
 
 def test_a_corrupt_state_file_is_a_clear_error(state_dir: Path) -> None:
