@@ -47,6 +47,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(
+    name="canhgac",
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
 )

@@ -13,9 +13,9 @@ from canhgac.options import collector_config_option
 
 
 @click.command()
-@click.option("--db", "db_url", envvar="CANHGAC_DB", default=None, metavar="URL",
+@click.option("--db", "db_url", envvar="CANHGAC_DB", show_envvar=True, default=None, metavar="URL",
               help="Database to fill. Default: a new SQLite file in a temporary folder.")
-@click.option("--port", default=8470, show_default=True, type=int, envvar="CANHGAC_PORT",
+@click.option("--port", default=8470, show_default=True, type=int, envvar="CANHGAC_PORT", show_envvar=True,
               help="Port to serve on (127.0.0.1); 0 picks a free one.")
 @click.option("--seed-only", is_flag=True, help="Fill the database, then exit (run `canhgac serve` on it later).")
 @collector_config_option

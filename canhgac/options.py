@@ -65,7 +65,8 @@ def config_option(table: str, known: Iterable[str]) -> Callable[[F], F]:
         is_eager=True,
         expose_value=False,
         callback=load,
-        help=f"TOML file; its [{table}] table gives defaults for the options below.",
+        show_envvar=True,
+        help=f"TOML file; its [{table}] table gives defaults for the other options.",
     )
 
 
@@ -83,6 +84,7 @@ def db_option(fn: F) -> F:
         "--db",
         "db_url",
         envvar="CANHGAC_DB",
+        show_envvar=True,
         default=None,
         metavar="URL",
         help="Database URL (sqlite:///FILE or postgresql+psycopg://...). Default: SQLite in the data dir.",
@@ -93,6 +95,7 @@ def state_dir_option(fn: F) -> F:
     return click.option(
         "--state-dir",
         envvar="CANHGAC_AGENT_DIR",
+        show_envvar=True,
         type=click.Path(file_okay=False),
         default=None,
         help="Where the agent keeps its id, key, sequence and spool. Default: the platform's data dir.",

@@ -74,13 +74,14 @@ def echo_json(value: Any) -> None:
 
 @click.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="CANHGAC_HOST", help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, envvar="CANHGAC_PORT")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="CANHGAC_HOST", show_envvar=True,
+              help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, envvar="CANHGAC_PORT", show_envvar=True)
 @click.option("--max-body-bytes", default=1024 * 1024, show_default=True, type=int,
-              envvar="CANHGAC_MAX_BODY_BYTES", help="Largest report body accepted.")
+              envvar="CANHGAC_MAX_BODY_BYTES", show_envvar=True, help="Largest report body accepted.")
 @click.option("--signature-window-s", default=300, show_default=True, type=int,
-              envvar="CANHGAC_SIGNATURE_WINDOW_S", help="Allowed clock skew of a signed report.")
-@click.option("--log-level", default="info", show_default=True, envvar="CANHGAC_LOG_LEVEL",
+              envvar="CANHGAC_SIGNATURE_WINDOW_S", show_envvar=True, help="Allowed clock skew of a signed report.")
+@click.option("--log-level", default="info", show_default=True, envvar="CANHGAC_LOG_LEVEL", show_envvar=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 @cli_errors
 def serve(db_url: str | None, host: str, port: int, max_body_bytes: int, signature_window_s: int,

@@ -43,8 +43,8 @@ class CollectorConfig:
     def __post_init__(self) -> None:
         if not self.db_url.startswith(("sqlite", "postgresql")):
             raise ConfigError(f"db: {self.db_url!r} is not a sqlite:// or postgresql+psycopg:// URL")
-        if not 0 < self.port < 65536:
-            raise ConfigError(f"port: {self.port!r} is not a TCP port")
+        if not 0 <= self.port < 65536:
+            raise ConfigError(f"port: {self.port!r} is not a TCP port (0 picks a free one)")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max_body_bytes: {self.max_body_bytes!r} is below 1024")
         if self.signature_window_s < 1:
