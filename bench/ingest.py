@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
+import psutil
 import requests
 from sqlalchemy import create_engine, text
 
@@ -152,9 +154,11 @@ def benchmark(db_url: str, agents: int, seconds: float) -> dict[str, object]:
         for thread in threads:
             thread.join(timeout=seconds + 60)
         elapsed = time.perf_counter() - started
+        server_cpu_s = sum(psutil.Process(server.pid).cpu_times()[:2])
     finally:
         server.terminate()
         server.wait(timeout=30)
+    client_cpu_s = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     stored_in_db = count_reports(db_url)
     return {
         "reports_per_s": round(tally.stored / elapsed, 1),
@@ -166,6 +170,8 @@ def benchmark(db_url: str, agents: int, seconds: float) -> dict[str, object]:
         "acknowledged": tally.stored,
         "stored_in_db": stored_in_db,
         "errors": tally.errors,
+        "server_cpu_s": round(server_cpu_s, 2),
+        "client_cpu_s": round(client_cpu_s, 2),
     }
 
 
@@ -205,7 +211,8 @@ def main() -> None:
         return
     print(f"{result['db']}: {result['reports_per_s']} reports/s over {result['seconds']} s with {args.agents} agents; "
           f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; acknowledged {result['acknowledged']}, "
-          f"in the database {result['stored_in_db']}, errors {result['errors'] or 'none'}")
+          f"in the database {result['stored_in_db']}, errors {result['errors'] or 'none'}; CPU s: server "
+          f"{result['server_cpu_s']}, client {result['client_cpu_s']}")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,7 @@ from agent.schema import Report, ReportAck, SchemaVersionError, decode_report
 from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
 from collector.errors import CanhgacError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
-from collector.models import Agent
-from collector.store.reports import StoreOutcome, store_report
+from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,7 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
         raise PayloadTooLarge(f"body of {len(body)} bytes exceeds the limit of {limits.max_body_bytes}")
     signed = read_signature_headers(headers)
     with db.session() as session:
-        agent = session.get(Agent, signed.agent_id)
-        _check_agent_and_signature(agent, signed, body, now, limits)
-        assert agent is not None
+        agent = _check_agent_and_signature(find_agent(session, signed.agent_id), signed, body, now, limits)
         report = _decode(body)
         if report.identity.agent_id != agent.id:
             raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
@@ -71,15 +68,16 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome)), outcome
 
 
-def _check_agent_and_signature(agent: Agent | None, signed: SignedRequest, body: bytes, now: datetime,
-                               limits: IngestLimits) -> None:
+def _check_agent_and_signature(agent: AgentCredentials | None, signed: SignedRequest, body: bytes, now: datetime,
+                               limits: IngestLimits) -> AgentCredentials:
     if agent is None:
         raise Unauthorized(f"unknown agent {signed.agent_id!r}: enroll first", code="unknown_agent")
-    if agent.revoked_at is not None:
+    if agent.revoked:
         raise Unauthorized("this agent was replaced by a newer enrollment", code="agent_revoked")
     check_window(signed.timestamp, now, limits.signature_window_s)
     if not is_valid_signature(agent.key, signed.timestamp, body, signed.signature):
         raise Unauthorized("signature does not match the body", code="bad_signature")
+    return agent
 
 
 def _decode(body: bytes) -> Report:

@@ -1,14 +1,20 @@
-"""Storing a verified report: each (agent, sequence) exactly once, history compressed."""
+"""Storing a verified report: each (agent, sequence) exactly once, history compressed.
+
+This is the ingest hot path, so it speaks SQLAlchemy Core: one INSERT ... ON CONFLICT DO
+NOTHING decides "stored" or "already there" atomically on SQLite and PostgreSQL alike, and the
+machine's current state moves by two UPDATEs, without loading ORM objects.
+"""
 
 from __future__ import annotations
 
 import enum
 import hashlib
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.schema import Report
@@ -21,7 +27,25 @@ class StoreOutcome(enum.StrEnum):
     DUPLICATE = "duplicate"
 
 
-def store_report(session: Session, agent: Agent, report: Report, body: bytes, now: datetime) -> StoreOutcome:
+@dataclass(frozen=True)
+class AgentCredentials:
+    """What verifying and storing a report needs to know of its agent."""
+
+    id: str
+    machine_id: int
+    key: str
+    revoked: bool
+
+
+def find_agent(session: Session, agent_id: str) -> AgentCredentials | None:
+    row = session.execute(select(Agent.machine_id, Agent.key, Agent.revoked_at).where(Agent.id == agent_id)).first()
+    if row is None:
+        return None
+    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=row.key, revoked=row.revoked_at is not None)
+
+
+def store_report(session: Session, agent: AgentCredentials, report: Report, body: bytes,
+                 now: datetime) -> StoreOutcome:
     """Store ``report`` once per (agent, sequence); a resend of the same body is a DUPLICATE.
 
     The same sequence with a different body raises Conflict. The machine's current state moves
@@ -29,43 +53,42 @@ def store_report(session: Session, agent: Agent, report: Report, body: bytes, no
     """
     digest = hashlib.sha256(body).hexdigest()
     sequence = report.identity.sequence
-    if (outcome := _existing_outcome(session, agent.id, sequence, digest)) is not None:
-        return outcome
-    row = StoredReport(agent_id=agent.id, machine_id=agent.machine_id, sequence=sequence, received_at=now,
-                       collected_at=report.identity.collected_at, body_sha256=digest,
-                       body_zlib=zlib.compress(body, 6))
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # Another request stored the same (agent, sequence) between our look and our insert.
-        return _existing_outcome(session, agent.id, sequence, digest) or StoreOutcome.DUPLICATE
+    values = {"agent_id": agent.id, "machine_id": agent.machine_id, "sequence": sequence, "received_at": now,
+              "collected_at": report.identity.collected_at, "body_sha256": digest,
+              "body_zlib": zlib.compress(body, 6)}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (insert(StoredReport).values(values)
+                 .on_conflict_do_nothing(index_elements=["agent_id", "sequence"]).returning(StoredReport.id))
+    if session.execute(statement).first() is None:
+        return _outcome_of_resend(session, agent.id, sequence, digest)
     _update_machine(session, agent, report, body, now)
     return StoreOutcome.STORED
 
 
-def _existing_outcome(session: Session, agent_id: str, sequence: int, digest: str) -> StoreOutcome | None:
+def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: str) -> StoreOutcome:
     stored = session.scalar(select(StoredReport.body_sha256).where(
         StoredReport.agent_id == agent_id, StoredReport.sequence == sequence))
-    if stored is None:
-        return None
     if stored != digest:
         raise Conflict(f"sequence {sequence} of agent {agent_id} was already stored with other content",
                        code="sequence_conflict")
     return StoreOutcome.DUPLICATE
 
 
-def _update_machine(session: Session, agent: Agent, report: Report, body: bytes, now: datetime) -> None:
-    machine = session.get_one(Machine, agent.machine_id, with_for_update=True)
-    machine.last_seen_at = max(machine.last_seen_at or now, now)
-    if machine.current_agent_id != agent.id or report.identity.sequence <= machine.state_sequence:
-        return
-    machine.state_sequence = report.identity.sequence
-    machine.state_json = body.decode("utf-8")
-    machine.last_collected_at = report.identity.collected_at
-    machine.hostname = report.identity.hostname or machine.hostname
-    machine.os_name = " ".join(filter(None, (report.identity.os_name, report.identity.os_version))) or machine.os_name
-    machine.role = str(report.role)
+def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes, now: datetime) -> None:
+    identity = report.identity
+    newer_seen = case((Machine.last_seen_at.is_(None) | (Machine.last_seen_at < now), now),
+                      else_=Machine.last_seen_at)
+    session.execute(update(Machine).where(Machine.id == agent.machine_id).values(last_seen_at=newer_seen))
+    os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
+    current = {"state_sequence": identity.sequence, "state_json": body.decode("utf-8"),
+               "last_collected_at": identity.collected_at, "role": str(report.role)}
+    if identity.hostname:
+        current["hostname"] = identity.hostname
+    if os_name:
+        current["os_name"] = os_name
+    session.execute(update(Machine).where(
+        Machine.id == agent.machine_id, Machine.current_agent_id == agent.id,
+        Machine.state_sequence < identity.sequence).values(current))
 
 
 def read_report_body(row: StoredReport) -> bytes:
