@@ -20,7 +20,9 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    """Apply every revision not yet applied. "heads": areas may branch from a common revision
+    (each adds its own tables) without a merge revision."""
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")

@@ -7,14 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from collector.db import open_database
-from collector.models import Base
+from collector.tables import metadata
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
     db = open_database(db_url)
     try:
         with db.engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            assert compare_metadata(MigrationContext.configure(connection), metadata) == []
             tables = set(inspect(connection).get_table_names())
         assert {"units", "enrollment_tokens", "agents", "machines", "reports", "users", "api_tokens",
                 "alembic_version"} <= tables
