@@ -6,6 +6,7 @@ first: headers, agent, time window, signature; only a correctly signed body is d
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,11 +52,31 @@ def check_window(timestamp: int, now: datetime, window_s: int) -> None:
                            "check the PC's clock", code="timestamp_out_of_window")
 
 
+def decoded_body(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+    """The body as signed: gunzipped when ``Content-Encoding: gzip``, never past ``max_bytes``
+    (a compression bomb is refused after reading at most max_bytes + 1 bytes of output)."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            body = inflater.decompress(body, max_bytes + 1)
+        except zlib.error as exc:
+            raise CanhgacError(f"body is not valid gzip: {exc}", code="malformed_body") from None
+        if len(body) <= max_bytes and not inflater.eof:
+            raise CanhgacError("gzip body is truncated", code="malformed_body")
+    elif encoding != "identity":
+        raise CanhgacError(f"Content-Encoding {encoding!r} is not supported (gzip or none)",
+                           code="unsupported_encoding")
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"body of more than {max_bytes} bytes (decompressed) exceeds the limit")
+    return body
+
+
 def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: datetime,
                   limits: IngestLimits) -> tuple[ReportAck, StoreOutcome]:
-    """Verify, decode and store one report. Raises a CanhgacError subtype; stores nothing then."""
-    if len(body) > limits.max_body_bytes:
-        raise PayloadTooLarge(f"body of {len(body)} bytes exceeds the limit of {limits.max_body_bytes}")
+    """Verify, decode and store one report. ``body`` is as received; the signature covers the
+    report JSON (after gunzip). Raises a CanhgacError subtype; stores nothing then."""
+    body = decoded_body(body, headers.get("content-encoding"), limits.max_body_bytes)
     signed = read_signature_headers(headers)
     with db.session() as session:
         agent = _check_agent_and_signature(find_agent(session, signed.agent_id), signed, body, now, limits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -136,3 +137,33 @@ def test_a_superseded_agent_can_no_longer_report(world: World) -> None:
     body = report_body(first["agent_id"], 1)
     response = post(world, body, signed(first["agent_id"], first["key"], body))
     assert (response.status_code, response.json()["error"]) == (401, "agent_revoked")
+
+
+def test_a_gzip_report_is_verified_on_its_json_and_stored(world: World) -> None:
+    agent = world.enroll()
+    body = report_body(agent["agent_id"], 1)
+    headers = signed(agent["agent_id"], agent["key"], body) | {"Content-Encoding": "gzip"}
+    response = post(world, gzip.compress(body), headers)
+    assert response.status_code == 201, response.text
+    detail = world.client.get(f"/api/v1/machines/{agent['machine_id']}", headers=world.as_person("admin")).json()
+    assert detail["state"]["identity"]["sequence"] == 1
+
+
+@pytest.mark.parametrize("payload, status, error", [
+    (gzip.compress(b"{" + b" " * (200 * 1024) + b"}"), 413, "body_too_large"),  # a small bomb: 200 KiB of JSON
+    (gzip.compress(b'{"schema_version": 1}')[:-6], 400, "malformed_body"),
+    (b"not gzip at all", 400, "malformed_body"),
+])
+def test_a_bad_or_oversized_gzip_body_is_refused(world: World, payload: bytes, status: int, error: str) -> None:
+    agent = world.enroll()
+    headers = signed(agent["agent_id"], agent["key"], payload) | {"Content-Encoding": "gzip"}
+    response = post(world, payload, headers)
+    assert (response.status_code, response.json()["error"]) == (status, error)
+    assert world.count("reports") == 0
+
+
+def test_an_unknown_content_encoding_is_refused(world: World) -> None:
+    agent = world.enroll()
+    body = report_body(agent["agent_id"], 1)
+    response = post(world, body, signed(agent["agent_id"], agent["key"], body) | {"Content-Encoding": "br"})
+    assert (response.status_code, response.json()["error"]) == (400, "unsupported_encoding")
