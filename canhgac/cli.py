@@ -4,6 +4,7 @@ lazily, so an office PC with the base install never imports the web stack or the
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -19,19 +20,27 @@ LAZY_COMMANDS = {
     "users": ("canhgac.server_commands:users", "People, their roles and API tokens."),
     "machines": ("canhgac.server_commands:machines", "Machines known to the collector."),
     "demo": ("canhgac.demo_command:demo", "A simulated commune to look around in."),
+    "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"
 
 
 class LazyGroup(click.Group):
+    """A group whose subcommands are named in ``lazy`` ({name: ("module:attribute", help)})
+    and imported only when used."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(LAZY_COMMANDS)
+        return sorted(self.lazy)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in LAZY_COMMANDS:
+        if cmd_name not in self.lazy:
             return None
-        module_name, attribute = LAZY_COMMANDS[cmd_name][0].split(":")
+        module_name, attribute = self.lazy[cmd_name][0].split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -43,12 +52,13 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
-            formatter.write_dl([(name, LAZY_COMMANDS[name][1]) for name in self.list_commands(ctx)])
+            formatter.write_dl([(name, self.lazy[name][1]) for name in self.list_commands(ctx)])
 
 
 @click.group(
     name="canhgac",
     cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
 )
 @click.version_option(__version__, prog_name="canhgac")
