@@ -52,14 +52,15 @@ class ReportBodyOperation(Operation):
         )
 
 
-def _state(request: Request[Any, Any, Any]) -> CollectorState:
+def collector_state(request: Request[Any, Any, Any]) -> CollectorState:
+    """The app's CollectorState (set by server.app.create_app)."""
     state: CollectorState = request.app.state.collector
     return state
 
 
 @post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token")
 async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequest]) -> EnrollResponse:
-    state = _state(request)
+    state = collector_state(request)
 
     def run() -> EnrollResponse:
         with state.db.session() as session:
@@ -71,7 +72,7 @@ async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequ
 @post("/reports", status_code=201, operation_class=ReportBodyOperation,
       summary="Send a signed report (stored once per agent and sequence)")
 async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
-    state = _state(request)
+    state = collector_state(request)
     body = await request.body()
     ack, outcome = await to_thread.run_sync(
         ingest_report, state.db, request.headers, body, state.clock(), state.limits)
@@ -80,7 +81,7 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
 
 @get("/health", summary="Liveness and database check")
 async def get_health(request: Request[Any, Any, Any]) -> dict[str, str]:
-    state = _state(request)
+    state = collector_state(request)
 
     def ping() -> None:
         with state.db.session() as session:

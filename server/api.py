@@ -12,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from agent.schema import Report
-from collector.http import CollectorState
+from collector.http import collector_state
 from collector.store.machines import MachineRow, get_machine, list_machines
 from collector.store.people import Person
 from server.auth import current_person
@@ -50,11 +50,6 @@ def _summary_fields(row: MachineRow) -> dict[str, Any]:
             "last_collected_at": row.last_collected_at, "report_sequence": row.state_sequence}
 
 
-def _state(request: Request[Any, Any, Any]) -> CollectorState:
-    state: CollectorState = request.app.state.collector
-    return state
-
-
 @get("/machines", summary="Machines in your unit's subtree")
 async def get_machines(
     request: Request[Any, Any, Any],
@@ -63,7 +58,7 @@ async def get_machines(
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
 ) -> MachinePage:
-    state = _state(request)
+    state = collector_state(request)
 
     def read() -> MachinePage:
         with state.db.session() as session:
@@ -78,7 +73,7 @@ async def get_machines(
 async def get_machine_detail(
     request: Request[Any, Any, Any], person: NamedDependency[Person], machine_id: FromPath[int]
 ) -> MachineDetail:
-    state = _state(request)
+    state = collector_state(request)
 
     def read() -> MachineDetail:
         with state.db.session() as session:

@@ -8,7 +8,7 @@ from anyio import to_thread
 from litestar import Request
 
 from collector.errors import Unauthorized
-from collector.http import CollectorState
+from collector.http import collector_state
 from collector.store.people import Person, person_for_token
 
 
@@ -22,7 +22,7 @@ def bearer_token(authorization: str | None) -> str:
 
 
 async def current_person(request: Request[Any, Any, Any]) -> Person:
-    state: CollectorState = request.app.state.collector
+    state = collector_state(request)
     token = bearer_token(request.headers.get("authorization"))
 
     def lookup() -> Person:
