@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
+import msgspec
 from sqlalchemy.orm import Session
 
 from canhgac.options import db_option
@@ -258,7 +259,7 @@ def machines_list(unit_code: str | None, as_json: bool, db_url: str | None) -> N
     with db_session(db_url) as session:
         rows, total = machine_store.list_machines(session, EVERYTHING, unit_code, limit=1_000_000)
     if as_json:
-        echo_json([row.__dict__ for row in rows])
+        echo_json([msgspec.structs.asdict(row) for row in rows])
         return
     for row in rows:
         seen = row.last_seen_at.strftime("%d/%m/%Y %H:%M") if row.last_seen_at else "chưa / never"

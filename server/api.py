@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -13,23 +12,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from agent.schema import Report
 from collector.http import collector_state
-from collector.store.machines import MachineRow, get_machine, list_machines
+from collector.store.machines import MachineSummary, get_machine, list_machines
 from collector.store.people import Person
 from server.auth import current_person
-
-
-class MachineSummary(msgspec.Struct, kw_only=True):
-    id: int
-    hostname: str
-    unit_code: str
-    unit_name: str
-    role: str
-    os_name: str
-    last_seen_at: datetime | None
-    """Collector clock of the newest report received."""
-    last_collected_at: datetime | None
-    """Agent clock of the report shown as the current state."""
-    report_sequence: int
 
 
 class MachinePage(msgspec.Struct, kw_only=True):
@@ -42,12 +27,6 @@ class MachinePage(msgspec.Struct, kw_only=True):
 class MachineDetail(MachineSummary, kw_only=True):
     state: Report | None
     """The latest report, as the agent sent it; null before the first one."""
-
-
-def _summary_fields(row: MachineRow) -> dict[str, Any]:
-    return {"id": row.id, "hostname": row.hostname, "unit_code": row.unit_code, "unit_name": row.unit_name,
-            "role": row.role, "os_name": row.os_name, "last_seen_at": row.last_seen_at,
-            "last_collected_at": row.last_collected_at, "report_sequence": row.state_sequence}
 
 
 @get("/machines", summary="Machines in your unit's subtree")
@@ -63,8 +42,7 @@ async def get_machines(
     def read() -> MachinePage:
         with state.db.session() as session:
             rows, total = list_machines(session, person.scope, unit, limit, offset)
-        items = [MachineSummary(**_summary_fields(row)) for row in rows]
-        return MachinePage(items=items, total=total, limit=limit, offset=offset)
+        return MachinePage(items=rows, total=total, limit=limit, offset=offset)
 
     return await to_thread.run_sync(read)
 
@@ -79,7 +57,7 @@ async def get_machine_detail(
         with state.db.session() as session:
             row, state_json = get_machine(session, person.scope, machine_id)
         report = msgspec.json.decode(state_json, type=Report) if state_json else None
-        return MachineDetail(**_summary_fields(row), state=report)
+        return MachineDetail(**msgspec.structs.asdict(row), state=report)
 
     return await to_thread.run_sync(read)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -14,9 +14,8 @@ from collector.store.scope import Scope
 from collector.store.units import get_unit
 
 
-@dataclass(frozen=True)
-class MachineRow:
-    """A machine as lists show it (no report body)."""
+class MachineSummary(msgspec.Struct, kw_only=True):
+    """A machine as lists show it (no report body); the API returns it as is."""
 
     id: int
     hostname: str
@@ -25,22 +24,24 @@ class MachineRow:
     role: str
     os_name: str
     last_seen_at: datetime | None
+    """Collector clock of the newest report received."""
     last_collected_at: datetime | None
-    state_sequence: int
+    """Agent clock of the report shown as the current state."""
+    report_sequence: int
 
 
 def _rows(scope: Scope) -> Select[tuple[Machine, Unit]]:
     return select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
 
 
-def _to_row(machine: Machine, unit: Unit) -> MachineRow:
-    return MachineRow(id=machine.id, hostname=machine.hostname, unit_code=unit.code, unit_name=unit.name,
+def _to_row(machine: Machine, unit: Unit) -> MachineSummary:
+    return MachineSummary(id=machine.id, hostname=machine.hostname, unit_code=unit.code, unit_name=unit.name,
                       role=machine.role, os_name=machine.os_name, last_seen_at=machine.last_seen_at,
-                      last_collected_at=machine.last_collected_at, state_sequence=machine.state_sequence)
+                      last_collected_at=machine.last_collected_at, report_sequence=machine.state_sequence)
 
 
 def list_machines(session: Session, scope: Scope, unit_code: str | None = None, limit: int = 100,
-                  offset: int = 0) -> tuple[list[MachineRow], int]:
+                  offset: int = 0) -> tuple[list[MachineSummary], int]:
     """Machines in scope (and in ``unit_code``'s subtree when given), by hostname; plus the total."""
     query = _rows(scope)
     if unit_code is not None:
@@ -51,7 +52,7 @@ def list_machines(session: Session, scope: Scope, unit_code: str | None = None, 
     return [_to_row(machine, unit) for machine, unit in page], total
 
 
-def get_machine(session: Session, scope: Scope, machine_id: int) -> tuple[MachineRow, str | None]:
+def get_machine(session: Session, scope: Scope, machine_id: int) -> tuple[MachineSummary, str | None]:
     """One machine in scope and its latest report JSON (None before its first report)."""
     found = session.execute(_rows(scope).where(Machine.id == machine_id)).first()
     if found is None:
