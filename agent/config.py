@@ -19,6 +19,11 @@ from agent.schema import Role
 STATE_DIR_ENV = "CANHGAC_AGENT_DIR"
 DEFAULT_INTERVAL_MINUTES = 15.0
 DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_SPOOL_MAX_REPORTS = 3000
+"""About a month of reports at the default interval (15 min)."""
+DEFAULT_SPOOL_MAX_BYTES = 100 * 2**20
+DEFAULT_SEND_RETRIES = 3
+DEFAULT_RETRY_BASE_S = 2.0
 
 
 class ConfigError(ValueError):
@@ -39,6 +44,13 @@ class AgentConfig:
     role: Role = Role.NORMAL
     interval_minutes: float = DEFAULT_INTERVAL_MINUTES
     timeout_s: float = DEFAULT_TIMEOUT_S
+    spool_max_reports: int = DEFAULT_SPOOL_MAX_REPORTS
+    spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    """Past either bound the oldest unsent reports are dropped (with a warning)."""
+    send_retries: int = DEFAULT_SEND_RETRIES
+    """Retries of a transient send failure within a cycle, after 1, 2, 4... x retry_base_s
+    (full jitter); what still fails waits in the spool for the next cycle."""
+    retry_base_s: float = DEFAULT_RETRY_BASE_S
 
 
 def default_state_dir() -> Path:
@@ -61,6 +73,10 @@ def make_config(
     role: str | Role | None = None,
     interval_minutes: float | str | None = None,
     timeout_s: float | str | None = None,
+    spool_max_reports: int | str | None = None,
+    spool_max_bytes: int | str | None = None,
+    send_retries: int | str | None = None,
+    retry_base_s: float | str | None = None,
 ) -> AgentConfig:
     """An AgentConfig from raw values (None = the default); raises ConfigError on a bad one."""
     return AgentConfig(
@@ -69,6 +85,10 @@ def make_config(
         role=parse_role("role", role) if role else Role.NORMAL,
         interval_minutes=parse_positive("interval_minutes", interval_minutes, DEFAULT_INTERVAL_MINUTES),
         timeout_s=parse_positive("timeout_s", timeout_s, DEFAULT_TIMEOUT_S),
+        spool_max_reports=parse_count("spool_max_reports", spool_max_reports, DEFAULT_SPOOL_MAX_REPORTS, 1),
+        spool_max_bytes=parse_count("spool_max_bytes", spool_max_bytes, DEFAULT_SPOOL_MAX_BYTES, 1024),
+        send_retries=parse_count("send_retries", send_retries, DEFAULT_SEND_RETRIES, 0),
+        retry_base_s=parse_positive("retry_base_s", retry_base_s, DEFAULT_RETRY_BASE_S),
     )
 
 
@@ -88,6 +108,21 @@ def parse_role(key: str, value: str | Role) -> Role:
     except ValueError:
         choices = ", ".join(role.value for role in Role)
         raise ConfigError(key, value, f"expected one of {choices}") from None
+
+
+def parse_count(key: str, value: int | str | None, default: int, minimum: int) -> int:
+    """A whole number of at least ``minimum``; ``default`` when None."""
+    if value is None:
+        return default
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise TypeError("not a whole number")
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(key, value, "expected a whole number") from None
+    if number < minimum:
+        raise ConfigError(key, value, f"expected a whole number of at least {minimum}")
+    return number
 
 
 def parse_positive(key: str, value: float | str | None, default: float) -> float:

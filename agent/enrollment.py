@@ -1,18 +1,28 @@
 """Enrolling this PC with a collector: describe the machine, trade the unit's token for an
-agent id and key, and save them as the agent's state."""
+agent id and key, and save them as the agent's state.
+
+The offline PC enrolls by file instead (:func:`enroll_offline`): it makes its own agent id and
+key, seals them with the token into an enrollment file (agent/media.py says how, and what a
+stolen file allows) that ``canhgac import`` registers on the collector, and opens no connection.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import uuid
 from datetime import datetime
+from pathlib import Path
 
 from agent import spool
 from agent.config import AgentConfig, ConfigError
+from agent.export import write_file
 from agent.files import ensure_private_dir
+from agent.media import OfflineEnrollment, seal_enrollment
 from agent.probes import hardware, identity, network
 from agent.probes.context import ProbeContext
 from agent.schema import EnrollRequest, Role
+from agent.signing import new_key
 from agent.state import AgentState, StateError, load_state, save_state, state_lock
 from agent.transport import enroll
 
@@ -66,11 +76,43 @@ def enroll_agent(config: AgentConfig, token: str, now: datetime) -> tuple[AgentS
         machine_uid=request.machine_uid,
         next_sequence=1,
     )
+    set_aside = replace_state(config, state)
+    log.info("enrolled as %s in unit %s", state.agent_id, state.unit_code)
+    return state, set_aside
+
+
+def enroll_offline(config: AgentConfig, token: str, out: Path, now: datetime) -> tuple[AgentState, Path, int]:
+    """Enroll by file: write the sealed enrollment request to ``out`` (a file, or an existing
+    directory where it gets its own name), then save the new state (role offline, no server,
+    unit unknown until the collector imports the file). The state, the file written, and how
+    many unsent reports of a previous enrollment were set aside.
+
+    Nothing touches the network. Raises EnrollmentError, ExportError (file not written, state
+    unchanged), OSError.
+    """
+    ensure_private_dir(config.state_dir)
+    request = build_enroll_request(token, Role.OFFLINE, now)
+    agent_id, key = uuid.uuid4().hex, new_key()
+    sealed = seal_enrollment(token, key, OfflineEnrollment(
+        agent_id=agent_id, nonce="", wrapped_key="", machine_uid=request.machine_uid, hostname=request.hostname,
+        role=Role.OFFLINE, macs=request.macs, serial=request.serial, os_name=request.os_name, created_at=now,
+    ))
+    path = out / f"canhgac-enroll-{agent_id[:12]}.json" if out.is_dir() else out
+    write_file(path, sealed, "the enrollment request")
+    state = AgentState(agent_id=agent_id, key=key, server="", unit_code="", role=Role.OFFLINE,
+                       machine_uid=request.machine_uid, next_sequence=1)
+    set_aside = replace_state(config, state)
+    log.info("enrollment request for agent %s written to %s", agent_id, path)
+    return state, path, set_aside
+
+
+def replace_state(config: AgentConfig, state: AgentState) -> int:
+    """Save ``state`` as this agent's, setting the unsent reports of the previous one aside
+    (they cannot be signed with the new key; kept in ``spool/previous-<old id>/``); how many."""
     with state_lock(config.state_dir):
         set_aside = spool.set_aside(config.state_dir, f"previous-{_previous_agent_id(config)}")
         save_state(config.state_dir, state)
-    log.info("enrolled as %s in unit %s", state.agent_id, state.unit_code)
-    return state, set_aside
+    return set_aside
 
 
 def _previous_agent_id(config: AgentConfig) -> str:

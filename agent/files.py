@@ -26,8 +26,9 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically and durably; the file is owner-only (0600).
+def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_FILE_MODE) -> None:
+    """Replace ``path`` with ``data`` atomically and durably; the file is owner-only (0600), or
+    left with the filesystem's default mode when ``mode`` is None (a FAT USB stick refuses chmod).
 
     The temporary file starts with a dot and ends in ``.tmp`` so readers of a directory can
     skip one left behind by a crash.
@@ -38,8 +39,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if os.name == "posix":
-            os.chmod(tmp_name, PRIVATE_FILE_MODE)
+        if os.name == "posix" and mode is not None:
+            os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

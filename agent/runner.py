@@ -1,14 +1,21 @@
 """The agent's send cycle: number a report, spool it, then deliver everything pending in order.
 
-A transient failure (collector unreachable, busy) stops the cycle and leaves the rest in the
-spool for the next one; a permanent refusal of one entry is reported and that entry kept, and
-the cycle goes on with the next, except when the collector refuses the agent itself (401),
-which would refuse every entry alike.
+A transient failure (collector unreachable, busy) is retried within the cycle ``send_retries``
+times with exponential backoff and full jitter (``random(0, base * 2**n)``, capped); if it
+still fails the cycle stops and the rest waits in the spool for the next cycle (which comes
+every interval, with its own jitter). A permanent refusal of one entry is reported and that
+entry kept, and the cycle goes on with the next, except when the collector refuses the agent
+itself (401), which would refuse every entry alike.
+
+Exactly once: an entry leaves the spool only after the collector acknowledged that very
+(agent, sequence); a send that was stored but whose answer was lost (a crash, a cut cable) is
+sent again and acknowledged as "duplicate" by the collector's exactly-once store.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +35,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 AGENT_REFUSED = frozenset({401})  # unknown/revoked agent, bad signature, clock: all entries alike
 JITTER = 0.10  # up to 10% of the interval, so a commune's PCs do not all send at once
+MAX_BACKOFF_S = 60.0
+Sleep = Callable[[float], None]
 
 
 class OfflineRoleError(Exception):
@@ -50,6 +59,8 @@ class CycleResult:
     delivered: list[tuple[int, str]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     left: int = 0
+    dropped: list[int] = field(default_factory=list)
+    """Oldest unsent reports dropped because the spool was past its bound."""
 
     @property
     def complete(self) -> bool:
@@ -71,26 +82,30 @@ def sending_state(config: AgentConfig) -> AgentState:
     return state
 
 
-def run_cycle(config: AgentConfig, clock: Clock = utc_now) -> CycleResult:
-    """One cycle: take a sequence number (persisted first), build and spool the report, then
-    deliver every pending entry. Raises StateError/OfflineRoleError before doing anything
-    when the agent may not send, OSError when the disk fails; delivery failures are results."""
+def run_cycle(config: AgentConfig, clock: Clock = utc_now, sleep: Sleep = time.sleep) -> CycleResult:
+    """One cycle: take a sequence number (persisted first), build and spool the report (then
+    hold the spool within its bounds), then deliver every pending entry. Raises
+    StateError/OfflineRoleError before doing anything when the agent may not send, OSError
+    (SpoolWriteError for a full disk) when the disk fails; delivery failures are results."""
     state = sending_state(config)
     sequence = take_next_sequence(config.state_dir)
     report = build_report(config, state, sequence, clock())
     spool.write(config.state_dir, sequence, encode_report(report))
     result = CycleResult(sequence=sequence)
-    deliver_pending(config, state, result, clock)
+    result.dropped = spool.enforce_bounds(config.state_dir, config.spool_max_reports, config.spool_max_bytes,
+                                          keep=sequence)
+    deliver_pending(config, state, result, clock, sleep)
     result.left = len(spool.pending(config.state_dir))
     return result
 
 
-def deliver_pending(config: AgentConfig, state: AgentState, result: CycleResult, clock: Clock) -> None:
+def deliver_pending(config: AgentConfig, state: AgentState, result: CycleResult, clock: Clock,
+                    sleep: Sleep = time.sleep) -> None:
     """Send the spool in sequence order, removing each acknowledged entry (see module doc)."""
     server = config.server or state.server
     for entry in spool.pending(config.state_dir):
         try:
-            status = deliver(server, state, entry, config.timeout_s, clock)
+            status = deliver_with_retries(config, server, state, entry, clock, sleep)
         except TransportError as exc:
             log.info("report %d not delivered: %s", entry.sequence, exc)
             result.failures.append(Failure(entry.sequence, str(exc), exc.transient))
@@ -99,6 +114,29 @@ def deliver_pending(config: AgentConfig, state: AgentState, result: CycleResult,
             continue
         spool.remove(config.state_dir, entry.sequence)
         result.delivered.append((entry.sequence, status))
+
+
+def deliver_with_retries(config: AgentConfig, server: str, state: AgentState, entry: spool.SpoolEntry,
+                         clock: Clock, sleep: Sleep) -> str:
+    """:func:`deliver`, retrying a transient failure ``config.send_retries`` times after
+    :func:`backoff_delay`; the last TransportError propagates."""
+    for attempt in range(config.send_retries + 1):
+        try:
+            return deliver(server, state, entry, config.timeout_s, clock)
+        except TransportError as exc:
+            if not exc.transient or attempt == config.send_retries:
+                raise
+            delay = backoff_delay(attempt, config.retry_base_s)
+            log.info("report %d: %s; retry %d in %.1f s", entry.sequence, exc, attempt + 1, delay)
+            sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def backoff_delay(attempt: int, base_s: float, cap_s: float = MAX_BACKOFF_S,
+                  rand: Callable[[float, float], float] = random.uniform) -> float:
+    """Seconds to wait before retry ``attempt + 1``: full jitter over ``base * 2**attempt``
+    (capped), so agents that failed together do not retry together."""
+    return rand(0.0, min(cap_s, base_s * 2**attempt))
 
 
 def deliver(server: str, state: AgentState, entry: spool.SpoolEntry, timeout: float, clock: Clock) -> str:

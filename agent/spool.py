@@ -4,11 +4,16 @@
 send time). Entries are written atomically and durably before any send is tried, listed in
 sequence order, and removed only after an acknowledgement. An entry that cannot be read or
 is not a report of the sequence in its name is moved to ``spool/corrupt/`` with a warning,
-so one bad file never blocks or crashes the agent. Bounds and backoff come in a later issue.
+so one bad file never blocks or crashes the agent.
+
+The spool is bounded in count and bytes (:func:`enforce_bounds`): past either bound the oldest
+entries are dropped, each with a warning, never the one just written. A write that fails (a
+full disk) raises :class:`SpoolWriteError` and leaves no partial entry behind.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 from pathlib import Path
@@ -23,6 +28,13 @@ log = logging.getLogger(__name__)
 SPOOL_DIR = "spool"
 CORRUPT_DIR = "corrupt"
 ENTRY_NAME = re.compile(r"(\d{12})\.json")
+
+
+FULL_DISK = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+class SpoolWriteError(OSError):
+    """A report could not be written to the spool (e.g. a full disk); no partial entry is left."""
 
 
 class SpoolEntry(NamedTuple):
@@ -50,11 +62,57 @@ def entry_path(state_dir: Path, sequence: int) -> Path:
 
 
 def write(state_dir: Path, sequence: int, body: bytes) -> Path:
-    """Store ``body`` as the entry for ``sequence`` (atomic, fsync'ed, 0600); its path."""
-    ensure_private_dir(spool_dir(state_dir))
+    """Store ``body`` as the entry for ``sequence`` (atomic, fsync'ed, 0600); its path.
+
+    Raises SpoolWriteError (an OSError) saying what failed; the entry is then whole or absent.
+    """
     path = entry_path(state_dir, sequence)
-    write_atomic(path, body)
+    try:
+        ensure_private_dir(spool_dir(state_dir))
+        write_atomic(path, body)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno in FULL_DISK:
+            reason = f"the disk is full ({reason})"
+        raise SpoolWriteError(exc.errno, f"cannot write report #{sequence} to the spool {path.parent}: {reason}; "
+                              "nothing was written / không ghi được báo cáo, ổ đĩa đầy hoặc lỗi") from exc
     return path
+
+
+def entry_sizes(state_dir: Path) -> list[tuple[int, int]]:
+    """(sequence, size in bytes) of every well-named entry, lowest sequence first."""
+    directory = spool_dir(state_dir)
+    if not directory.is_dir():
+        return []
+    sizes = []
+    for path in directory.glob("*.json"):
+        match = ENTRY_NAME.fullmatch(path.name)
+        if match:
+            try:
+                sizes.append((int(match.group(1)), path.stat().st_size))
+            except FileNotFoundError:
+                continue
+    return sorted(sizes)
+
+
+def enforce_bounds(state_dir: Path, max_reports: int, max_bytes: int, keep: int | None = None) -> list[int]:
+    """Drop the oldest entries until at most ``max_reports`` entries and ``max_bytes`` bytes
+    remain (never the entry ``keep``, the one just written); the sequences dropped, each
+    logged as a warning. Nothing is dropped while the spool is within both bounds."""
+    sizes = entry_sizes(state_dir)
+    count, total = len(sizes), sum(size for _, size in sizes)
+    dropped = []
+    for sequence, size in sizes:
+        if count <= max_reports and total <= max_bytes:
+            break
+        if sequence == keep:
+            continue
+        log.warning("spool over its bound (%d reports, %d bytes; at most %d and %d): dropping report #%d, "
+                    "the oldest, unsent", count, total, max_reports, max_bytes, sequence)
+        remove(state_dir, sequence)
+        dropped.append(sequence)
+        count, total = count - 1, total - size
+    return dropped
 
 
 def pending(state_dir: Path) -> list[SpoolEntry]:

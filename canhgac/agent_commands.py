@@ -10,17 +10,19 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import msgspec
 
 from agent.config import AgentConfig, ConfigError, make_config
-from agent.enrollment import EnrollmentError, enroll_agent
+from agent.enrollment import EnrollmentError, enroll_agent, enroll_offline
+from agent.export import FULL_DISK, ExportError, export_report
 from agent.report import build_report
 from agent.runner import CycleResult, OfflineRoleError, run_cycle, run_forever, sending_state, utc_now
 from agent.schema import Role, encode_report
-from agent.spool import spool_dir
+from agent.spool import SpoolWriteError, spool_dir
 from agent.state import StateError, load_state
 from agent.transport import TransportError
 from canhgac.options import state_dir_option
@@ -64,6 +66,23 @@ def timeout_option(fn: F) -> F:
     )(fn)
 
 
+def delivery_options(fn: F) -> F:
+    """The spool's bounds and the retry schedule (``[agent]`` keys of the same names)."""
+    options = [
+        ("--spool-max-reports", "spool_max_reports", int, "Most reports kept unsent; past it the oldest is dropped.",
+         "3000"),
+        ("--spool-max-bytes", "spool_max_bytes", int, "Most bytes kept unsent; past it the oldest is dropped.",
+         "104857600"),
+        ("--send-retries", "send_retries", int, "Retries of a failed send within a cycle (backoff with jitter).",
+         "3"),
+        ("--retry-base-s", "retry_base_s", float, "First retry delay bound; doubles each retry (max 60 s).", "2"),
+    ]
+    for flag, name, kind, help_text, default in reversed(options):
+        fn = click.option(flag, name, type=kind, default=None, show_envvar=True, envvar=f"CANHGAC_{name.upper()}",
+                          help=f"{help_text} [default: {default}]")(fn)
+    return fn
+
+
 @contextmanager
 def library_errors() -> Iterator[None]:
     """Turn the agent library's typed errors into click's one-line messages (exit 1)."""
@@ -73,15 +92,21 @@ def library_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
     except StateError as exc:
         raise click.ClickException(f"{exc}. {ENROLL_HINT}") from exc
+    except (SpoolWriteError, ExportError) as exc:
+        raise click.ClickException(str(exc.strerror)) from exc
     except OSError as exc:
-        raise click.ClickException(f"{exc.filename or 'disk'}: {exc.strerror or exc}") from exc
+        reason = exc.strerror or str(exc)
+        if exc.errno in FULL_DISK:
+            reason = f"the disk is full ({reason}); nothing was changed / ổ đĩa đầy"
+        raise click.ClickException(f"{exc.filename or 'disk'}: {reason}") from exc
 
 
 ENROLL_HINT = "Enroll first / Hãy đăng ký trước: canhgac agent enroll --server URL --token TOKEN"
 OFFLINE_HINT = (
     "This PC has the offline role (máy soạn thảo văn bản mật): it never sends reports over a "
-    "network. Use `canhgac agent export --out FILE` to write a signed report file instead "
-    "(coming in a later version)."
+    "network. Use `canhgac agent export --out FILE` to write a signed report file instead, "
+    "and `canhgac import FILE` on the collector / Máy này không gửi qua mạng: dùng "
+    "`canhgac agent export --out FILE` rồi `canhgac import FILE` tại máy chủ."
 )
 
 
@@ -91,23 +116,57 @@ def load_config(**values: Any) -> AgentConfig:
 
 
 @agent.command()
-@server_option("The collector, e.g. http://collector.xa.local:8470.", required=True)
+@server_option("The collector, e.g. http://collector.xa.local:8470 (not with --offline).")
 @click.option(
     "--token", show_envvar=True, envvar="CANHGAC_TOKEN", required=True, help="Enrollment token of the unit (cge_...)."
 )
-@role_option("normal")
+@role_option(None)
+@click.option("--offline", is_flag=True,
+              help="Offline PC: write an enrollment request file (--out) for `canhgac import`; no network.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="With --offline: the file (or an existing folder, e.g. the USB stick) to write.")
 @timeout_option
 @state_dir_option
-def enroll(server: str, token: str, role: str, timeout_s: float | None, state_dir: str | None) -> None:
+def enroll(server: str | None, token: str, role: str | None, offline: bool, out: Path | None,
+           timeout_s: float | None, state_dir: str | None) -> None:
     """Enroll this PC with the collector and save its agent id and key.
+
+    With --offline --out FILE the PC opens no connection: it makes its own id and key, writes
+    them sealed by the token to FILE, and `canhgac import FILE` on the collector registers it.
+    Anyone holding both the file and the token could sign reports as this PC: carry the file,
+    keep the token apart, and let it expire (`tokens create --expires`).
 
     Enrolling again replaces the id and key and restarts the report sequence at 1; reports not
     yet sent by the previous id are kept aside in the spool, not sent.
     """
-    config = load_config(state_dir=state_dir, server=server, role=role, timeout_s=timeout_s)
+    if offline:
+        enroll_by_file(token, role, out, server, state_dir)
+        return
+    if not server or out is not None:
+        raise click.UsageError("enroll needs --server URL (or --offline --out FILE for the offline PC)")
+    config = load_config(state_dir=state_dir, server=server, role=role or Role.NORMAL.value, timeout_s=timeout_s)
     with library_errors():
         state, set_aside = enroll_agent(config, token, utc_now())
     click.echo(f"Đã đăng ký / Enrolled: agent {state.agent_id} in unit {state.unit_code} (role {state.role})")
+    show_set_aside(set_aside, config)
+
+
+def enroll_by_file(token: str, role: str | None, out: Path | None, server: str | None, state_dir: str | None) -> None:
+    if out is None:
+        raise click.UsageError("--offline needs --out FILE (where to write the enrollment request)")
+    if server:
+        click.echo(f"--offline: the server {server} is not used; nothing is sent over a network", err=True)
+    if role and role.lower() != Role.OFFLINE.value:
+        raise click.UsageError("--offline enrolls the offline PC: its role is offline")
+    config = load_config(state_dir=state_dir, role=Role.OFFLINE.value)
+    with library_errors():
+        state, path, set_aside = enroll_offline(config, token, out, utc_now())
+    click.echo(f"Đã ghi yêu cầu đăng ký / Enrollment request written: {path} (agent {state.agent_id}).")
+    click.echo("Mang tệp sang máy chủ và chạy / Carry it to the collector and run: canhgac import FILE")
+    show_set_aside(set_aside, config)
+
+
+def show_set_aside(set_aside: int, config: AgentConfig) -> None:
     if set_aside:
         click.echo(f"{set_aside} unsent report(s) of the previous enrollment kept in {spool_dir(config.state_dir)}",
                    err=True)
@@ -141,16 +200,20 @@ def collect(pretty: bool, role: str | None, state_dir: str | None) -> None:
     metavar="MINUTES", help="Minutes between cycles, plus up to 10% random jitter. [default: 15]",
 )
 @timeout_option
+@delivery_options
 @state_dir_option
 def run(once: bool, server: str | None, role: str | None, interval_minutes: float | None,
-        timeout_s: float | None, state_dir: str | None) -> None:
+        timeout_s: float | None, state_dir: str | None, **delivery: Any) -> None:
     """Collect a report and send it with everything still in the spool, on a schedule.
 
+    Every report is written to the spool (atomically) before any send and leaves it only when
+    the collector acknowledged it; a failed send is retried with backoff, then next cycle.
+
     Exit status: 0 all acknowledged (or stopped with Ctrl-C), 1 refused (not enrolled, offline
-    role, bad configuration), 3 (--once) reports left in the spool for the next cycle.
+    role, bad configuration, disk full), 3 (--once) reports left in the spool for the next cycle.
     """
     config = load_config(state_dir=state_dir, server=server, role=role,
-                         interval_minutes=interval_minutes, timeout_s=timeout_s)
+                         interval_minutes=interval_minutes, timeout_s=timeout_s, **delivery)
     check_may_send(config)
     if once:
         with library_errors():
@@ -166,6 +229,22 @@ def run(once: bool, server: str | None, role: str | None, interval_minutes: floa
         click.echo("stopped / đã dừng", err=True)
 
 
+@agent.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, metavar="FILE",
+              help="The report file to write, or an existing folder (e.g. the USB stick) to write it into.")
+@state_dir_option
+def export(out: Path, state_dir: str | None) -> None:
+    """Offline PC: write one signed report to FILE for removable media (nothing is sent).
+
+    The report takes the next sequence number; `canhgac import FILE` on the collector stores
+    it once. The file is written atomically: whole, or not at all (exit 1 on a full disk).
+    """
+    config = load_config(state_dir=state_dir)
+    with library_errors():
+        exported = export_report(config, out, utc_now())
+    click.echo(f"Đã xuất / Exported: report #{exported.sequence} to {exported.path} ({exported.size} bytes)")
+
+
 def check_may_send(config: AgentConfig) -> None:
     """Refuse (exit 1) before doing anything when not enrolled or the PC is an offline one."""
     try:
@@ -178,6 +257,9 @@ def check_may_send(config: AgentConfig) -> None:
 
 def show_cycle(result: CycleResult) -> None:
     """One line per delivered report on stdout, one per failure and a summary on stderr."""
+    if result.dropped:
+        click.echo(f"spool full: oldest unsent report(s) dropped / hàng đợi đầy, đã bỏ báo cáo cũ nhất: "
+                   f"{', '.join(f'#{n}' for n in result.dropped)}", err=True)
     for sequence, status in result.delivered:
         click.echo(f"Đã gửi / Sent: report #{sequence} ({status})")
     for failure in result.failures:

@@ -20,6 +20,7 @@ LAZY_COMMANDS = {
     "users": ("canhgac.server_commands:users", "People, their roles and API tokens."),
     "machines": ("canhgac.server_commands:machines", "Machines known to the collector."),
     "demo": ("canhgac.demo_command:demo", "A simulated commune to look around in."),
+    "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
 }
 

@@ -16,7 +16,8 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "timeout_s"})
+AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "timeout_s",
+                        "spool_max_reports", "spool_max_bytes", "send_retries", "retry_base_s"})
 # TOML key -> click parameter name, where they differ.
 PARAMETER_NAMES = {"db": "db_url"}
 COLLECTOR_KEYS = frozenset(

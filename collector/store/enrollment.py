@@ -46,12 +46,17 @@ def usable_token(session: Session, token: str, now: datetime) -> EnrollmentToken
     row = session.scalar(select(EnrollmentToken).where(EnrollmentToken.token_hash == hash_token(token)))
     if row is None:
         raise Unauthorized("unknown enrollment token", code="invalid_token")
+    check_token_usable(row, now)
+    return row
+
+
+def check_token_usable(row: EnrollmentToken, now: datetime) -> None:
+    """Unauthorized when the token was revoked or has expired."""
     if row.revoked_at is not None:
         raise Unauthorized("this enrollment token was revoked", code="token_revoked")
     if row.expires_at <= now:
         raise Unauthorized(f"this enrollment token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC",
                            code="token_expired")
-    return row
 
 
 def enroll(session: Session, request: EnrollRequest, now: datetime) -> EnrollResponse:
@@ -63,10 +68,17 @@ def enroll(session: Session, request: EnrollRequest, now: datetime) -> EnrollRes
     if not request.machine_uid.strip() or not request.hostname.strip():
         raise InvalidInput("machine_uid and hostname must not be empty")
     token = usable_token(session, request.token, now)
+    return register_agent(session, request, token, now, uuid.uuid4().hex, new_key())
+
+
+def register_agent(session: Session, request: EnrollRequest, token: EnrollmentToken, now: datetime,
+                   agent_id: str, key: str) -> EnrollResponse:
+    """The registration part of :func:`enroll`, for an already checked ``token`` and a given
+    agent id and key (the offline PC makes its own; see collector/importer.py)."""
     machine = _upsert_machine(session, request, token.unit_id, now)
     session.execute(update(Agent).where(Agent.machine_id == machine.id, Agent.revoked_at.is_(None))
                     .values(revoked_at=now))
-    agent = Agent(id=uuid.uuid4().hex, machine_id=machine.id, key=new_key(),
+    agent = Agent(id=agent_id, machine_id=machine.id, key=key,
                   enrollment_token_id=token.id, created_at=now)
     session.add(agent)
     machine.current_agent_id = agent.id

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent import spool
-from agent.runner import OfflineRoleError, make_scheduler, run_cycle
+from agent.runner import OfflineRoleError, backoff_delay, make_scheduler, run_cycle
 from agent.schema import Role, decode_report, encode_report
 from agent.state import StateError, load_state
 from tests.agent.conftest import T0, FakeCollector, config_for, enrolled
@@ -17,6 +17,10 @@ from tests.factories import make_report
 
 def clock():  # type: ignore[no-untyped-def]
     return T0
+
+
+def no_sleep(_seconds: float) -> None:
+    pass
 
 
 def test_a_cycle_numbers_spools_sends_and_forgets_the_report(state_dir: Path, collector: FakeCollector) -> None:
@@ -32,7 +36,7 @@ def test_a_cycle_numbers_spools_sends_and_forgets_the_report(state_dir: Path, co
 
 def test_an_unreachable_collector_leaves_the_report_in_the_spool(state_dir: Path, closed_port_url: str) -> None:
     enrolled(state_dir, FakeCollector(url=closed_port_url))
-    result = run_cycle(config_for(state_dir), clock)
+    result = run_cycle(config_for(state_dir), clock, no_sleep)
     assert not result.complete and result.left == 1 and result.failures[0].transient
     assert [entry.sequence for entry in spool.pending(state_dir)] == [1]
     state = load_state(state_dir)
@@ -42,9 +46,9 @@ def test_an_unreachable_collector_leaves_the_report_in_the_spool(state_dir: Path
 def test_the_next_cycle_sends_the_backlog_in_order(state_dir: Path, collector: FakeCollector) -> None:
     enrolled(state_dir, collector)
     collector.forced.append((503, "busy"))
-    first = run_cycle(config_for(state_dir), clock)
+    first = run_cycle(config_for(state_dir, send_retries=0), clock)
     assert first.left == 1
-    second = run_cycle(config_for(state_dir), clock)
+    second = run_cycle(config_for(state_dir, send_retries=0), clock)
     assert second.delivered == [(1, "stored"), (2, "stored")] and second.complete
 
 
@@ -83,3 +87,46 @@ def test_not_enrolled_or_offline_refuses_before_anything(state_dir: Path, collec
 def test_the_schedule_adds_up_to_ten_percent_jitter() -> None:
     job = make_scheduler(15, lambda: None).jobs[0]
     assert (job.interval, job.latest, job.unit) == (900, 990, "seconds")
+
+
+def test_a_transient_failure_is_retried_with_growing_jittered_delays(state_dir: Path,
+                                                                     collector: FakeCollector) -> None:
+    enrolled(state_dir, collector)
+    collector.forced.extend([(503, "busy"), (503, "busy"), (429, "slow_down")])
+    delays: list[float] = []
+    result = run_cycle(config_for(state_dir, send_retries=3, retry_base_s=0.5), clock, delays.append)
+    assert result.delivered == [(1, "stored")] and result.complete
+    assert len(delays) == 3
+    assert all(0 <= delay <= 0.5 * 2**n for n, delay in enumerate(delays))
+
+
+def test_retries_are_bounded_then_the_entry_waits_for_the_next_cycle(state_dir: Path,
+                                                                      collector: FakeCollector) -> None:
+    enrolled(state_dir, collector)
+    collector.forced.extend([(503, "busy")] * 3)
+    delays: list[float] = []
+    result = run_cycle(config_for(state_dir, send_retries=2, retry_base_s=0.5), clock, delays.append)
+    assert len(delays) == 2 and result.left == 1 and result.failures[0].transient
+    assert run_cycle(config_for(state_dir, send_retries=0), clock).delivered == [(1, "stored"), (2, "stored")]
+
+
+def test_a_permanent_refusal_is_not_retried(state_dir: Path, collector: FakeCollector) -> None:
+    enrolled(state_dir, collector)
+    collector.forced.append((422, "invalid_report"))
+    delays: list[float] = []
+    result = run_cycle(config_for(state_dir, send_retries=3), clock, delays.append)
+    assert delays == [] and [f.transient for f in result.failures] == [False]
+
+
+@pytest.mark.parametrize(("attempt", "ceiling"), [(0, 2.0), (1, 4.0), (3, 16.0), (10, 60.0)])
+def test_backoff_is_full_jitter_below_a_doubling_capped_ceiling(attempt: int, ceiling: float) -> None:
+    assert backoff_delay(attempt, 2.0, rand=lambda low, high: high) == ceiling
+    assert backoff_delay(attempt, 2.0, rand=lambda low, high: low) == 0.0
+
+
+def test_a_spool_past_its_bound_drops_the_oldest_unsent_reports(state_dir: Path, closed_port_url: str) -> None:
+    enrolled(state_dir, FakeCollector(url=closed_port_url))
+    config = config_for(state_dir, spool_max_reports=3, send_retries=0)
+    results = [run_cycle(config, clock, no_sleep) for _ in range(5)]
+    assert [r.dropped for r in results] == [[], [], [], [1], [2]]
+    assert [entry.sequence for entry in spool.pending(state_dir)] == [3, 4, 5]

@@ -1,0 +1,243 @@
+"""Importing files carried from offline PCs: enrollment requests and signed reports.
+
+A report file goes through the same door as an HTTP report (collector.ingest: signature, strict
+decode, exactly-once store), except for the timestamp window: a USB stick may take weeks, so the
+signing time proves nothing about freshness. Replays are stopped by the store instead: a report
+whose (agent, sequence) is already stored is refused as a replay (nothing changes), an older
+sequence than the newest seen is stored as history, and the same sequence with other content is
+a conflict. An enrollment file (agent/media.py) is accepted once: its agent id is its identity.
+
+Order within one import: reports of known agents, then enrollments, then the reports that were
+waiting for those enrollments, so one USB stick may carry both, and reports exported before a
+re-enrollment still land before the new enrollment revokes their key.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.media import (
+    ENROLLMENT_KIND,
+    REPORT_KIND,
+    MediaError,
+    open_enrollment_file,
+    open_report_file,
+    read_kind,
+    token_lookup,
+    token_secret,
+    verify_enrollment,
+)
+from agent.schema import EnrollRequest
+from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from collector.config import DEFAULT_MAX_BODY_BYTES
+from collector.db import Database
+from collector.errors import CanhgacError
+from collector.ingest import IngestLimits, ingest_report
+from collector.models import Agent, EnrollmentToken
+from collector.store.enrollment import check_token_usable, register_agent
+from collector.store.reports import StoreOutcome
+
+FILE_WINDOW_S = 100 * 366 * 86400
+"""A file's signing time is not checked against the clock (see the module docstring)."""
+ENVELOPE_SLACK = 64 * 1024
+HEX = frozenset("0123456789abcdef")
+
+
+class Verdict(enum.StrEnum):
+    IMPORTED = "imported"
+    REPLAYED = "replayed"
+    TAMPERED = "tampered"
+    FOREIGN = "foreign"
+    DAMAGED = "damaged"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What happened to one file; ``imported`` False means refused (nothing changed)."""
+
+    path: Path
+    verdict: Verdict
+    english: str
+    vietnamese: str
+    code: str = ""
+
+    @property
+    def imported(self) -> bool:
+        return self.verdict is Verdict.IMPORTED
+
+
+@dataclass
+class _Pending:
+    index: int
+    path: Path
+    data: bytes
+    kind: str = ""
+
+
+class _Identity(msgspec.Struct):
+    sequence: int = 0
+    hostname: str = ""
+
+
+class _Peek(msgspec.Struct):
+    identity: _Identity = msgspec.field(default_factory=_Identity)
+
+
+def import_files(db: Database, paths: Sequence[Path], now: datetime,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> list[ImportResult]:
+    """Import every file; one result per path, in the order given. Never raises for a file."""
+    results: dict[int, ImportResult] = {}
+    pending: list[_Pending] = []
+    for index, path in enumerate(paths):
+        item = _Pending(index, path, b"")
+        failure = _read(item, max_body_bytes)
+        if failure is None:
+            pending.append(item)
+        else:
+            results[index] = failure
+    reports = sorted((p for p in pending if p.kind == REPORT_KIND), key=_report_order)
+    limits = IngestLimits(max_body_bytes=max_body_bytes, signature_window_s=FILE_WINDOW_S)
+    waiting = []
+    for item in reports:
+        result = import_report(db, item.path, item.data, now, limits)
+        if result.code == "unknown_agent":
+            waiting.append(item)
+        else:
+            results[item.index] = result
+    for item in (p for p in pending if p.kind == ENROLLMENT_KIND):
+        results[item.index] = import_enrollment(db, item.path, item.data, now)
+    for item in waiting:
+        results[item.index] = import_report(db, item.path, item.data, now, limits)
+    return [results[index] for index in range(len(paths))]
+
+
+def _read(item: _Pending, max_body_bytes: int) -> ImportResult | None:
+    """Fill ``item`` with the file's bytes and kind; a refusal when it cannot be read or is not
+    a canhgac file."""
+    limit = max_body_bytes + ENVELOPE_SLACK
+    try:
+        with item.path.open("rb") as handle:
+            item.data = handle.read(limit + 1)
+    except OSError as exc:
+        return _refused(item.path, Verdict.DAMAGED, f"cannot read the file: {exc.strerror or exc}",
+                        "không đọc được tệp", "unreadable")
+    if len(item.data) > limit:
+        return _refused(item.path, Verdict.DAMAGED, f"larger than {limit} bytes: not a canhgac file",
+                        "tệp quá lớn, không phải tệp canhgac", "too_large")
+    try:
+        item.kind = read_kind(item.data)
+    except MediaError as exc:
+        return _refused(item.path, Verdict.DAMAGED, str(exc), "không phải tệp canhgac hoặc tệp bị hỏng", "damaged")
+    return None
+
+
+def _report_order(item: _Pending) -> tuple[str, int]:
+    try:
+        envelope = open_report_file(item.data)
+        return envelope.agent_id, msgspec.json.decode(bytes(envelope.report), type=_Peek).identity.sequence
+    except (MediaError, msgspec.DecodeError):
+        return "", 0
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+# ingest's error code -> (verdict, Vietnamese), for the refusals a person meets with files.
+REPORT_REFUSALS = {
+    "bad_signature": (Verdict.TAMPERED, "tệp đã bị sửa đổi: chữ ký không khớp với nội dung"),
+    "unknown_agent": (Verdict.FOREIGN, "tệp của máy chưa đăng ký tại máy chủ này (hãy nhập tệp đăng ký trước)"),
+    "agent_revoked": (Verdict.REFUSED, "máy này đã đăng ký lại; khóa cũ không còn hiệu lực"),
+    "sequence_conflict": (Verdict.TAMPERED, "số thứ tự này đã được lưu với nội dung khác"),
+    "agent_mismatch": (Verdict.TAMPERED, "mã máy trong báo cáo khác mã máy đã ký"),
+}
+
+
+def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: IngestLimits) -> ImportResult:
+    """Verify and store one report file through collector.ingest (see the module docstring)."""
+    try:
+        envelope = open_report_file(data)
+    except MediaError as exc:
+        return _refused(path, Verdict.DAMAGED, str(exc), "tệp báo cáo bị hỏng", "damaged")
+    headers = {AGENT_HEADER: envelope.agent_id, TIMESTAMP_HEADER: str(envelope.signed_at),
+               SIGNATURE_HEADER: envelope.signature}
+    body = bytes(envelope.report)
+    try:
+        ack, outcome = ingest_report(db, headers, body, now, limits)
+    except CanhgacError as exc:
+        verdict, vietnamese = REPORT_REFUSALS.get(exc.code, (Verdict.REFUSED, "báo cáo không hợp lệ, bị từ chối"))
+        english = f"{exc.detail}" if exc.code != "unknown_agent" else (
+            f"agent {envelope.agent_id} is not enrolled with this collector: import its enrollment file first "
+            "(or the file belongs to another collector)")
+        return _refused(path, verdict, english, vietnamese, exc.code)
+    hostname = msgspec.json.decode(body, type=_Peek).identity.hostname
+    if outcome is StoreOutcome.DUPLICATE:
+        return _refused(path, Verdict.REPLAYED,
+                        f"report #{ack.sequence} of {hostname} (agent {ack.agent_id}) was already stored; "
+                        "nothing changed (replayed file)",
+                        f"báo cáo #{ack.sequence} đã được nhập trước đó, không thay đổi gì", "duplicate")
+    return ImportResult(path, Verdict.IMPORTED, f"report #{ack.sequence} of {hostname} (agent {ack.agent_id}) stored",
+                        f"đã nhập báo cáo #{ack.sequence} của máy {hostname}", "stored")
+
+
+# --- enrollments -----------------------------------------------------------------------------
+
+
+def import_enrollment(db: Database, path: Path, data: bytes, now: datetime) -> ImportResult:
+    """Register the agent an enrollment file describes, once (see agent/media.py)."""
+    try:
+        with db.session() as session:
+            return _enroll_from_file(session, path, data, now)
+    except CanhgacError as exc:
+        return _refused(path, Verdict.REFUSED, exc.detail, "mã đăng ký hết hạn, bị thu hồi hoặc tệp không hợp lệ",
+                        exc.code)
+    except MediaError as exc:
+        return _refused(path, Verdict.TAMPERED, str(exc), "tệp đăng ký đã bị sửa đổi hoặc hỏng", "tampered")
+
+
+def _enroll_from_file(session: Session, path: Path, data: bytes, now: datetime) -> ImportResult:
+    envelope = open_enrollment_file(data)
+    token = find_token(session, envelope.token_lookup)
+    if token is None:
+        return _refused(path, Verdict.FOREIGN, "made with an enrollment token this collector never issued",
+                        "tệp đăng ký dùng mã không do máy chủ này cấp", "invalid_token")
+    request, key = verify_enrollment(envelope, token_secret(token.token_hash))
+    existing = session.get(Agent, request.agent_id)
+    if existing is not None:
+        return _refused(path, Verdict.REPLAYED,
+                        f"agent {request.agent_id} was already enrolled at {existing.created_at:%Y-%m-%d %H:%M} UTC; "
+                        "nothing changed (replayed file)", "tệp đăng ký này đã được nhập trước đó, không thay đổi gì",
+                        "already_enrolled")
+    if not _is_hex(request.agent_id, 32) or not _is_hex(key, 64):
+        raise MediaError("the agent id or key inside is malformed")
+    check_token_usable(token, now)
+    answer = register_agent(session, EnrollRequest(
+        token="", machine_uid=request.machine_uid, hostname=request.hostname, role=request.role, macs=request.macs,
+        serial=request.serial, os_name=request.os_name), token, now, request.agent_id, key)
+    return ImportResult(path, Verdict.IMPORTED,
+                        f"enrolled {request.hostname} as agent {answer.agent_id} in unit {answer.unit_code} "
+                        f"(role {request.role})",
+                        f"đã đăng ký máy {request.hostname} vào đơn vị {answer.unit_code}", "enrolled")
+
+
+def find_token(session: Session, lookup: str) -> EnrollmentToken | None:
+    """The token whose lookup tag is ``lookup``, expired and revoked ones included (so the
+    refusal can say which); None when this collector never issued it."""
+    rows: Iterable[EnrollmentToken] = session.scalars(select(EnrollmentToken))
+    wanted = lookup.strip().lower()
+    return next((row for row in rows if token_lookup(token_secret(row.token_hash)) == wanted), None)
+
+
+def _is_hex(text: str, length: int) -> bool:
+    return len(text) == length and set(text) <= HEX
+
+
+def _refused(path: Path, verdict: Verdict, english: str, vietnamese: str, code: str) -> ImportResult:
+    return ImportResult(path, verdict, english, vietnamese, code)
