@@ -5,6 +5,8 @@ An area with tables of its own (alerts, network devices, ...) keeps its models i
 module, on ``collector.models.Base``, and adds one import line below.
 """
 
+import collector.alert_models  # noqa: F401  (alerts, alert history, licences: revision 0002)
+import collector.network_models  # noqa: F401  (LAN devices, SNMP, links: revision 0003)
 from collector import models
 from collector.models import Base
 

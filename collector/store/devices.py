@@ -1,0 +1,158 @@
+"""LAN devices: recording what a sweep (or the passive listener) saw, linking each MAC to the
+enrolled machine that reports it, and listing devices within a person's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.lan import Seen, normalise_mac, vendor_of
+from collector.models import Machine, Unit
+from collector.network_models import LanDevice, LanSweep
+from collector.store.scope import Scope
+from collector.store.units import get_unit
+
+
+class MachineRef(msgspec.Struct, frozen=True):
+    id: int
+    hostname: str
+    role: str
+    unit_id: int
+
+
+class SweepDevice(msgspec.Struct, frozen=True, kw_only=True):
+    ip: str
+    mac: str
+    vendor: str
+    new: bool
+    """Not seen by any earlier sweep or listener."""
+    machine_id: int | None = None
+    hostname: str = ""
+    role: str = ""
+    """The linked machine's role; "offline" is the PC that must never be on a network."""
+
+
+class SweepSummary(msgspec.Struct, kw_only=True):
+    subnet: str
+    unit_code: str | None
+    started_at: datetime
+    duration_s: float
+    found: int
+    new: int
+    no_agent: int
+    """Devices that no enrolled machine reports (printers, phones, routers, unknown PCs)."""
+    offline_seen: list[SweepDevice]
+    """Offline PCs (role "offline") whose MAC answered: a critical incident."""
+    devices: list[SweepDevice]
+
+
+class LanDeviceRow(msgspec.Struct, kw_only=True):
+    id: int
+    mac: str
+    ip: str
+    vendor: str
+    unit_code: str | None
+    machine_id: int | None
+    hostname: str
+    role: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    seen_by: str
+
+
+# Only what linking needs of a stored report; other fields are ignored when decoding.
+class _Interface(msgspec.Struct):
+    mac: str = ""
+
+
+class _Network(msgspec.Struct):
+    interfaces: list[_Interface] = []
+
+
+class _State(msgspec.Struct):
+    network: _Network | None = None
+
+
+def report_macs(state_json: str | None) -> list[str]:
+    """The MACs of a stored report's network interfaces (normalised); [] when none or unreadable."""
+    if not state_json:
+        return []
+    try:
+        state = msgspec.json.decode(state_json, type=_State)
+    except msgspec.ValidationError:
+        return []
+    interfaces = state.network.interfaces if state.network else []
+    return [mac for mac in (normalise_mac(item.mac) for item in interfaces) if mac and mac != "00:00:00:00:00:00"]
+
+
+def machines_by_mac(session: Session) -> dict[str, MachineRef]:
+    """Every enrolled machine's MACs, from its latest report."""
+    rows = session.execute(select(Machine.id, Machine.hostname, Machine.role, Machine.unit_id, Machine.state_json)
+                           .where(Machine.state_json.is_not(None)))
+    found: dict[str, MachineRef] = {}
+    for row in rows:
+        for mac in report_macs(row.state_json):
+            found[mac] = MachineRef(row.id, row.hostname, row.role, row.unit_id)
+    return found
+
+
+def classify_seen(seen: Iterable[Seen], known_macs: set[str], machines: dict[str, MachineRef]) -> list[SweepDevice]:
+    """Pure: each seen device with its vendor, whether it is new, and the machine it belongs to."""
+    devices = []
+    for item in seen:
+        machine = machines.get(item.mac)
+        devices.append(SweepDevice(ip=item.ip, mac=item.mac, vendor=vendor_of(item.mac), new=item.mac not in known_macs,
+                                   machine_id=machine.id if machine else None,
+                                   hostname=machine.hostname if machine else "", role=machine.role if machine else ""))
+    return devices
+
+
+def record_seen(session: Session, seen: list[Seen], now: datetime, unit_id: int | None,
+                seen_by: str = "sweep") -> list[SweepDevice]:
+    """Store (insert or refresh) each seen device and link it to its machine; returns them classified."""
+    macs = [item.mac for item in seen]
+    existing = {row.mac: row for row in session.scalars(select(LanDevice).where(LanDevice.mac.in_(macs)))} \
+        if macs else {}
+    machines = machines_by_mac(session)
+    devices = classify_seen(seen, set(existing), machines)
+    for device in devices:
+        row = existing.get(device.mac)
+        if row is None:
+            row = LanDevice(mac=device.mac, first_seen_at=now)
+            session.add(row)
+        machine = machines.get(device.mac)
+        row.ip, row.vendor, row.last_seen_at, row.seen_by = device.ip, device.vendor, now, seen_by
+        row.machine_id = machine.id if machine else None
+        row.unit_id = unit_id or (machine.unit_id if machine else None) or row.unit_id
+    session.flush()
+    return devices
+
+
+def record_sweep(session: Session, seen: list[Seen], *, subnet: str, started_at: datetime, duration_s: float,
+                 unit_code: str | None = None) -> SweepSummary:
+    """Store one sweep's results; the summary says found / new / no agent / offline PCs seen."""
+    unit = get_unit(session, unit_code) if unit_code else None
+    devices = record_seen(session, seen, started_at, unit.id if unit else None)
+    offline = [device for device in devices if device.role == "offline"]
+    no_agent = sum(1 for device in devices if device.machine_id is None)
+    new = sum(1 for device in devices if device.new)
+    session.add(LanSweep(unit_id=unit.id if unit else None, subnet=subnet, started_at=started_at,
+                         duration_s=duration_s, found=len(devices), new=new, no_agent=no_agent,
+                         offline_seen=len(offline)))
+    return SweepSummary(subnet=subnet, unit_code=unit_code, started_at=started_at, duration_s=duration_s,
+                        found=len(devices), new=new, no_agent=no_agent, offline_seen=offline, devices=devices)
+
+
+def list_lan_devices(session: Session, scope: Scope, limit: int = 1000) -> list[LanDeviceRow]:
+    """LAN devices of units in scope, by IP; devices of no unit only for an unscoped admin."""
+    query = (select(LanDevice, Unit.code, Machine.hostname, Machine.role)
+             .outerjoin(Unit, LanDevice.unit_id == Unit.id).outerjoin(Machine, LanDevice.machine_id == Machine.id)
+             .where(scope.units_clause()).order_by(LanDevice.ip, LanDevice.id).limit(limit))
+    return [LanDeviceRow(id=row.id, mac=row.mac, ip=row.ip, vendor=row.vendor, unit_code=code,
+                         machine_id=row.machine_id, hostname=hostname or "", role=role or "",
+                         first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at, seen_by=row.seen_by)
+            for row, code, hostname, role in session.execute(query)]
