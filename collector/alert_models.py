@@ -1,0 +1,72 @@
+"""Tables of the rules area: alerts (one per rule + subject), their history, and the licence register."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from collector.models import Base, UTCDateTime
+
+
+class Alert(Base):
+    """The current state of one alert; ``subject`` is "machine:<id>" or "unit:<code>"."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "subject", name="uq_alerts_rule_subject"),
+        Index("ix_alerts_unit_status", "unit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(128))
+    subject: Mapped[str] = mapped_column(String(160))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    machine_id: Mapped[int | None] = mapped_column(ForeignKey("machines.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    """Vietnamese / English title at the last change (kept if the rule is later removed)."""
+    detail: Mapped[str] = mapped_column(Text, default="")
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_by: Mapped[str | None] = mapped_column(String(128))
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertEvent(Base):
+    """History: every transition but repeats. ``notify`` events wait for the notifier
+    (``notified_at`` null) and are sent once."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    transition: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    comment: Mapped[str | None] = mapped_column(Text)
+    notify: Mapped[bool] = mapped_column(default=False)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class LicenceEntry(Base):
+    """What an office bought: seats of a product (matched by a name pattern) for a unit's subtree."""
+
+    __tablename__ = "licences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(255))
+    pattern: Mapped[str] = mapped_column(String(255))
+    seats: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,218 @@
+"""Compiling rules (CEL, once each) and evaluating them: ``evaluate(rules, facts, now) -> findings``.
+
+Rules name facts with dots (``av.signature_age_days``) and parameters as ``params.NAME``. At
+compile time each fact becomes a flat CEL variable (``av__signature_age_days``: flat variables
+convert into CEL several times faster than nested maps) and each parameter becomes a literal
+(so a per-unit override is its own compiled program, made once and cached). A fact the
+catalogue does not know, or a parameter the rule does not declare, is a load-time error.
+
+Evaluation is pure: facts in, findings out. A rule whose required facts are missing (None) or
+whose expression fails on the data judges UNKNOWN; a rule that passes yields no finding.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import cel
+
+from rules.facts import FACT_NAMES
+from rules.loader import flatten_facts
+from rules.model import Finding, Outcome, Override, Rule, RuleError, Scope
+
+_NAMESPACES = frozenset(name.split(".")[0] for name in FACT_NAMES if "." in name)
+_TOKEN = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?""")
+_CEL_ERRORS = (TypeError, ValueError, KeyError, RuntimeError, OverflowError, ZeroDivisionError)
+
+
+def cel_name(fact: str) -> str:
+    return fact.replace(".", "__")
+
+
+def cel_literal(value: Any) -> str:
+    """A parameter value as a CEL literal (bool, int, float, string, list of those)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(cel_literal(v) for v in value) + "]"
+    raise ValueError(f"parameter value {value!r}: use a number, text, true/false or a list")
+
+
+def rewrite(condition: str, parameters: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The CEL source with facts renamed and parameters inlined, and the facts it names (in order)."""
+    named: list[str] = []
+
+    def replace_token(match: re.Match[str]) -> str:
+        literal, head, tail = match.groups()
+        if literal is not None:
+            return literal
+        dotted = f"{head}.{tail}" if tail else head
+        if head == "params":
+            if tail not in parameters:
+                raise ValueError(f"params.{tail} is not among the rule's parameters")
+            return cel_literal(parameters[tail])
+        if dotted in FACT_NAMES:
+            named.append(dotted)
+            return cel_name(dotted)
+        if head in _NAMESPACES and tail:
+            raise ValueError(f"unknown fact {dotted!r} (see rules/FACTS.md)")
+        if head in FACT_NAMES:
+            named.append(head)
+        return match.group(0)
+
+    source = _TOKEN.sub(replace_token, condition)
+    return source, tuple(dict.fromkeys(named))
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    program: Any  # cel.Program
+    required: tuple[str, ...]
+    facts: tuple[str, ...]
+
+
+def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> CompiledRule:
+    """Compile ``rule`` with its parameters (defaults, replaced by ``parameters``); RuleError if broken."""
+    values = {**rule.parameters, **(parameters or {})}
+    unknown = sorted(set(values) - set(rule.parameters))
+    try:
+        if unknown:
+            raise ValueError(f"unknown parameter {unknown[0]!r}")
+        source, named = rewrite(rule.condition, values)
+        required = named if rule.requires is None else tuple(rule.requires)
+        missing = [name for name in required if name not in FACT_NAMES]
+        if missing:
+            raise ValueError(f"requires unknown fact {missing[0]!r}")
+        program = cel.compile(source)
+    except ValueError as exc:
+        raise RuleError(rule.file or "<rule>", rule.line, f"rule {rule.id!r}: {exc}") from None
+    return CompiledRule(rule=rule, program=program, required=required, facts=named)
+
+
+@dataclass
+class RuleSet:
+    """Compiled rules plus per-unit overrides; effective rules are compiled once per unit chain."""
+
+    rules: list[CompiledRule]
+    overrides: dict[str, dict[str, Override]] = field(default_factory=dict)
+    _chains: dict[tuple[str, ...], list[CompiledRule]] = field(default_factory=dict)
+    _programs: dict[tuple[str, str], CompiledRule] = field(default_factory=dict)
+
+    def effective(self, units: Sequence[str] = ()) -> list[CompiledRule]:
+        """The rules as they apply in the unit chain ``units`` (root first): deeper overrides win."""
+        chain = tuple(u for u in units if u in self.overrides)
+        cached = self._chains.get(chain)
+        if cached is None:
+            cached = self._chains[chain] = [r for r in (self._apply(c, chain) for c in self.rules) if r is not None]
+        return cached
+
+    def _apply(self, compiled: CompiledRule, chain: tuple[str, ...]) -> CompiledRule | None:
+        parameters: dict[str, Any] = {}
+        severity = compiled.rule.severity
+        for unit in chain:
+            override = self.overrides[unit].get(compiled.rule.id)
+            if override is None:
+                continue
+            if override.disabled:
+                return None
+            parameters.update(override.parameters)
+            severity = override.severity or severity
+        if not parameters and severity is compiled.rule.severity:
+            return compiled
+        key = (compiled.rule.id, json.dumps([parameters, str(severity)], sort_keys=True))
+        if key not in self._programs:
+            self._programs[key] = compile_rule(replace(compiled.rule, severity=severity), parameters)
+        return self._programs[key]
+
+
+def compile_rules(rules: Iterable[Rule], overrides: Iterable[Override] = ()) -> tuple[RuleSet, list[RuleError]]:
+    """Compile every rule; broken ones (and overrides that do not compile) are errors, the rest run."""
+    compiled, errors = [], []
+    for rule in rules:
+        try:
+            compiled.append(compile_rule(rule))
+        except RuleError as exc:
+            errors.append(exc)
+    ruleset = RuleSet(rules=compiled)
+    known = {c.rule.id for c in compiled}
+    for override in overrides:
+        if override.rule_id not in known:
+            errors.append(RuleError("overrides", 1, f"unit {override.unit!r}: no rule {override.rule_id!r}"))
+            continue
+        ruleset.overrides.setdefault(override.unit, {})[override.rule_id] = override
+    for unit in list(ruleset.overrides):
+        try:
+            ruleset.effective((unit,))
+        except RuleError as exc:
+            errors.append(exc)
+            del ruleset.overrides[unit]
+            ruleset._chains.clear()
+    return ruleset, errors
+
+
+def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], now: datetime, *,
+             subject: str = "", scope: Scope = Scope.MACHINE, units: Sequence[str] = ()) -> list[Finding]:
+    """Judge one subject: a finding per rule that fires or cannot judge; passing rules yield none.
+
+    ``units`` is the subject's unit chain (root first) for per-unit overrides. Rules of another
+    scope, for another role, or not active at ``now`` do not apply and yield nothing."""
+    compiled = rules.effective(units) if isinstance(rules, RuleSet) else rules
+    role = facts.get("role")
+    today = now.date().isoformat()
+    context: Any = None
+    findings: list[Finding] = []
+    for item in compiled:
+        rule = item.rule
+        if rule.scope is not scope or (rule.roles and role not in rule.roles):
+            continue
+        if (rule.active_from and today < rule.active_from) or (rule.active_until and today >= rule.active_until):
+            continue
+        missing = next((name for name in item.required if facts.get(name) is None), None)
+        if missing is not None:
+            findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"{missing} is not known"))
+            continue
+        if context is None:
+            context = cel.Context(variables={cel_name(k): v for k, v in facts.items()})
+        outcome, reason = _judge(item, context)
+        if outcome is not Outcome.PASSING:
+            findings.append(Finding(rule.id, subject, outcome, rule.severity, reason))
+    return findings
+
+
+def _judge(item: CompiledRule, context: Any) -> tuple[Outcome, str]:
+    try:
+        result = item.program.execute(context)
+    except _CEL_ERRORS as exc:
+        return Outcome.UNKNOWN, f"cannot evaluate: {exc}"
+    if result is True:
+        return Outcome.FIRING, ""
+    if result is False:
+        return Outcome.PASSING, ""
+    return Outcome.UNKNOWN, f"the condition gave {result!r}, not true or false"
+
+
+def explain(item: CompiledRule, facts: Mapping[str, Any]) -> str:
+    """The facts a rule read, as ``name=value`` (for `rules test` and alert details)."""
+    return ", ".join(f"{name}={json.dumps(facts.get(name), ensure_ascii=False)}" for name in item.facts)
+
+
+def run_example(rule: Rule, facts: Mapping[str, Any], parameters: Mapping[str, Any], now: datetime) -> Outcome:
+    """How ``rule`` judges the example facts (nested or dotted) with these parameters."""
+    compiled = compile_rule(rule, parameters)
+    flat = flatten_facts(facts)
+    if rule.roles and flat.get("role") is None:
+        flat["role"] = sorted(rule.roles)[0]
+    findings = evaluate([compiled], flat, now, scope=rule.scope)
+    return findings[0].outcome if findings else Outcome.PASSING
