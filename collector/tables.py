@@ -7,7 +7,6 @@ module, on ``collector.models.Base``, and adds one import line below.
 
 import collector.alert_models  # noqa: F401  (alerts, alert history, licences: revision 0002)
 import collector.network_models  # noqa: F401  (LAN devices, SNMP, links: revision 0003)
-import collector.alert_models  # noqa: F401  (alerts, alert history, licences: revision 0002)
 from collector import models
 from collector.models import Base
 
