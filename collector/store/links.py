@@ -1,0 +1,89 @@
+"""The links (dedicated data line, Internet) of units in scope, with their state computed from
+stored SNMP polls and the agents' latest reports (``network.reachability`` of the same kind)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.links import DEFAULT_PARAMS, InterfaceSample, LinkParams, LinkState, link_state
+from collector.models import Machine, Unit
+from collector.network_models import NetworkLink, SnmpDevice
+from collector.snmp import PollResult, find_interface
+from collector.snmp_delta import interface_usage
+from collector.store.scope import Scope
+from collector.store.snmp_devices import polls_since
+
+
+class LinkRow(msgspec.Struct, kw_only=True):
+    unit_code: str
+    kind: str
+    device: str
+    interface: str
+    targets: list[str]
+    state: LinkState
+    reachable: bool
+
+
+class _Reach(msgspec.Struct):
+    kind: str
+    reachable: bool
+
+
+class _Network(msgspec.Struct):
+    reachability: list[_Reach] = []
+
+
+class _State(msgspec.Struct):
+    network: _Network | None = None
+
+
+def agents_reach(state_json: str | None, kind: str) -> bool | None:
+    """Whether a report says the machine reached a target of ``kind``; None when it checked none."""
+    if not state_json:
+        return None
+    try:
+        state = msgspec.json.decode(state_json, type=_State)
+    except msgspec.ValidationError:
+        return None
+    checks = [check.reachable for check in (state.network.reachability if state.network else []) if check.kind == kind]
+    return any(checks) if checks else None
+
+
+def interface_samples(polls: Sequence[PollResult], interface: str) -> list[InterfaceSample]:
+    """Pure: the link interface's sample in each poll, with utilisation since the poll before."""
+    samples = []
+    for index, poll in enumerate(polls):
+        found = find_interface(poll.interfaces, interface) if poll.ok else None
+        use = None
+        if found is not None and index > 0:
+            usage = [u for u in interface_usage(polls[index - 1], poll) if u.index == found.index]
+            use = usage[0].utilisation if usage else None
+        samples.append(InterfaceSample(at=poll.polled_at, interface=found, utilisation=use))
+    return samples
+
+
+def link_states(session: Session, scope: Scope, now: datetime, params: LinkParams = DEFAULT_PARAMS,
+                collector_reach: dict[int, list[bool]] | None = None) -> list[LinkRow]:
+    """Every configured link of units in scope with its state; ``collector_reach`` maps a link id
+    to fresh results of collector.links.check_targets when the caller ran them."""
+    query = (select(NetworkLink, Unit, SnmpDevice).join(Unit, NetworkLink.unit_id == Unit.id)
+             .outerjoin(SnmpDevice, NetworkLink.device_id == SnmpDevice.id)
+             .where(scope.units_clause()).order_by(Unit.path, NetworkLink.kind))
+    rows = []
+    for link, unit, device in session.execute(query):
+        polls = polls_since(session, device.id, now - params.flap_window) if device else []
+        agents = session.scalars(select(Machine.state_json).join(Unit, Machine.unit_id == Unit.id)
+                                 .where(Unit.path.startswith(unit.path, autoescape=True)))
+        reached = [r for r in (agents_reach(state_json, link.kind) for state_json in agents) if r is not None]
+        state = link_state(link.kind, interface_samples(polls, link.interface),
+                           (collector_reach or {}).get(link.id, []), reached, now, params)
+        rows.append(LinkRow(unit_code=unit.code, kind=link.kind, device=device.name if device else "",
+                            interface=link.interface, targets=json.loads(link.targets_json), state=state,
+                            reachable=state.reachable))
+    return rows

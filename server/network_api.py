@@ -1,0 +1,42 @@
+"""The people's view of the network (``/api/v1/devices``): LAN devices, SNMP devices and the
+units' links, all scoped to the caller's unit subtree. Credentials are never returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from anyio import to_thread
+from litestar import Request, get
+from litestar.di import NamedDependency
+
+from collector.http import collector_state
+from collector.store.devices import LanDeviceRow, list_lan_devices
+from collector.store.links import LinkRow, link_states
+from collector.store.people import Person
+from collector.store.snmp_devices import SnmpDeviceRow, list_snmp_devices
+
+
+class DeviceList(msgspec.Struct, kw_only=True):
+    lan: list[LanDeviceRow]
+    """Devices seen on the LAN (ARP), linked to a machine when one reports the MAC."""
+    snmp: list[SnmpDeviceRow]
+    """Routers and switches polled over SNMP, with their latest poll."""
+    links: list[LinkRow]
+    """Dedicated data line and Internet links, with their state."""
+
+
+@get("/devices", summary="LAN and SNMP devices and links in your unit's subtree")
+async def get_devices(request: Request[Any, Any, Any], person: NamedDependency[Person]) -> DeviceList:
+    state = collector_state(request)
+
+    def read() -> DeviceList:
+        with state.db.session() as session:
+            return DeviceList(lan=list_lan_devices(session, person.scope),
+                              snmp=list_snmp_devices(session, person.scope),
+                              links=link_states(session, person.scope, state.clock()))
+
+    return await to_thread.run_sync(read)
+
+
+NETWORK_ROUTES = [get_devices]
