@@ -7,7 +7,6 @@ atomically: the stick holds the whole file or none of it, never a torn one.
 
 from __future__ import annotations
 
-import errno
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,12 +17,10 @@ from agent.files import write_atomic
 from agent.media import seal_report
 from agent.report import build_report
 from agent.schema import encode_report
-from agent.state import StateError, load_state, take_next_sequence
+from agent.spool import SpoolWriteError, describe_write_error
+from agent.state import StateError, load_state, state_path, take_next_sequence
 
 log = logging.getLogger(__name__)
-
-FULL_DISK = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
-
 
 class ExportError(OSError):
     """The report file could not be written; nothing (no partial file) was left behind."""
@@ -48,7 +45,7 @@ def export_report(config: AgentConfig, out: Path, now: datetime) -> Exported:
     state = load_state(config.state_dir)
     if state is None:
         raise StateError(f"not enrolled (no state in {config.state_dir})")
-    sequence = take_next_sequence(config.state_dir)
+    sequence = reserve_sequence(config.state_dir)
     body = encode_report(build_report(config, state, sequence, now))
     data = seal_report(state.agent_id, state.key, body, int(now.timestamp()))
     path = out / report_file_name(state.agent_id, sequence) if out.is_dir() else out
@@ -66,9 +63,10 @@ def write_file(path: Path, data: bytes, what: str) -> None:
         raise ExportError(exc.errno, describe_write_error(exc, path, what)) from exc
 
 
-def describe_write_error(exc: OSError, path: Path, what: str) -> str:
-    """"cannot write <what> to <path>: the disk is full (...); nothing was written"."""
-    reason = exc.strerror or str(exc)
-    if exc.errno in FULL_DISK:
-        reason = f"the disk is full ({reason})"
-    return f"cannot write {what} to {path}: {reason}; nothing was written / không ghi được, đĩa không đổi"
+def reserve_sequence(state_dir: Path) -> int:
+    """take_next_sequence, its disk failure (a full disk) told as a SpoolWriteError."""
+    try:
+        return take_next_sequence(state_dir)
+    except OSError as exc:
+        raise SpoolWriteError(exc.errno, describe_write_error(exc, state_path(state_dir),
+                                                              "the next report number")) from exc

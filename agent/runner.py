@@ -25,9 +25,10 @@ import schedule
 
 from agent import spool
 from agent.config import AgentConfig
+from agent.export import reserve_sequence
 from agent.report import build_report, effective_role
 from agent.schema import Role, encode_report
-from agent.state import AgentState, StateError, load_state, take_next_sequence
+from agent.state import AgentState, StateError, load_state
 from agent.transport import TransportError, send_report
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def run_cycle(config: AgentConfig, clock: Clock = utc_now, sleep: Sleep = time.s
     StateError/OfflineRoleError before doing anything when the agent may not send, OSError
     (SpoolWriteError for a full disk) when the disk fails; delivery failures are results."""
     state = sending_state(config)
-    sequence = take_next_sequence(config.state_dir)
+    sequence = reserve_sequence(config.state_dir)
     report = build_report(config, state, sequence, clock())
     spool.write(config.state_dir, sequence, encode_report(report))
     result = CycleResult(sequence=sequence)

@@ -71,12 +71,16 @@ def write(state_dir: Path, sequence: int, body: bytes) -> Path:
         ensure_private_dir(spool_dir(state_dir))
         write_atomic(path, body)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if exc.errno in FULL_DISK:
-            reason = f"the disk is full ({reason})"
-        raise SpoolWriteError(exc.errno, f"cannot write report #{sequence} to the spool {path.parent}: {reason}; "
-                              "nothing was written / không ghi được báo cáo, ổ đĩa đầy hoặc lỗi") from exc
+        raise SpoolWriteError(exc.errno, describe_write_error(exc, path.parent, f"report #{sequence}")) from exc
     return path
+
+
+def describe_write_error(exc: OSError, where: Path, what: str) -> str:
+    """"cannot write <what> to <where>: the disk is full (...); nothing was written", bilingual."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in FULL_DISK:
+        reason = f"the disk is full ({reason})"
+    return f"cannot write {what} to {where}: {reason}; nothing was written / không ghi được, ổ đĩa đầy hoặc lỗi"
 
 
 def entry_sizes(state_dir: Path) -> list[tuple[int, int]]:

@@ -18,11 +18,11 @@ import msgspec
 
 from agent.config import AgentConfig, ConfigError, make_config
 from agent.enrollment import EnrollmentError, enroll_agent, enroll_offline
-from agent.export import FULL_DISK, ExportError, export_report
+from agent.export import ExportError, export_report
 from agent.report import build_report
 from agent.runner import CycleResult, OfflineRoleError, run_cycle, run_forever, sending_state, utc_now
 from agent.schema import Role, encode_report
-from agent.spool import SpoolWriteError, spool_dir
+from agent.spool import FULL_DISK, SpoolWriteError, spool_dir
 from agent.state import StateError, load_state
 from agent.transport import TransportError
 from canhgac.options import state_dir_option
