@@ -15,7 +15,7 @@ class Alert(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("rule_id", "subject", name="uq_alerts_rule_subject"),
+        UniqueConstraint("subject", "rule_id", name="uq_alerts_subject_rule"),
         Index("ix_alerts_unit_status", "unit_id", "status"),
     )
 

@@ -75,7 +75,7 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
     state = collector_state(request)
     body = await request.body()
     ack, outcome = await to_thread.run_sync(
-        ingest_report, state.db, request.headers, body, state.clock(), state.limits)
+        ingest_report, state.db, request.headers, body, state.clock(), state.limits, True)
     return Response(ack, status_code=201 if outcome is StoreOutcome.STORED else 200)
 
 

@@ -17,6 +17,7 @@ from agent.schema import Report, ReportAck, SchemaVersionError, decode_report
 from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
 from collector.errors import CanhgacError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.scan import judge_safely
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
 
 
@@ -73,9 +74,12 @@ def decoded_body(body: bytes, content_encoding: str | None, max_bytes: int) -> b
 
 
 def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: datetime,
-                  limits: IngestLimits) -> tuple[ReportAck, StoreOutcome]:
+                  limits: IngestLimits, via_network: bool | None = None) -> tuple[ReportAck, StoreOutcome]:
     """Verify, decode and store one report. ``body`` is as received; the signature covers the
-    report JSON (after gunzip). Raises a CanhgacError subtype; stores nothing then."""
+    report JSON (after gunzip). Raises a CanhgacError subtype; stores nothing then.
+
+    A newly stored report is judged by the machine rules (collector.scan); ``via_network`` says
+    how it came (True over HTTP, False from a file, None when the caller does not say)."""
     body = decoded_body(body, headers.get("content-encoding"), limits.max_body_bytes)
     signed = read_signature_headers(headers)
     with db.session() as session:
@@ -86,6 +90,8 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
         if report.identity.sequence < 1:
             raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
         outcome = store_report(session, agent, report, body, now)
+        if outcome is StoreOutcome.STORED:
+            judge_safely(session, agent.machine_id, agent.id, report, now, via_network)
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome)), outcome
 
 

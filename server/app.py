@@ -57,7 +57,8 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> Litestar:
     limits = IngestLimits(max_body_bytes=config.max_body_bytes, signature_window_s=config.signature_window_s)
-    people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES], dependencies=PEOPLE_DEPENDENCIES)
+    people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES],
+                    dependencies=PEOPLE_DEPENDENCIES)
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
     app = Litestar(
         route_handlers=[api],

@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['machine_id'], ['machines.id'], name=op.f('fk_alerts_machine_id_machines')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_alerts_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts')),
-    sa.UniqueConstraint('rule_id', 'subject', name='uq_alerts_rule_subject')
+    sa.UniqueConstraint('subject', 'rule_id', name='uq_alerts_subject_rule')
     )
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alerts_machine_id'), ['machine_id'], unique=False)

@@ -1,0 +1,182 @@
+"""Running the rules against stored state: per report as it is stored (``judge_report``) and for
+the whole fleet in the scheduled scan (``scan_all``: time-dependent and unit rules).
+
+The rule set is the built-in packs plus the operator's folder (``CANHGAC_RULES_DIR``), loaded
+and compiled once per process; broken rule files are logged with file, line and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.schema import Report
+from collector.db import Database
+from collector.models import Machine, StoredReport, Unit
+from collector.store.alerts import Subject, apply_findings
+from collector.store.licences import licence_terms
+from rules.engine import RuleSet, compile_rules, evaluate
+from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
+from rules.licences import Installed, LicenceTerm, seats_exceeded, valid_patterns
+from rules.loader import load_packs
+from rules.model import Rule, RuleError, Scope
+
+log = logging.getLogger("canhgac.rules")
+RULES_DIR_ENV = "CANHGAC_RULES_DIR"
+
+
+@dataclass(frozen=True)
+class LoadedRules:
+    ruleset: RuleSet
+    rules: dict[str, Rule]
+    errors: tuple[RuleError, ...]
+
+
+def load_rules(folder: Path | None) -> LoadedRules:
+    """Built-in packs plus ``folder``'s; every error is logged and kept, the other rules run."""
+    loaded = load_packs(folder)
+    ruleset, compile_errors = compile_rules(loaded.rules, loaded.overrides)
+    errors = (*loaded.errors, *compile_errors)
+    for error in errors:
+        log.error("rule pack error: %s", error)
+    return LoadedRules(ruleset, {c.rule.id: c.rule for c in ruleset.rules}, errors)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> LoadedRules:
+    folder = os.environ.get(RULES_DIR_ENV)
+    return load_rules(Path(folder) if folder else None)
+
+
+def _unit_chain(session: Session, path: str) -> tuple[str, ...]:
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).tuples().all())
+    return tuple(codes[i] for i in ids if i in codes)
+
+
+def judge_report(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
+                 via_network: bool | None, rules: LoadedRules | None = None) -> int:
+    """Run the machine rules on a report just stored, if it became the machine's current state.
+    Returns how many alerts changed."""
+    rules = rules or default_rules()
+    row = session.execute(select(Machine.unit_id, Machine.state_sequence, Machine.current_agent_id, Unit.path)
+                          .join(Unit, Machine.unit_id == Unit.id).where(Machine.id == machine_id)).first()
+    if row is None or row.current_agent_id != agent_id or row.state_sequence != report.identity.sequence:
+        return 0
+    previous = session.scalar(select(StoredReport.collected_at).where(
+        StoredReport.machine_id == machine_id, StoredReport.received_at < now)
+        .order_by(StoredReport.received_at.desc()).limit(1))
+    meta = MachineContext(via_network=via_network, previous_collected_at=previous, last_seen_at=now,
+                          licence_patterns=valid_patterns(licence_terms(session), row.path, now.date()))
+    facts = machine_facts(report, meta, now)
+    findings = evaluate(rules.ruleset, facts, now, subject=f"machine:{machine_id}",
+                        units=_unit_chain(session, row.path))
+    return len(apply_findings(session, Subject(f"machine:{machine_id}", row.unit_id, machine_id), findings,
+                              rules.rules, now))
+
+
+@dataclass
+class ScanSummary:
+    machines: int = 0
+    units: int = 0
+    changes: int = 0
+    undecodable: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _UnitTally:
+    machines: int = 0
+    offline: int = 0
+    line: list[bool] = field(default_factory=list)
+
+
+def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None) -> ScanSummary:
+    """Re-judge every machine from its stored state at ``now`` (ages, silence), then every unit
+    from its subtree (offline PC, dedicated line, licences). One transaction per step."""
+    rules = rules or default_rules()
+    summary = ScanSummary()
+    with db.session() as session:
+        units = list(session.scalars(select(Unit).order_by(Unit.path)))
+        terms = licence_terms(session)
+        installed = _scan_machines(session, rules, units, terms, now, summary)
+        _scan_units(session, rules, units, terms, installed, now, summary)
+    return summary
+
+
+def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
+                   now: datetime, summary: ScanSummary) -> list[tuple[Installed, Report]]:
+    by_id = {u.id: u for u in units}
+    chains = {u.id: tuple(by_id[int(i)].code for i in u.path.strip("/").split("/")) for u in units}
+    installed = []
+    for machine in session.scalars(select(Machine).where(Machine.state_json.is_not(None))):
+        try:
+            report = msgspec.json.decode(machine.state_json or "", type=Report)
+        except msgspec.DecodeError:
+            summary.undecodable.append(machine.id)
+            continue
+        unit = by_id[machine.unit_id]
+        meta = MachineContext(last_seen_at=machine.last_seen_at,
+                              licence_patterns=valid_patterns(terms, unit.path, now.date()))
+        facts = machine_facts(report, meta, now)
+        subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
+        findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[unit.id])
+        # Facts only ingest knows (report.via_network) are None here: those rules judge unknown,
+        # which leaves their alerts as ingest set them.
+        summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
+        summary.machines += 1
+        names = [*(p.name for p in (report.antivirus.products if report.antivirus else [])),
+                 *(p.name for p in (report.software.programs if report.software else []))]
+        installed.append((Installed(unit.path, names), report))
+    return installed
+
+
+def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
+                installed: Sequence[tuple[Installed, Report]], now: datetime, summary: ScanSummary) -> None:
+    tallies: dict[str, _UnitTally] = defaultdict(_UnitTally)
+    for machine, report in installed:
+        for unit in units:
+            if machine.unit_path.startswith(unit.path):
+                _tally(tallies[unit.path], report)
+    machines = [m for m, _ in installed]
+    over = seats_exceeded([t for t in terms if t.valid_on(now.date())], machines)
+    for unit in units:
+        tally = tallies[unit.path]
+        aggregate = UnitAggregate(
+            kind=unit.kind, machines=tally.machines, offline_pcs=tally.offline,
+            dedicated_line_reachable=any(tally.line) if tally.line else None,
+            seats_exceeded=[t.product for t, _ in over if t.unit_path == unit.path],
+            licences_expired=[t.product for t in terms if t.unit_path == unit.path and t.expires_on < now.date()])
+        subject = Subject(f"unit:{unit.code}", unit.id)
+        findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=Scope.UNIT,
+                            units=tuple(u.code for u in units if unit.path.startswith(u.path)))
+        summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
+        summary.units += 1
+
+
+def _tally(tally: _UnitTally, report: Report) -> None:
+    tally.machines += 1
+    tally.offline += str(report.role) == "offline"
+    if report.network is not None:
+        tally.line += [r.reachable for r in report.network.reachability if r.kind == "dedicated_line"]
+
+
+def judge_safely(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
+                 via_network: bool | None) -> None:
+    """``judge_report`` inside a savepoint for the ingest path: a failure of the rules is logged and
+    rolled back alone, and the report stays stored (judging must never cost a report)."""
+    try:
+        with session.begin_nested():
+            judge_report(session, machine_id, agent_id, report, now, via_network)
+    except Exception:  # noqa: BLE001 - any failure here must not reach the agent as a refusal
+        log.exception("rules failed on report %s of machine %s; the report is stored",
+                      report.identity.sequence, machine_id)

@@ -1,0 +1,62 @@
+"""The licence register: what an office bought (product, name pattern, seats, dates, unit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.alert_models import LicenceEntry
+from collector.errors import InvalidInput
+from collector.models import Unit
+from collector.store.scope import EVERYTHING, Scope
+from collector.store.units import get_unit
+from rules.licences import LicenceTerm
+
+
+@dataclass(frozen=True)
+class LicenceRow:
+    id: int
+    product: str
+    pattern: str
+    seats: int
+    unit_code: str
+    starts_on: date | None
+    expires_on: date
+
+
+def add_licence(session: Session, product: str, pattern: str, seats: int, expires_on: date, unit_code: str,
+                now: datetime, starts_on: date | None = None, scope: Scope = EVERYTHING) -> LicenceRow:
+    """Register a licence for ``unit_code``'s subtree. InvalidInput for empty names or bad numbers."""
+    if not product.strip() or not pattern.strip():
+        raise InvalidInput("product and match pattern must not be empty")
+    if seats < 0:
+        raise InvalidInput(f"seats {seats} must not be negative")
+    if starts_on is not None and starts_on > expires_on:
+        raise InvalidInput(f"starts {starts_on} after it expires {expires_on}")
+    unit = get_unit(session, unit_code, scope)
+    entry = LicenceEntry(product=product.strip(), pattern=pattern.strip(), seats=seats, unit_id=unit.id,
+                         starts_on=starts_on, expires_on=expires_on, created_at=now)
+    session.add(entry)
+    session.flush()
+    return _row(entry, unit.code)
+
+
+def _row(entry: LicenceEntry, unit_code: str) -> LicenceRow:
+    return LicenceRow(id=entry.id, product=entry.product, pattern=entry.pattern, seats=entry.seats,
+                      unit_code=unit_code, starts_on=entry.starts_on, expires_on=entry.expires_on)
+
+
+def list_licences(session: Session, scope: Scope = EVERYTHING) -> list[LicenceRow]:
+    rows = session.execute(select(LicenceEntry, Unit.code).join(Unit, LicenceEntry.unit_id == Unit.id)
+                           .where(scope.units_clause()).order_by(Unit.path, LicenceEntry.product))
+    return [_row(entry, code) for entry, code in rows]
+
+
+def licence_terms(session: Session) -> list[LicenceTerm]:
+    """Every entry with its unit's path, for the pure arithmetic of rules.licences."""
+    rows = session.execute(select(LicenceEntry, Unit.path).join(Unit, LicenceEntry.unit_id == Unit.id))
+    return [LicenceTerm(id=e.id, product=e.product, pattern=e.pattern, seats=e.seats, unit_path=path,
+                        expires_on=e.expires_on, starts_on=e.starts_on) for e, path in rows]
