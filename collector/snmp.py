@@ -49,7 +49,9 @@ PRIV_PROTOCOLS = {"DES": "USM_PRIV_CBC56_DES", "3DES": "USM_PRIV_CBC168_3DES", "
                   "AES192": "USM_PRIV_CFB192_AES", "AES256": "USM_PRIV_CFB256_AES",
                   "AES192C": "USM_PRIV_CFB192_AES_BLUMENTHAL", "AES256C": "USM_PRIV_CFB256_AES_BLUMENTHAL"}
 OPER_UP = 1
-_BULK_REPETITIONS = 25
+# GETBULK repetitions: start small (a router has a handful of interfaces, and an agent answers
+# every repetition even past a column's end), double while every column still has rows.
+_BULK_FIRST, _BULK_MAX = 8, 64
 _MAX_BULK_CALLS = 200  # a 48-port switch needs ~25; more means a broken agent
 
 
@@ -276,15 +278,18 @@ async def _walk_columns(engine: Any, auth: Any, transport: Any,
 
     found: dict[str, dict[int, Any]] = {name: {} for name in columns}
     position = dict(columns)
+    repetitions = _BULK_FIRST
     for _call in range(_MAX_BULK_CALLS):
         if not position:
             break
         names = list(position)
         indication, status, _index, var_binds = await bulk_cmd(
-            engine, auth, transport, ContextData(), 0, _BULK_REPETITIONS,
+            engine, auth, transport, ContextData(), 0, repetitions,
             *(ObjectType(ObjectIdentity(position[name])) for name in names), lookupMib=False)
         _raise_on_error(indication, status)
         position = _advance(names, columns, position, var_binds, found)
+        if len(position) == len(names):
+            repetitions = min(_BULK_MAX, repetitions * 2)
     return found
 
 
