@@ -55,7 +55,7 @@ def build_report(config: AgentConfig, state: AgentState | None, sequence: int, n
     """A report of every registered probe, stamped with the state's agent id and unit (None
     when not enrolled), ``sequence`` and ``now``. Never raises for a probe: one that raises
     anyway (a bug) leaves its section empty with the error recorded."""
-    ctx = ProbeContext(now=now)
+    ctx = ProbeContext(now=now, settings=config.probes, role=effective_role(config, state))
     sections = {name: run_probe(name, probe, ctx) for name, probe in PROBES.items()}
     found = sections.pop("identity")
     identity = found if isinstance(found, Identity) else Identity(collected_at=now, errors=found.errors)

@@ -133,6 +133,12 @@ class Licence(Section):
     os_partial_key: str = ""
     """The last five characters only; the full key is never read."""
     antivirus_licence_expires: date | None = None
+    os_product: str = ""
+    """The licensed product's name (e.g. "Windows(R), Professional edition")."""
+    os_licence_channel: str = ""
+    """Retail, OEM:DM, Volume:MAK, Volume:GVLK, ... as Windows names it."""
+    antivirus_licence_expired: bool | None = None
+    """True when an antivirus product reports its licence expired (Security Center "expired")."""
 
 
 # --- network --------------------------------------------------------------------------------
@@ -166,12 +172,28 @@ class NetworkProfile(_Struct):
     source: str = ""  # where it was read (NetworkList, WLAN profile, NetworkManager, DHCP lease)
 
 
+class Evidence(_Struct):
+    """One sign that this PC is or was connected to a network (reported for the offline role)."""
+
+    kind: str
+    """"interface_up", "default_route", "dhcp_address", "dhcp_lease", "network_profile",
+    "wifi_profile"."""
+    detail: str
+    seen_at: datetime | None = None
+    """When it happened, when the source tells (lease time, profile last connected)."""
+
+
 class Network(Section):
     interfaces: list[Interface] = []
     default_gateway: str | None = None
     dns_servers: list[str] = []
     reachability: list[Reachability] = []
     profiles: list[NetworkProfile] = []
+    reachability_status: dict[str, str] = {}
+    """Per kind ("gateway", "internet", "dedicated_line"): "probed", "not configured",
+    "disabled", "no gateway", or "not probed (offline role)"."""
+    evidence: list[Evidence] = []
+    """Offline role only: every sign of a connection, past or present (nothing is sent)."""
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -219,6 +241,13 @@ class Software(Section):
     programs: list[Program] = []
 
 
+class LocalAccount(_Struct):
+    name: str
+    enabled: bool | None = None
+    admin: bool | None = None
+    last_logon: datetime | None = None
+
+
 class Hardening(Section):
     firewall_enabled: dict[str, bool] = {}
     """Per profile (Windows: domain/private/public; Linux: ufw or nftables)."""
@@ -227,6 +256,8 @@ class Hardening(Section):
     autorun_disabled: bool | None = None
     smb1_enabled: bool | None = None
     disk_encrypted: bool | None = None
+    local_accounts: list[LocalAccount] = []
+    """Windows local users; Linux login accounts (uid >= 1000 with a login shell, and root)."""
 
 
 # --- the report -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ would look like success.
 
 from __future__ import annotations
 
+import gzip
 from typing import TypeVar
 
 import msgspec
@@ -49,10 +50,12 @@ def enroll(server_url: str, request: EnrollRequest, timeout: float) -> EnrollRes
 
 
 def send_report(server_url: str, agent_id: str, key: str, body: bytes, timeout: float, now: float) -> ReportAck:
-    """POST the exact ``body`` bytes to ``{server}/api/v1/reports``, signed at ``now`` (Unix
-    seconds); the collector's acknowledgement (201 stored, 200 duplicate)."""
-    headers = {"Content-Type": JSON, **signed_headers(agent_id, key, int(now), body)}
-    response = _post(server_url + REPORTS_PATH, body, headers, timeout)
+    """POST ``body`` gzip-compressed (``Content-Encoding: gzip``) to ``{server}/api/v1/reports``,
+    signed at ``now`` (Unix seconds) over the exact uncompressed bytes, which the collector
+    verifies after gunzipping; the collector's acknowledgement (201 stored, 200 duplicate)."""
+    headers = {"Content-Type": JSON, "Content-Encoding": "gzip", **signed_headers(agent_id, key, int(now), body)}
+    # mtime=0: the same report compresses to the same bytes on every retry.
+    response = _post(server_url + REPORTS_PATH, gzip.compress(body, compresslevel=6, mtime=0), headers, timeout)
     return _decode_answer(response, ReportAck, expected=(200, 201))
 
 

@@ -14,10 +14,15 @@ from typing import Any, TypeVar
 
 import click
 
+from agent.config import PROBE_KEYS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "timeout_s",
-                        "spool_max_reports", "spool_max_bytes", "send_retries", "retry_base_s"})
+                        "spool_max_reports", "spool_max_bytes", "send_retries", "retry_base_s"}) | PROBE_KEYS
+AGENT_PROBE_SETTINGS = "canhgac.agent_probe_settings"
+"""ctx.meta key: the probe keys of the [agent] table (targets, backup sources, certificate files),
+which are not command-line options; :func:`agent_probe_values` hands them to make_config."""
 # TOML key -> click parameter name, where they differ.
 PARAMETER_NAMES = {"db": "db_url"}
 COLLECTOR_KEYS = frozenset(
@@ -55,6 +60,8 @@ def config_option(table: str, known: Iterable[str]) -> Callable[[F], F]:
     def load(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
         if value:
             table_values = read_config_table(Path(value), table, known_keys)
+            if table == "agent":
+                ctx.meta[AGENT_PROBE_SETTINGS] = {k: v for k, v in table_values.items() if k in PROBE_KEYS}
             defaults = {PARAMETER_NAMES.get(key, key): item for key, item in table_values.items()}
             ctx.default_map = {**(ctx.default_map or {}), **defaults}
         return value
@@ -69,6 +76,13 @@ def config_option(table: str, known: Iterable[str]) -> Callable[[F], F]:
         show_envvar=True,
         help=f"TOML file; its [{table}] table gives defaults for the other options.",
     )
+
+
+def agent_probe_values() -> dict[str, Any]:
+    """The probe settings of the ``[agent]`` table of the current command's --config ({} when
+    none), for ``make_config(probes=...)``."""
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.meta.get(AGENT_PROBE_SETTINGS, {})) if ctx is not None else {}
 
 
 def agent_config_option(fn: F) -> F:

@@ -12,6 +12,12 @@ import pytest
 
 PG_ENV = "CANHGAC_TEST_PG_URL"
 
+# Safety: an agent run by any test (in this process or a child `canhgac agent ...`) must never
+# probe the real default gateway; tests that probe give loopback targets explicitly.
+os.environ["CANHGAC_PROBE_GATEWAY"] = "false"
+for _name in ("CANHGAC_INTERNET_TARGETS", "CANHGAC_DEDICATED_LINE_TARGETS"):
+    os.environ.pop(_name, None)
+
 pytest_plugins = ["tests.api_world"]
 
 

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.probes import hardware, identity, network
+from agent.probes import (
+    antivirus,
+    backup,
+    certificates,
+    hardening,
+    hardware,
+    identity,
+    licence,
+    network,
+    software,
+)
 from agent.probes.context import ProbeContext
 from agent.schema import Section
 
@@ -18,6 +28,12 @@ PROBES: dict[str, Probe] = {
     "identity": identity.collect,
     "hardware": hardware.collect,
     "network": network.collect,
+    "antivirus": antivirus.collect,
+    "licence": licence.collect,
+    "backup": backup.collect,
+    "certificates": certificates.collect,
+    "software": software.collect,
+    "hardening": hardening.collect,
 }
 
 __all__ = ["PROBES", "Probe", "ProbeContext"]

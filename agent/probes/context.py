@@ -9,10 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from agent.schema import ProbeError
+from agent.commands import CommandError, CommandResult, CommandRunner, run_command
+from agent.config import QUIET, ProbeSettings
+from agent.schema import ProbeError, Role
 
 T = TypeVar("T")
 TextReader = Callable[[Path], str]
+__all__ = ["CommandError", "CommandResult", "CommandRunner", "ProbeContext", "attempt", "describe", "read_optional",
+           "read_text", "run_command"]
 
 
 def read_text(path: Path) -> str:
@@ -23,11 +27,17 @@ def read_text(path: Path) -> str:
 @dataclass(frozen=True)
 class ProbeContext:
     """``now`` is the report's clock; ``read_text`` is how probes read local files (tests pass
-    a failing one); ``system`` is platform.system() ("Linux", "Windows", "Darwin", ...)."""
+    a failing one); ``run`` how they run commands (PowerShell included); ``system`` is
+    platform.system() ("Linux", "Windows", "Darwin", ...); ``settings`` what the configuration
+    asks them to look at (a bare context is QUIET: it sends nothing); ``role`` the agent's role
+    (offline: the network probe sends nothing whatever the settings)."""
 
     now: datetime
     read_text: TextReader = read_text
     system: str = field(default_factory=platform.system)
+    run: CommandRunner = run_command
+    settings: ProbeSettings = QUIET
+    role: Role = Role.NORMAL
 
 
 def describe(exc: BaseException) -> str:

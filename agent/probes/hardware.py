@@ -1,20 +1,24 @@
-"""Hardware probe: CPU, RAM, disks, and on Linux the SMBIOS identity (vendor, model, serial,
-BIOS date) from /sys/class/dmi/id.
+"""Hardware probe: CPU, RAM, disks, the SMBIOS identity (vendor, model, serial, BIOS date)
+and attached scanners and printers.
 
-Windows WMI readers (manufacturer, serial, BIOS date, disk health, peripherals) come with
-another issue; on Windows this probe fills what psutil and platform give, without errors.
+Linux: /sys/class/dmi/id, and CUPS' printers.conf for printers. Windows: one PowerShell script
+(Win32_ComputerSystem, Win32_BIOS, MSFT_PhysicalDisk for health and media, Win32_PnPEntity of
+class Image for scanners, Win32_Printer). Source: shared/reference/endpoint-formats.md §5.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 
+from agent import windows
 from agent.probes.context import ProbeContext, attempt, describe, read_optional
-from agent.schema import Disk, Hardware, ProbeError
+from agent.schema import Disk, Hardware, Peripheral, ProbeError
 
 PROC_CPUINFO = Path("/proc/cpuinfo")
 DMI_DIR = Path("/sys/class/dmi/id")
@@ -79,7 +83,108 @@ def collect(ctx: ProbeContext) -> Hardware:
     )
     if ctx.system == "Linux":
         read_dmi(ctx, hardware, errors)
+        hardware.peripherals = attempt(errors, "printers", lambda: read_cups_printers(ctx), [])
+    elif ctx.system == "Windows":
+        script = windows.parts_script(WINDOWS_PARTS)
+        text = attempt(errors, "powershell", lambda: windows.run_powershell(script, run=ctx.run), None)
+        if text is not None:
+            attempt(errors, "hardware", lambda: apply_windows_hardware(text, hardware), None)
     return hardware
+
+
+# --- Windows ------------------------------------------------------------------------------------
+
+# MSFT_PhysicalDisk enums (reference §5): HealthStatus and MediaType.
+DISK_HEALTH = {0: "healthy", 1: "warning", 2: "unhealthy", 5: ""}
+DISK_MEDIA = {0: "", 3: "hdd", 4: "ssd", 5: "scm"}
+BUS_NVME = 17
+# Printers Windows installs by itself, not attached devices.
+VIRTUAL_PRINTER_PORTS = ("PORTPROMPT:", "NUL:", "SHRFAX:", "ONENOTE")
+WINDOWS_PARTS = {
+    "system": "Get-CimInstance Win32_ComputerSystem | Select-Object Manufacturer, Model",
+    "bios": "Get-CimInstance Win32_BIOS | Select-Object SerialNumber, ReleaseDate",
+    "disks": windows.json_rows(
+        "Get-CimInstance -Namespace root/Microsoft/Windows/Storage -ClassName MSFT_PhysicalDisk | "
+        "Select-Object FriendlyName, SerialNumber, MediaType, BusType, HealthStatus, Size"
+    ),
+    "scanners": windows.json_rows(
+        "Get-CimInstance Win32_PnPEntity -Filter \"PNPClass='Image'\" | Select-Object Name, Present, Status"
+    ),
+    "printers": windows.json_rows("Get-CimInstance Win32_Printer | Select-Object Name, PortName, Local, Network, "
+                                  "WorkOffline"),
+}
+
+
+def parse_physical_disks(items: list[dict[str, Any]]) -> list[Disk]:
+    """MSFT_PhysicalDisk rows: model, size, media (NVMe by bus type) and health."""
+    disks = []
+    for item in items:
+        media = DISK_MEDIA.get(windows.as_int(item.get("MediaType")) or 0, "")
+        disks.append(Disk(
+            device=windows.as_text(item.get("FriendlyName")) or "?",
+            model=windows.as_text(item.get("FriendlyName")),
+            total_bytes=windows.as_int(item.get("Size")),
+            media="nvme" if windows.as_int(item.get("BusType")) == BUS_NVME else media,
+            health=DISK_HEALTH.get(windows.as_int(item.get("HealthStatus")) or 0, ""),
+        ))
+    return disks
+
+
+def parse_windows_peripherals(scanners: list[dict[str, Any]], printers: list[dict[str, Any]]) -> list[Peripheral]:
+    """Scanners (PnP class Image) and real printers (virtual ones such as "Microsoft Print to
+    PDF" print to PORTPROMPT:, OneNote and Fax to their own ports, and are left out)."""
+    found = [Peripheral(kind="scanner", name=windows.as_text(s.get("Name")), present=s.get("Present") is not False)
+             for s in scanners]
+    for printer in printers:
+        port = windows.as_text(printer.get("PortName")).upper()
+        if port.startswith(VIRTUAL_PRINTER_PORTS):
+            continue
+        found.append(Peripheral(kind="printer", name=windows.as_text(printer.get("Name")),
+                                present=printer.get("WorkOffline") is not True))
+    return found
+
+
+def apply_windows_hardware(text: str, hardware: Hardware) -> None:
+    parts = windows.parse_parts(text)
+    for name in WINDOWS_PARTS:
+        failed = windows.part_error(parts.get(name))
+        if failed:
+            hardware.errors.append(ProbeError(what=name, reason=failed))
+    system, bios = _row(parts.get("system")), _row(parts.get("bios"))
+    hardware.manufacturer = clean_dmi(windows.as_text(system.get("Manufacturer")))
+    hardware.model = clean_dmi(windows.as_text(system.get("Model")))
+    hardware.serial = clean_dmi(windows.as_text(bios.get("SerialNumber")))
+    released = attempt(hardware.errors, "bios_release_date", lambda: windows.parse_ps_date(bios.get("ReleaseDate")),
+                       None)
+    hardware.bios_release_date = released.date() if released else None
+    hardware.disks = hardware.disks + parse_physical_disks(_rows(parts.get("disks")))
+    hardware.peripherals = parse_windows_peripherals(_rows(parts.get("scanners")), _rows(parts.get("printers")))
+
+
+def _row(value: Any) -> dict[str, Any]:
+    found = _rows(value)
+    return found[0] if found else {}
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    return [] if windows.part_error(value) else windows.rows(value)
+
+
+# --- Linux printers -----------------------------------------------------------------------------
+
+CUPS_PRINTERS = Path("/etc/cups/printers.conf")
+
+
+def parse_cups_printers(text: str) -> list[Peripheral]:
+    """``<Printer NAME>`` / ``<DefaultPrinter NAME>`` blocks of printers.conf (cupsd writes it;
+    ``State`` and ``Accepting`` inside are not needed for "attached")."""
+    names = re.findall(r"^<(?:Default)?Printer\s+([^>]+)>", text, re.MULTILINE)
+    return [Peripheral(kind="printer", name=name.strip()) for name in names]
+
+
+def read_cups_printers(ctx: ProbeContext) -> list[Peripheral]:
+    text = read_optional(ctx, CUPS_PRINTERS)
+    return parse_cups_printers(text) if text else []
 
 
 def read_cpu_model(ctx: ProbeContext) -> str:

@@ -1,7 +1,11 @@
-"""Network probe: interfaces, default gateway and DNS servers, from local state only.
+"""Network probe: interfaces, default gateway, DNS servers, reachability and network history.
 
-Nothing is sent, resolved or connected to: psutil's interface tables, /proc and /sys files,
-/etc/resolv.conf. Reachability checks belong to another probe (a later issue).
+The local state comes from psutil's interface tables, /proc and /sys files, /etc/resolv.conf
+and ``ip -json address`` (which addresses DHCP gave) on Linux, PowerShell on Windows. The only
+packets ever sent are the reachability checks (agent/probes/reachability.py): to the default
+gateway unless ``probe_gateway`` is off, and to the configured Internet and dedicated-line
+targets; none is built in. With the offline role nothing at all is sent, and every sign of a
+connection, present or past, is listed as ``evidence`` instead.
 
 Loopback interfaces (``lo``, Windows' "Loopback Pseudo-Interface 1") are left out: they are
 always up with a carrier and would only blur the offline-PC evidence ("any interface up").
@@ -10,6 +14,7 @@ always up with a carrier and would only blur the offline-PC evidence ("any inter
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 import sys
@@ -19,8 +24,12 @@ from typing import Any
 
 import psutil
 
-from agent.probes.context import ProbeContext, attempt, read_optional
-from agent.schema import Interface, Network, ProbeError
+from agent import windows
+from agent.config import ProbeSettings, Target
+from agent.probes import network_history, reachability
+from agent.probes.context import CommandError, ProbeContext, attempt, read_optional
+from agent.probes.network_history import Lease
+from agent.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, Role
 
 PROC_NET_ROUTE = Path("/proc/net/route")
 RESOLV_CONF = Path("/etc/resolv.conf")
@@ -86,19 +95,121 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def collect(ctx: ProbeContext) -> Network:
-    """Interfaces, default gateway (Linux) and DNS servers (Linux); never raises.
+def parse_ip_dynamic(text: str) -> set[str]:
+    """Interfaces with a dynamic (DHCP-given) IPv4 address, from ``ip -json address``: iproute2
+    flags an address ``dynamic`` when it has a finite lifetime, which on IPv4 means DHCP."""
+    return {
+        link["ifname"]
+        for link in json.loads(text or "[]")
+        if any(a.get("family") == "inet" and a.get("dynamic") for a in link.get("addr_info", []))
+    }
 
-    Elsewhere the gateway is None and the DNS list empty, without error (the Windows readers
-    come with another issue).
-    """
+
+def parse_windows_default_gateway(items: list[dict[str, Any]]) -> str | None:
+    """The next hop of the 0.0.0.0/0 route with the lowest RouteMetric + InterfaceMetric, as
+    Windows chooses, from ``Get-NetRoute`` rows (MSFT_NetRoute property names)."""
+    routes = [r for r in items if windows.as_text(r.get("NextHop")) not in ("", "0.0.0.0")]
+    best = min(routes, key=lambda r: (windows.as_int(r.get("RouteMetric")) or 0)
+               + (windows.as_int(r.get("InterfaceMetric")) or 0), default=None)
+    return windows.as_text(best.get("NextHop")) if best else None
+
+
+def plan_reachability(
+    settings: ProbeSettings, role: Role, gateway: str | None
+) -> tuple[list[tuple[str, Target]], dict[str, str]]:
+    """What to probe and, per kind, why something is not probed. The offline role probes
+    nothing whatever the settings say."""
+    if role is Role.OFFLINE:
+        return [], dict.fromkeys(("gateway", "internet", "dedicated_line"), "not probed (offline role)")
+    targets: list[tuple[str, Target]] = []
+    status = {}
+    if not settings.probe_gateway:
+        status["gateway"] = "disabled"
+    elif gateway is None:
+        status["gateway"] = "no gateway"
+    else:
+        status["gateway"] = "probed"
+        targets.append(("gateway", Target("icmp", gateway)))
+    for kind, configured in (("internet", settings.internet_targets),
+                             ("dedicated_line", settings.dedicated_line_targets)):
+        status[kind] = "probed" if configured else "not configured"
+        targets += [(kind, target) for target in configured]
+    return targets, status
+
+
+def gather_evidence(network: Network, leases: list[Lease]) -> list[Evidence]:
+    """Every sign of a connection: interfaces up with a carrier (up, on Windows, where the OS
+    reports up only with media connected), a default route, DHCP addresses and leases, and
+    saved network / Wi-Fi profiles."""
+    found = []
+    for iface in network.interfaces:
+        if iface.is_up and iface.carrier is not False and (iface.carrier or iface.addresses):
+            found.append(Evidence("interface_up", f"{iface.name} up with carrier: {', '.join(iface.addresses)}"))
+        if iface.dhcp:
+            found.append(Evidence("dhcp_address", f"{iface.name} has an address from DHCP"))
+    if network.default_gateway:
+        found.append(Evidence("default_route", f"default gateway {network.default_gateway}"))
+    found += [Evidence("dhcp_lease", f"{lease.interface} {lease.address} via {lease.router or '-'} ({lease.source})",
+                       lease.obtained) for lease in leases]
+    found += [Evidence("wifi_profile" if p.kind == "wifi" else "network_profile", f"{p.name} ({p.source})",
+                       p.last_connected or p.first_connected) for p in network.profiles
+              if not p.source.startswith("DHCP")]
+    return found
+
+
+def lease_profiles(leases: list[Lease]) -> list[NetworkProfile]:
+    return [NetworkProfile(name=f"{lease.interface} {lease.address}", last_connected=lease.obtained,
+                           source=f"DHCP lease {lease.source}") for lease in leases]
+
+
+def collect(ctx: ProbeContext) -> Network:
+    """Interfaces, gateway, DNS, history; reachability (normal role) or evidence (offline
+    role). Never raises: what could not be read is in ``errors``."""
     errors: list[ProbeError] = []
-    interfaces = attempt(errors, "interfaces", lambda: read_interfaces(ctx), [])
-    if ctx.system != "Linux":
-        return Network(errors=errors, interfaces=interfaces)
-    gateway = attempt(errors, "default_gateway", lambda: read_default_gateway(ctx), None)
-    dns = attempt(errors, "dns_servers", lambda: read_dns_servers(ctx), [])
-    return Network(errors=errors, interfaces=interfaces, default_gateway=gateway, dns_servers=dns)
+    network = Network(errors=errors, interfaces=attempt(errors, "interfaces", lambda: read_interfaces(ctx), []))
+    leases: list[Lease] = []
+    if ctx.system == "Linux":
+        read_linux_state(ctx, network, errors)
+        network.profiles, leases = attempt(
+            errors, "network history", lambda: network_history.read_linux_history(ctx, errors), ([], [])
+        )
+        network.profiles = network.profiles + lease_profiles(leases)
+    elif ctx.system == "Windows":
+        network.default_gateway = attempt(errors, "default_gateway", lambda: read_windows_gateway(ctx), None)
+        network.profiles = attempt(errors, "network history", lambda: network_history.read_windows_history(ctx), [])
+    targets, network.reachability_status = plan_reachability(ctx.settings, ctx.role, network.default_gateway)
+    network.reachability = attempt(errors, "reachability", lambda: reachability.probe_all(targets), [])
+    if ctx.role is Role.OFFLINE:
+        network.evidence = gather_evidence(network, leases)
+    return network
+
+
+def read_linux_state(ctx: ProbeContext, network: Network, errors: list[ProbeError]) -> None:
+    network.default_gateway = attempt(errors, "default_gateway", lambda: read_default_gateway(ctx), None)
+    network.dns_servers = attempt(errors, "dns_servers", lambda: read_dns_servers(ctx), [])
+    dynamic = attempt(errors, "dhcp", lambda: read_ip_dynamic(ctx), None)
+    if dynamic is not None:
+        for iface in network.interfaces:
+            iface.dhcp = iface.name in dynamic
+
+
+def read_ip_dynamic(ctx: ProbeContext) -> set[str] | None:
+    """None (unknown, not an error) when iproute2 is not installed."""
+    try:
+        done = ctx.run(["ip", "-json", "address", "show"], 10.0, None)
+    except CommandError:
+        return None
+    if done.returncode != 0:
+        raise OSError(done.stderr.strip() or f"ip exited {done.returncode}")
+    return parse_ip_dynamic(done.stdout)
+
+
+def read_windows_gateway(ctx: ProbeContext) -> str | None:
+    script = windows.json_rows(
+        "Get-NetRoute -DestinationPrefix 0.0.0.0/0 | Select-Object NextHop, RouteMetric, InterfaceMetric, "
+        "InterfaceAlias"
+    )
+    return parse_windows_default_gateway(windows.rows(windows.run_powershell(script, run=ctx.run)))
 
 
 def read_default_gateway(ctx: ProbeContext) -> str | None:

@@ -7,6 +7,7 @@ signatures with agent.signing exactly as the real collector must. Tests only eve
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from agent.config import AgentConfig
+from agent.config import QUIET, AgentConfig
 from agent.schema import EnrollRequest, EnrollResponse, ReportAck, decode_report
 from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature, new_key
 from agent.state import AgentState, save_state
@@ -83,6 +84,8 @@ def _handler_for(collector: FakeCollector) -> type[http.server.BaseHTTPRequestHa
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = dict(self.headers.items())
+            if headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)  # as collector/ingest.py does, before verifying
             collector.received.append(Received(self.path, headers, body))
             if self.path == "/api/v1/enroll":
                 status, answer = collector.enroll(body)
@@ -147,6 +150,6 @@ def enrolled(state_dir: Path, collector: FakeCollector, **overrides: object) -> 
 
 
 def config_for(state_dir: Path, **overrides: object) -> AgentConfig:
-    fields: dict[str, object] = {"state_dir": state_dir, "timeout_s": 5.0}
+    fields: dict[str, object] = {"state_dir": state_dir, "timeout_s": 5.0, "probes": QUIET}
     fields.update(overrides)
     return AgentConfig(**fields)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ def test_it_stamps_identity_from_state_sequence_and_now(tmp_path: Path) -> None:
     report = build_report(config_for(tmp_path), STATE, 42, T0)
     identity = report.identity
     assert (identity.agent_id, identity.unit_code, identity.sequence, identity.collected_at) == ("ag-7", "XA", 42, T0)
-    assert report.hardware is not None and report.network is not None and report.antivirus is None
+    assert all(getattr(report, name) is not None for name in probes.PROBES)
     assert decode_report(encode_report(report)) == report
 
 

@@ -38,8 +38,8 @@ def test_a_report_goes_out_as_the_exact_bytes_signed_at_now(collector: FakeColle
     ack = send_report(collector.url, answer.agent_id, answer.key, body, timeout=5, now=NOW)
     assert (ack.agent_id, ack.sequence, ack.status) == (answer.agent_id, 1, "stored")
     sent = collector.received[-1]
-    assert sent.path == "/api/v1/reports" and sent.body == body
-    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.path == "/api/v1/reports" and sent.body == body  # gunzipped by the collector
+    assert sent.headers["Content-Type"] == "application/json" and sent.headers["Content-Encoding"] == "gzip"
     assert sent.headers[AGENT_HEADER] == answer.agent_id
     assert sent.headers[TIMESTAMP_HEADER] == str(int(NOW))
     assert sent.headers["X-Canhgac-Signature"] == sign(answer.key, int(NOW), body)

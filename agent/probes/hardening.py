@@ -1,0 +1,188 @@
+"""Hardening probe: host firewall per profile, last OS update, screen lock, autorun, SMBv1,
+disk encryption and local accounts.
+
+Windows (one PowerShell script, each part on its own): ``Get-NetFirewallProfile``, the newest
+``Get-HotFix`` InstalledOn, the machine inactivity limit (``InactivityTimeoutSecs`` policy),
+the Explorer autorun policy (``NoDriveTypeAutoRun`` / ``NoAutorun``),
+``Get-SmbServerConfiguration``, BitLocker on the system drive, ``Get-LocalUser`` and the
+members of the Administrators group (S-1-5-32-544). Linux: ufw's own switch, apt's history,
+dm-crypt devices, /etc/passwd + /etc/group (+ /etc/shadow when readable for "enabled").
+Linux has no equivalent for screen lock, autorun or SMBv1: those stay None.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from agent import windows
+from agent.probes.context import ProbeContext, attempt, read_optional
+from agent.schema import Hardening, LocalAccount, ProbeError
+
+UFW_CONF = Path("/etc/ufw/ufw.conf")
+APT_HISTORY = Path("/var/log/apt/history.log")
+SYS_BLOCK = Path("/sys/block")
+ADMIN_GROUPS = frozenset({"sudo", "wheel", "admin"})
+NO_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
+ALL_DRIVE_TYPES = 0xFF  # NoDriveTypeAutoRun bit mask: 0xFF turns autorun off on every drive type
+BITLOCKER_ON = {1, "On"}  # ProtectionStatus: 5.1 writes the enum as its number, 7 as its name
+
+EXPLORER_POLICY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\Explorer"
+SYSTEM_POLICY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System"
+WINDOWS_PARTS = {
+    "firewall": windows.json_rows("Get-NetFirewallProfile | Select-Object Name, Enabled"),
+    "hotfix": "(Get-HotFix | Where-Object InstalledOn | Sort-Object InstalledOn | Select-Object -Last 1)"
+    ".InstalledOn.ToUniversalTime().ToString('o')",
+    "inactivity": f"(Get-ItemProperty '{SYSTEM_POLICY}' -ErrorAction SilentlyContinue).InactivityTimeoutSecs",
+    "autorun": f"Get-ItemProperty '{EXPLORER_POLICY}' -ErrorAction SilentlyContinue | "
+    "Select-Object NoDriveTypeAutoRun, NoAutorun",
+    "smb": "Get-SmbServerConfiguration | Select-Object EnableSMB1Protocol",
+    "bitlocker": "Get-BitLockerVolume -MountPoint $env:SystemDrive | Select-Object ProtectionStatus",
+    "users": windows.json_rows("Get-LocalUser | Select-Object Name, Enabled, "
+                               "@{n='LastLogon';e={if ($_.LastLogon) {$_.LastLogon.ToUniversalTime().ToString('o')}}}"),
+    "admins": windows.json_rows("Get-LocalGroupMember -SID S-1-5-32-544 | Select-Object Name"),
+}
+
+
+# --- Linux parsers ------------------------------------------------------------------------------
+
+
+def parse_ufw_conf(text: str) -> bool | None:
+    """``ENABLED=yes|no`` of /etc/ufw/ufw.conf; None when it says neither."""
+    found = re.search(r"^\s*ENABLED\s*=\s*(\w+)", text, re.MULTILINE)
+    return {"yes": True, "no": False}.get(found.group(1).lower()) if found else None
+
+
+def parse_apt_history(text: str) -> datetime | None:
+    """The end of the newest apt run that upgraded packages (``Upgrade:``); apt writes local
+    time (``End-Date: 2026-11-22  00:58:31``)."""
+    newest = None
+    for entry in re.split(r"\n\s*\n", text):
+        found = re.search(r"^End-Date:\s*(\d{4}-\d\d-\d\d)\s+(\d\d:\d\d:\d\d)", entry, re.MULTILINE)
+        if found and re.search(r"^Upgrade:", entry, re.MULTILINE):
+            moment = datetime.fromisoformat(f"{found.group(1)}T{found.group(2)}").astimezone()
+            newest = moment if newest is None or moment > newest else newest
+    return newest
+
+
+def parse_linux_accounts(passwd: str, group: str, shadow: str | None) -> list[LocalAccount]:
+    """Login accounts: root and uid >= 1000 (not ``nobody``) with a login shell; admin when in
+    sudo/wheel/admin; enabled unless the shadow password is locked (``!``/``*``), None when
+    /etc/shadow is unreadable."""
+    admins = {member for line in group.splitlines() if line.split(":")[0] in ADMIN_GROUPS
+              for member in line.split(":")[-1].split(",") if member}
+    locked = _locked_accounts(shadow) if shadow is not None else None
+    accounts = []
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if len(fields) < 7 or not fields[2].isdigit() or fields[0] == "nobody":
+            continue
+        uid, shell = int(fields[2]), fields[6]
+        if (uid == 0 or uid >= 1000) and not shell.endswith(NO_LOGIN_SHELLS):
+            enabled = None if locked is None else fields[0] not in locked
+            accounts.append(LocalAccount(name=fields[0], enabled=enabled, admin=uid == 0 or fields[0] in admins))
+    return accounts
+
+
+def _locked_accounts(shadow: str) -> set[str]:
+    return {f[0] for f in (line.split(":") for line in shadow.splitlines()) if len(f) > 1 and f[1][:1] in ("!", "*")}
+
+
+# --- Windows parser -----------------------------------------------------------------------------
+
+
+def parse_windows_hardening(text: str) -> Hardening:
+    parts = windows.parse_parts(text)
+    found = Hardening()
+    readers = {
+        "firewall": lambda v: setattr(found, "firewall_enabled", {
+            windows.as_text(r.get("Name")).lower(): bool(r.get("Enabled")) for r in windows.rows(v)}),
+        "hotfix": lambda v: setattr(found, "last_os_update", windows.parse_ps_date(v)),
+        "inactivity": lambda v: setattr(found, "screen_lock_timeout_s", windows.as_int(v)),
+        "autorun": lambda v: setattr(found, "autorun_disabled", autorun_disabled(v)),
+        "smb": lambda v: setattr(found, "smb1_enabled", _first(v).get("EnableSMB1Protocol")),
+        "bitlocker": lambda v: setattr(found, "disk_encrypted", _first(v).get("ProtectionStatus") in BITLOCKER_ON),
+        "users": lambda v: setattr(found, "local_accounts", windows_accounts(windows.rows(v),
+                                                                            windows.rows(parts.get("admins")))),
+    }
+    for name, read in readers.items():
+        failed = windows.part_error(parts.get(name))
+        if failed:
+            found.errors.append(ProbeError(what=name, reason=failed))
+        else:
+            attempt(found.errors, name, lambda read=read, name=name: read(parts.get(name)), None)
+    return found
+
+
+def autorun_disabled(value: Any) -> bool | None:
+    """True when policy turns autorun off for all drives (NoDriveTypeAutoRun 0xFF or NoAutorun
+    1); False when the policy is set otherwise; None when no policy is set (Windows' default
+    then still autoplays some media)."""
+    row = _first(value)
+    mask, off = windows.as_int(row.get("NoDriveTypeAutoRun")), windows.as_int(row.get("NoAutorun"))
+    if mask is None and off is None:
+        return None
+    return off == 1 or (mask is not None and mask & ALL_DRIVE_TYPES == ALL_DRIVE_TYPES)
+
+
+def windows_accounts(users: list[dict[str, Any]], admins: list[dict[str, Any]]) -> list[LocalAccount]:
+    """Local users; admin when listed in Administrators (names there are ``PC\\user``)."""
+    admin_names = {windows.as_text(a.get("Name")).split("\\")[-1].lower() for a in admins}
+    return [LocalAccount(name=windows.as_text(u.get("Name")), enabled=u.get("Enabled"),
+                         admin=windows.as_text(u.get("Name")).lower() in admin_names,
+                         last_logon=windows.parse_ps_date(u.get("LastLogon"))) for u in users]
+
+
+def _first(value: Any) -> dict[str, Any]:
+    rows = windows.rows(value)
+    return rows[0] if rows else {}
+
+
+# --- collect ------------------------------------------------------------------------------------
+
+
+def collect(ctx: ProbeContext) -> Hardening:
+    """Never raises; what could not be read is in ``errors`` and its field stays None/empty."""
+    if ctx.system == "Windows":
+        errors: list[ProbeError] = []
+        script = windows.parts_script(WINDOWS_PARTS)
+        text = attempt(errors, "powershell", lambda: windows.run_powershell(script, run=ctx.run), None)
+        if text is None:
+            return Hardening(errors=errors)
+        return attempt(errors, "hardening", lambda: parse_windows_hardening(text), Hardening(errors=errors))
+    if ctx.system != "Linux":
+        return Hardening()
+    return collect_linux(ctx)
+
+
+def collect_linux(ctx: ProbeContext) -> Hardening:
+    errors: list[ProbeError] = []
+    ufw = attempt(errors, "ufw", lambda: read_optional(ctx, UFW_CONF), None)
+    ufw_on = parse_ufw_conf(ufw) if ufw else None
+    history = attempt(errors, "apt history", lambda: read_optional(ctx, APT_HISTORY), None)
+    return Hardening(
+        errors=errors,
+        firewall_enabled={"ufw": ufw_on} if ufw_on is not None else {},
+        last_os_update=parse_apt_history(history) if history else None,
+        disk_encrypted=attempt(errors, "disk encryption", lambda: read_dm_crypt(ctx), None),
+        local_accounts=attempt(errors, "local accounts", lambda: read_linux_accounts(ctx), []),
+    )
+
+
+def read_dm_crypt(ctx: ProbeContext) -> bool:
+    """True when a device-mapper device is a dm-crypt one (its uuid starts ``CRYPT-``)."""
+    for uuid in SYS_BLOCK.glob("dm-*/dm/uuid"):
+        if (read_optional(ctx, uuid) or "").startswith("CRYPT-"):
+            return True
+    return False
+
+
+def read_linux_accounts(ctx: ProbeContext) -> list[LocalAccount]:
+    try:
+        shadow = read_optional(ctx, Path("/etc/shadow"))
+    except PermissionError:
+        shadow = None  # root-only: "enabled" stays unknown for an unprivileged agent
+    passwd = read_optional(ctx, Path("/etc/passwd")) or ""
+    return parse_linux_accounts(passwd, read_optional(ctx, Path("/etc/group")) or "", shadow)

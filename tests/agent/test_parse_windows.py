@@ -1,0 +1,247 @@
+"""The Windows readers' pure parsers, on the recorded samples of tests/fixtures/windows/ (see its
+README for each one's origin), and the probes themselves with PowerShell replaced by a runner
+that prints those samples (the one seam mocked)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from agent import windows
+from agent.commands import CommandResult
+from agent.probes import ProbeContext, antivirus, backup, hardening, hardware, licence, network, software
+from agent.probes.network_history import parse_networklist, parse_systemtime
+from agent.schema import Role
+
+WINDOWS = Path(__file__).resolve().parent.parent / "fixtures" / "windows"
+NOW = datetime(2024, 4, 20, tzinfo=UTC)
+
+
+def sample(name: str) -> str:
+    return (WINDOWS / name).read_text(encoding="utf-8")
+
+
+def powershell_printing(text: str, returncode: int = 0, stderr: str = ""):  # noqa: ANN201 - test helper
+    def run(argv: Sequence[str], timeout: float, env: Mapping[str, str] | None) -> CommandResult:
+        assert argv[0] == "powershell.exe" and "-NonInteractive" in argv and "-NoProfile" in argv
+        return CommandResult(returncode, text, stderr)
+
+    return run
+
+
+def windows_ctx(text: str, **overrides: object) -> ProbeContext:
+    return ProbeContext(now=NOW, system="Windows", run=powershell_printing(text), **overrides)  # type: ignore[arg-type]
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\\/Date(1657179430000)\\/", datetime(2022, 7, 7, 7, 37, 10, tzinfo=UTC)),  # 5.1 [datetime]
+        ("/Date(1657179430000)/", datetime(2022, 7, 7, 7, 37, 10, tzinfo=UTC)),
+        ("20250128164451.243000+000", datetime(2025, 1, 28, 16, 44, 51, 243000, tzinfo=UTC)),  # DMTF
+        ("20190612000000.000000+420", datetime(2019, 6, 11, 17, 0, tzinfo=UTC)),  # offset in minutes
+        ("2022-07-07T07:37:10.0000000Z", datetime(2022, 7, 7, 7, 37, 10, tzinfo=UTC)),  # PS 7 / ToString('o')
+        ({"value": "\\/Date(1657179430000)\\/", "DisplayHint": 2}, datetime(2022, 7, 7, 7, 37, 10, tzinfo=UTC)),
+        ("0001-01-01T00:00:00", None),  # DateTime.MinValue means never
+        ("", None),
+        (None, None),
+    ],
+)
+def test_it_reads_every_date_form_powershell_writes(value: object, expected: datetime | None) -> None:
+    assert windows.parse_ps_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, []), ("[]", []), ('{"a":1}', [{"a": 1}]), ({"a": 1}, [{"a": 1}]), ([{"a": 1}, 3], [{"a": 1}])],
+)
+def test_rows_undo_single_object_unrolling_and_null(value: object, expected: list[object]) -> None:
+    assert windows.rows(value) == expected
+
+
+def test_the_script_travels_encoded_and_a_failure_is_a_typed_error() -> None:
+    with pytest.raises(windows.PowerShellError, match="Access denied"):
+        windows.run_powershell("Get-Thing", run=powershell_printing("", 1, "Access denied\nmore"))
+    script = windows.parts_script({"a": "1"})
+    assert "try {" in script and "ConvertTo-Json -InputObject $r" in script
+
+
+# --- antivirus ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "state", "up_to_date", "microsoft"),
+    [  # the reference's decoded table (§1a)
+        (397568, "on", True, True), (397584, "on", False, True), (393472, "off", True, True),
+        (393488, "off", False, True), (266240, "on", True, False), (266256, "on", False, False),
+        (262144, "off", True, False), (262160, "off", False, False), (331776, "on", True, False),
+        (401664, "snoozed", True, True), (0x043000, "expired", True, False),
+    ],
+)
+def test_it_decodes_security_center_product_state(value: int, state: str, up_to_date: bool, microsoft: bool) -> None:
+    decoded = antivirus.parse_product_state(value)
+    assert (decoded.state, decoded.signatures_up_to_date, decoded.microsoft) == (state, up_to_date, microsoft)
+
+
+def test_it_reads_every_security_center_product_and_merges_defenders_status() -> None:
+    found = antivirus.parse_windows_antivirus(sample("antivirus.client.json"), NOW)
+    assert found.errors == []
+    trend, sophos, defender = found.products
+    assert (trend.name, trend.vendor, trend.enabled, trend.signatures_up_to_date) == (
+        "Trend Micro Antivirus+", "Trend Micro", True, True)
+    assert trend.state_raw.startswith("266240 (0x041000, on)")
+    assert (sophos.vendor, sophos.enabled) == ("Sophos", True)
+    assert defender.vendor == "Microsoft"
+    assert defender.enabled is True  # Defender's own AntivirusEnabled beats the passive productState
+    assert defender.realtime_on is False  # not in the sample: productState "off" stays
+    assert defender.signatures_date == datetime(2022, 7, 7, 7, 37, 10, tzinfo=UTC)
+    assert defender.signature_version == "1.369.923.0" and defender.signatures_up_to_date is True
+    assert defender.signatures_age_days == pytest.approx(652.68, abs=0.01)
+    assert "AMRunningMode Normal" in defender.state_raw
+
+
+def test_a_detection_without_its_threat_row_keeps_the_threat_id_and_path() -> None:
+    found = antivirus.parse_windows_antivirus(sample("antivirus.client.json"), NOW)
+    (detection,) = found.detections
+    assert detection.threat == "ThreatID 2147894794"  # the sample's Get-MpThreat row is another threat
+    assert (detection.path, detection.action) == ("C:\\artifact_x64.exe", "quarantined")
+    assert detection.detected_at == datetime(2024, 4, 9, 9, 38, 39, tzinfo=UTC)
+
+
+def test_detections_are_named_from_get_mpthreat_and_old_ones_dropped() -> None:
+    detections = windows.rows(sample("mpthreatdetection.wmi.json"))
+    threats = [{"ThreatID": 2147894794, "ThreatName": "HackTool:Win32/NetCat!MSR"}]
+    (recent,) = antivirus.parse_detections(detections, threats, datetime(2025, 2, 1, tzinfo=UTC))
+    assert recent.threat == "HackTool:Win32/NetCat!MSR"
+    assert recent.detected_at == datetime(2025, 1, 28, 16, 44, 51, 243000, tzinfo=UTC)
+    assert antivirus.parse_detections(detections, threats, datetime(2026, 1, 1, tzinfo=UTC)) == []
+
+
+def test_on_windows_server_defender_is_reported_alone_and_security_center_fails() -> None:
+    found = antivirus.parse_windows_antivirus(sample("antivirus.server.json"), NOW)
+    assert [(e.what, e.reason.strip()) for e in found.errors] == [("products", "Invalid namespace")]
+    (defender,) = found.products
+    assert (defender.name, defender.enabled, defender.signature_version) == (
+        antivirus.DEFENDER_NAME, True, "1.369.923.0")
+
+
+def test_a_single_product_unrolled_to_an_object_is_still_read() -> None:
+    found = antivirus.parse_windows_antivirus(sample("antivirus.single-product.json"), NOW)
+    assert [p.name for p in found.products] == ["Trend Micro Antivirus+"]
+    assert [e.what for e in found.errors] == ["defender"]
+
+
+def test_the_antivirus_probe_runs_powershell_and_records_its_failure() -> None:
+    assert antivirus.collect(windows_ctx(sample("antivirus.client.json"))).products
+    broken = ProbeContext(now=NOW, system="Windows", run=powershell_printing("", 1, "boom"))
+    assert [e.what for e in antivirus.collect(broken).errors] == ["powershell"]
+
+
+# --- licence ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "activated"),
+    [(0, "unlicensed", False), (1, "licensed", True), (2, "oob_grace", False), (3, "oot_grace", False),
+     (4, "non_genuine_grace", False), (5, "notification", False), (6, "extended_grace", False)],
+)
+def test_it_names_every_licence_status(status: int, name: str, activated: bool) -> None:
+    found = licence.Licence()
+    licence.parse_os_licence([{"LicenseStatus": status, "PartialProductKey": "DVQ7P"}], found)
+    assert (found.os_licence_status, found.os_activated) == (name, activated)
+
+
+def test_it_reads_the_activation_with_the_partial_key_only() -> None:
+    found = licence.collect(windows_ctx(sample("licence.json")))
+    assert found.errors == []
+    assert (found.os_activated, found.os_licence_status, found.os_partial_key) == (True, "licensed", "DVQ7P")
+    assert found.os_product == "Windows(R) 7, Enterprise edition"
+    assert found.antivirus_licence_expired is False
+
+
+def test_it_prefers_the_licensed_row_and_flags_an_expired_antivirus() -> None:
+    found = licence.Licence()
+    licence.parse_os_licence([{"LicenseStatus": 5}, {"LicenseStatus": 1, "PartialProductKey": "ABCDE"}], found)
+    assert found.os_licence_status == "licensed"
+    assert licence.parse_antivirus_expired([{"productState": 0x043000}]) is True
+    assert licence.parse_antivirus_expired([]) is None
+    empty = licence.Licence()
+    licence.parse_os_licence([], empty)
+    assert (empty.os_activated, empty.os_licence_status) == (False, "unlicensed")
+
+
+# --- network history, hardware, backup ---------------------------------------------------------
+
+
+def test_it_reads_networklist_profiles_with_systemtime_dates() -> None:
+    (profile,) = parse_networklist(windows.rows(sample("networklist.json")))
+    assert (profile.name, profile.kind, profile.source) == ("shieldbase.local", "wired", "NetworkList")
+    local = datetime(2009, 2, 24, 23, 20, 37, 256000).astimezone()
+    assert profile.first_connected == local.astimezone(UTC)
+    assert profile.last_connected is None
+    assert parse_systemtime([0] * 16) is None
+
+
+def test_offline_windows_pc_reports_its_profiles_as_evidence() -> None:
+    found = network.collect(windows_ctx(sample("networklist.json"), role=Role.OFFLINE))
+    assert [p.name for p in found.profiles] == ["shieldbase.local"]
+    assert "network_profile" in {e.kind for e in found.evidence}
+    assert found.reachability == []
+
+
+def test_it_reads_bios_date_and_drops_oem_placeholders() -> None:
+    found = hardware.collect(windows_ctx(sample("hardware.json")))
+    assert found.errors == []
+    assert (found.manufacturer, found.model, found.serial) == ("", "", "")
+    assert found.bios_release_date == date(2019, 6, 12)
+
+
+def test_it_reads_wbadmin_version_identifiers_in_utc() -> None:
+    newest = backup.parse_wbadmin_versions(sample("wbadmin-get-versions.txt"))
+    assert newest == datetime(2018, 6, 13, 7, 7, tzinfo=UTC)
+    assert backup.parse_wbadmin_versions("") is None
+
+
+# --- readers without a recorded sample (documented property names only) -------------------------
+
+
+def test_it_picks_the_default_route_windows_would_use() -> None:
+    # MSFT_NetRoute properties NextHop, RouteMetric, InterfaceMetric (learn.microsoft.com); no sample yet.
+    rows = [{"NextHop": "10.0.0.1", "RouteMetric": 0, "InterfaceMetric": 50},
+            {"NextHop": "10.0.1.1", "RouteMetric": 0, "InterfaceMetric": 25}, {"NextHop": "0.0.0.0"}]
+    assert network.parse_windows_default_gateway(rows) == "10.0.1.1"
+    assert network.parse_windows_default_gateway([]) is None
+
+
+def test_it_lists_programs_without_system_components_and_updates() -> None:
+    # Uninstall-key value names (DisplayName, DisplayVersion, Publisher, InstallDate YYYYMMDD,
+    # SystemComponent, ParentKeyName) as documented by Microsoft; no recorded sample yet.
+    rows = [{"DisplayName": "UltraViewer", "DisplayVersion": "6.6", "Publisher": "DucFabulous",
+             "InstallDate": "20240105"},
+            {"DisplayName": "UltraViewer", "DisplayVersion": "6.6"},
+            {"DisplayName": "Hidden", "SystemComponent": 1}, {"DisplayName": "KB5000", "ParentKeyName": "Office"},
+            {"DisplayVersion": "1.0"}, {"DisplayName": "Odd date", "InstallDate": "05/01/2024"}]
+    programs = software.parse_uninstall_entries(rows)
+    assert [(p.name, p.installed_on) for p in programs] == [("Odd date", None),
+                                                            ("UltraViewer", date(2024, 1, 5))]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [({"NoDriveTypeAutoRun": 255}, True), ({"NoDriveTypeAutoRun": 145}, False), ({"NoAutorun": 1}, True),
+     ({}, None), (None, None)],
+)
+def test_it_reads_the_autorun_policy(row: object, expected: bool | None) -> None:
+    assert hardening.autorun_disabled(row) is expected
+
+
+def test_it_marks_local_administrators() -> None:
+    users = [{"Name": "Administrator", "Enabled": False}, {"Name": "canbo", "Enabled": True, "LastLogon": None}]
+    accounts = hardening.windows_accounts(users, [{"Name": "PC-01\\canbo"}])
+    assert [(a.name, a.enabled, a.admin) for a in accounts] == [("Administrator", False, False), ("canbo", True, True)]

@@ -1,0 +1,38 @@
+"""Conformance: every registered probe has a test on recorded or real input (a fixture test),
+listed here by name, so a new probe cannot be registered without one."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from agent.probes import PROBES
+
+# probe -> tests (module::function) that feed it recorded samples or real programs' output
+FIXTURE_TESTS = {
+    "identity": ["test_parse_linux::test_it_reads_name_and_version_from_debian_os_release"],
+    "hardware": ["test_parse_windows::test_it_reads_bios_date_and_drops_oem_placeholders"],
+    "network": ["test_parse_windows::test_it_reads_networklist_profiles_with_systemtime_dates",
+                "test_network_reachability::test_it_reads_a_real_dhclient_lease_with_its_router_and_time"],
+    "antivirus": ["test_parse_windows::test_it_reads_every_security_center_product_and_merges_defenders_status",
+                  "test_linux_real::test_it_reads_the_signature_header_sigtool_reads"],
+    "licence": ["test_parse_windows::test_it_reads_the_activation_with_the_partial_key_only"],
+    "backup": ["test_linux_real::test_it_reads_the_newest_restic_snapshot",
+               "test_linux_real::test_it_reads_the_newest_borg_archive",
+               "test_parse_windows::test_it_reads_wbadmin_version_identifiers_in_utc"],
+    "certificates": ["test_linux_real::test_it_reads_pem_and_pkcs12_certificates_as_openssl_does"],
+    "software": ["test_linux_real::test_it_lists_dpkg_packages_of_this_machine"],
+    "hardening": ["test_linux_real::test_hardening_reads_this_machine"],
+}
+
+
+def test_every_registered_probe_is_listed() -> None:
+    assert set(FIXTURE_TESTS) == set(PROBES)
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_TESTS))
+def test_every_probe_has_a_fixture_test_that_exists(name: str) -> None:
+    for reference in FIXTURE_TESTS[name]:
+        module, function = reference.split("::")
+        assert callable(getattr(importlib.import_module(f"tests.agent.{module}"), function, None)), reference
