@@ -31,8 +31,8 @@ def echo_json(value: Any) -> None:
 
 
 @click.command("lan")
-@click.option("--subnet", required=True, envvar="CANHGAC_LAN_SUBNET", show_envvar=True, metavar="CIDR",
-              help="IPv4 subnet to sweep, e.g. 192.168.1.0/24.")
+@click.option("--subnet", default=None, envvar="CANHGAC_LAN_SUBNET", show_envvar=True, metavar="CIDR",
+              help="IPv4 subnet to sweep, e.g. 192.168.1.0/24 (with --listen: only record devices in it).")
 @click.option("--iface", default=None, envvar="CANHGAC_LAN_IFACE", show_envvar=True,
               help="Interface to sweep from. Default: the one routing to the subnet.")
 @click.option("--unit", "unit_code", default=None, metavar="CODE", help="Unit (đơn vị) this LAN belongs to.")
@@ -45,11 +45,15 @@ def echo_json(value: Any) -> None:
               help="Extra rounds for addresses that stayed silent.")
 @click.option("--rate", "rate_pps", type=click.FloatRange(1, 100_000), default=1000, show_default=True,
               help="ARP requests per second.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@click.option("--listen", "listen_s", type=click.FloatRange(0), default=None, metavar="SECONDS",
+              help="Passive mode: send nothing, record devices seen in ARP traffic on --iface for SECONDS "
+                   "(0: until interrupted).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table (--listen: a line each).")
 @db_option
 @cli_errors
-def scan_lan(subnet: str, iface: str | None, unit_code: str | None, max_prefix: int, force: bool,
-             timeout_s: float, retries: int, rate_pps: float, as_json: bool, db_url: str | None) -> None:
+def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_prefix: int, force: bool,
+             timeout_s: float, retries: int, rate_pps: float, listen_s: float | None, as_json: bool,
+             db_url: str | None) -> None:
     """Sweep a subnet with ARP (quét mạng LAN) and record the devices found.
 
     Needs root or CAP_NET_RAW. Reports devices found, new since the last sweep, devices with
@@ -59,6 +63,13 @@ def scan_lan(subnet: str, iface: str | None, unit_code: str | None, max_prefix: 
     from collector.store.devices import record_sweep
     from collector.store.units import get_unit
 
+    if listen_s is not None:
+        if not iface:
+            raise click.UsageError("--listen needs --iface (the interface to listen on)")
+        _listen(iface, listen_s, lan.check_subnet(subnet, 0) if subnet else None, unit_code, as_json, db_url)
+        return
+    if not subnet:
+        raise click.UsageError("give --subnet CIDR (or --listen SECONDS --iface IF)")
     network = lan.check_subnet(subnet, max_prefix, force)
     if unit_code:
         with db_session(db_url) as session:
@@ -74,6 +85,49 @@ def scan_lan(subnet: str, iface: str | None, unit_code: str | None, max_prefix: 
         echo_json(summary)
     else:
         _print_sweep(summary, iface)
+
+
+def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_json: bool,
+            db_url: str | None) -> None:
+    """Record each device the first time it shows up in ARP traffic, until ``seconds`` pass."""
+    import ipaddress
+    import queue
+
+    from collector import lan
+    from collector.config import default_db_url
+    from collector.db import open_database
+    from collector.store.devices import record_seen
+    from collector.store.units import get_unit
+
+    db = open_database(db_url or default_db_url())
+    with db.session() as session:
+        unit_id = get_unit(session, unit_code).id if unit_code else None
+    arrivals: queue.Queue[lan.Seen] = queue.Queue()
+    sniffer = lan.listen(iface, arrivals.put)
+    click.echo(f"Đang nghe ARP / Listening for ARP on {iface}", err=True)
+    known: set[str] = set()
+    deadline = time.monotonic() + seconds if seconds else float("inf")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                item = arrivals.get(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                continue
+            if item.mac in known or (network is not None and ipaddress.IPv4Address(item.ip) not in network):
+                continue
+            known.add(item.mac)
+            with db.session() as session:
+                [device] = record_seen(session, [item], datetime.now(UTC), unit_id, seen_by="passive")
+            if as_json:
+                click.echo(msgspec.json.encode(device).decode())
+            else:
+                click.echo(f"{'MỚI / NEW ' if device.new else ''}{device.ip} {device.mac} {device.vendor} "
+                           f"{device.hostname or '— (không agent / no agent)'}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sniffer.stop()
+        db.dispose()
 
 
 @contextmanager
