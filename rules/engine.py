@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import cel
@@ -28,6 +29,17 @@ from rules.model import Finding, Outcome, Override, Rule, RuleError, Scope
 _NAMESPACES = frozenset(name.split(".")[0] for name in FACT_NAMES if "." in name)
 _TOKEN = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?""")
 _CEL_ERRORS = (TypeError, ValueError, KeyError, RuntimeError, OverflowError, ZeroDivisionError)
+_MATCHES = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|\.matches\(""")
+
+
+@lru_cache(maxsize=65536)
+def _cached_matches(text: str, pattern: str) -> bool:
+    """CEL ``matches`` (a search, as RE2's) with the compiled pattern and the answer cached: the CEL
+    library compiles the regular expression on every call (about 70 µs), which would dominate a sweep."""
+    return re.search(pattern, text) is not None
+
+
+FUNCTIONS = {"cached_matches": _cached_matches}
 
 
 def cel_name(fact: str) -> str:
@@ -72,6 +84,7 @@ def rewrite(condition: str, parameters: Mapping[str, Any]) -> tuple[str, tuple[s
         return match.group(0)
 
     source = _TOKEN.sub(replace_token, condition)
+    source = _MATCHES.sub(lambda m: m.group(1) or ".cached_matches(", source)
     return source, tuple(dict.fromkeys(named))
 
 
@@ -81,6 +94,7 @@ class CompiledRule:
     program: Any  # cel.Program
     required: tuple[str, ...]
     facts: tuple[str, ...]
+    dated: bool = False
 
 
 def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> CompiledRule:
@@ -98,7 +112,8 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> Com
         program = cel.compile(source)
     except ValueError as exc:
         raise RuleError(rule.file or "<rule>", rule.line, f"rule {rule.id!r}: {exc}") from None
-    return CompiledRule(rule=rule, program=program, required=required, facts=named)
+    return CompiledRule(rule=rule, program=program, required=required, facts=named,
+                        dated=bool(rule.active_from or rule.active_until))
 
 
 @dataclass
@@ -109,6 +124,15 @@ class RuleSet:
     overrides: dict[str, dict[str, Override]] = field(default_factory=dict)
     _chains: dict[tuple[str, ...], list[CompiledRule]] = field(default_factory=dict)
     _programs: dict[tuple[str, str], CompiledRule] = field(default_factory=dict)
+    _names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    def context_names(self, units: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+        """(fact, CEL variable) for every fact the effective rules name: only these go into a context."""
+        chain = tuple(u for u in units if u in self.overrides)
+        names = self._names.get(chain)
+        if names is None:
+            names = self._names[chain] = names_of(self.effective(units))
+        return names
 
     def effective(self, units: Sequence[str] = ()) -> list[CompiledRule]:
         """The rules as they apply in the unit chain ``units`` (root first): deeper overrides win."""
@@ -137,6 +161,11 @@ class RuleSet:
         return self._programs[key]
 
 
+def names_of(compiled: Iterable[CompiledRule]) -> tuple[tuple[str, str], ...]:
+    facts = dict.fromkeys(name for item in compiled for name in item.facts)
+    return tuple((name, cel_name(name)) for name in facts)
+
+
 def compile_rules(rules: Iterable[Rule], overrides: Iterable[Override] = ()) -> tuple[RuleSet, list[RuleError]]:
     """Compile every rule; broken ones (and overrides that do not compile) are errors, the rest run."""
     compiled, errors = [], []
@@ -159,6 +188,7 @@ def compile_rules(rules: Iterable[Rule], overrides: Iterable[Override] = ()) -> 
             errors.append(exc)
             del ruleset.overrides[unit]
             ruleset._chains.clear()
+            ruleset._names.clear()
     return ruleset, errors
 
 
@@ -167,8 +197,12 @@ def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], 
     """Judge one subject: a finding per rule that fires or cannot judge; passing rules yield none.
 
     ``units`` is the subject's unit chain (root first) for per-unit overrides. Rules of another
-    scope, for another role, or not active at ``now`` do not apply and yield nothing."""
-    compiled = rules.effective(units) if isinstance(rules, RuleSet) else rules
+    scope, for another role, or not active at ``now`` do not apply and yield nothing. All rules
+    share one CEL context, made the first time a rule needs it."""
+    if isinstance(rules, RuleSet):
+        compiled, names = rules.effective(units), rules.context_names(units)
+    else:
+        compiled, names = rules, names_of(rules)
     role = facts.get("role")
     today = now.date().isoformat()
     context: Any = None
@@ -177,30 +211,31 @@ def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], 
         rule = item.rule
         if rule.scope is not scope or (rule.roles and role not in rule.roles):
             continue
-        if (rule.active_from and today < rule.active_from) or (rule.active_until and today >= rule.active_until):
+        if item.dated and not _active(rule, today):
             continue
         missing = next((name for name in item.required if facts.get(name) is None), None)
         if missing is not None:
             findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"{missing} is not known"))
             continue
         if context is None:
-            context = cel.Context(variables={cel_name(k): v for k, v in facts.items()})
-        outcome, reason = _judge(item, context)
-        if outcome is not Outcome.PASSING:
-            findings.append(Finding(rule.id, subject, outcome, rule.severity, reason))
+            context = cel.Context(variables={variable: facts.get(name) for name, variable in names},
+                                  functions=FUNCTIONS)
+        try:
+            result = item.program.execute(context)
+        except _CEL_ERRORS as exc:
+            findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"cannot evaluate: {exc}"))
+            continue
+        if result is True:
+            findings.append(Finding(rule.id, subject, Outcome.FIRING, rule.severity, ""))
+        elif result is not False:
+            findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity,
+                                    f"the condition gave {result!r}, not true or false"))
     return findings
 
 
-def _judge(item: CompiledRule, context: Any) -> tuple[Outcome, str]:
-    try:
-        result = item.program.execute(context)
-    except _CEL_ERRORS as exc:
-        return Outcome.UNKNOWN, f"cannot evaluate: {exc}"
-    if result is True:
-        return Outcome.FIRING, ""
-    if result is False:
-        return Outcome.PASSING, ""
-    return Outcome.UNKNOWN, f"the condition gave {result!r}, not true or false"
+def _active(rule: Rule, today: str) -> bool:
+    started = not rule.active_from or today >= rule.active_from
+    return started and not (rule.active_until and today >= rule.active_until)
 
 
 def explain(item: CompiledRule, facts: Mapping[str, Any]) -> str:

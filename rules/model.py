@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(enum.StrEnum):
@@ -95,10 +95,9 @@ class Rule:
     line: int = 0
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A rule fired (or could not judge) on a subject. Absence of a finding for an evaluated rule
-    means it passed."""
+    means it passed. (A NamedTuple: a sweep makes hundreds of thousands of them.)"""
 
     rule_id: str
     subject: str
