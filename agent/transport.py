@@ -9,13 +9,15 @@ would look like success.
 from __future__ import annotations
 
 import gzip
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
-import requests
 
 from agent.schema import EnrollRequest, EnrollResponse, ReportAck
 from agent.signing import signed_headers
+
+if TYPE_CHECKING:
+    import requests
 
 ENROLL_PATH = "/api/v1/enroll"
 REPORTS_PATH = "/api/v1/reports"
@@ -60,6 +62,10 @@ def send_report(server_url: str, agent_id: str, key: str, body: bytes, timeout: 
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> requests.Response:
+    # Imported here: requests (with ssl, urllib3, charset detection) is a third of the agent's
+    # memory, and `agent collect` or an offline PC never sends anything.
+    import requests
+
     try:
         return requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
     except requests.Timeout as exc:
