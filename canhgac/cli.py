@@ -22,6 +22,9 @@ LAZY_COMMANDS = {
     "demo": ("canhgac.demo_command:demo", "A simulated commune to look around in."),
     "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
+    "rules": ("canhgac.rules_commands:rules", "Rule packs: list, check, test on facts."),
+    "licences": ("canhgac.rules_commands:licences", "The licence register (sổ giấy phép)."),
+    "alerts": ("canhgac.rules_commands:alerts", "Alerts: list and acknowledge."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"
