@@ -232,14 +232,15 @@ def run(once: bool, server: str | None, role: str | None, interval_minutes: floa
 @agent.command()
 @click.option("--out", type=click.Path(path_type=Path), required=True, metavar="FILE",
               help="The report file to write, or an existing folder (e.g. the USB stick) to write it into.")
+@role_option(None)
 @state_dir_option
-def export(out: Path, state_dir: str | None) -> None:
+def export(out: Path, role: str | None, state_dir: str | None) -> None:
     """Offline PC: write one signed report to FILE for removable media (nothing is sent).
 
     The report takes the next sequence number; `canhgac import FILE` on the collector stores
     it once. The file is written atomically: whole, or not at all (exit 1 on a full disk).
     """
-    config = load_config(state_dir=state_dir)
+    config = load_config(state_dir=state_dir, role=role)
     with library_errors():
         exported = export_report(config, out, utc_now())
     click.echo(f"Đã xuất / Exported: report #{exported.sequence} to {exported.path} ({exported.size} bytes)")
