@@ -54,7 +54,7 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
     subject with no finding resolves. Returns the (rule id, transition) pairs that changed something."""
     existing = {a.rule_id: a for a in session.scalars(select(Alert).where(Alert.subject == subject.key))}
     by_rule = {f.rule_id: f for f in findings}
-    changes = []
+    changed: list[tuple[Alert, Transition]] = []
     for rule_id in by_rule.keys() | existing.keys():
         finding = by_rule.get(rule_id)
         alert = existing.get(rule_id)
@@ -72,10 +72,12 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
             alert.title = rule.title.both() if rule else rule_id
             alert.detail = finding.reason
         alert.unit_id = subject.unit_id
-        session.flush()
+        changed.append((alert, change))
+    if changed:
+        session.flush()  # once: new alerts get their ids for the history below
+    for alert, change in changed:
         _record(session, alert, change, now)
-        changes.append((rule_id, change))
-    return changes
+    return [(alert.rule_id, change) for alert, change in changed]
 
 
 @dataclass(frozen=True)
