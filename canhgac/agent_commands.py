@@ -25,7 +25,7 @@ from agent.schema import Role, encode_report
 from agent.spool import FULL_DISK, SpoolWriteError, spool_dir
 from agent.state import StateError, load_state
 from agent.transport import TransportError
-from canhgac.options import state_dir_option
+from canhgac.options import agent_probe_values, state_dir_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_PENDING = 3
@@ -111,8 +111,10 @@ OFFLINE_HINT = (
 
 
 def load_config(**values: Any) -> AgentConfig:
+    """The agent's configuration from the command's options, plus the probe keys of the
+    --config file's [agent] table (targets, backup sources, certificate files)."""
     with library_errors():
-        return make_config(**values)
+        return make_config(**values, probes=agent_probe_values())
 
 
 @agent.command()

@@ -110,3 +110,17 @@ def test_the_offline_role_from_the_config_file_also_refuses(state_dir: Path, col
 def test_a_bad_option_value_names_the_key(state_dir: Path) -> None:
     result = canhgac("agent", "run", "--once", "--interval", "0", "--state-dir", str(state_dir))
     assert result.exit_code == 1 and "interval_minutes = 0.0" in result.stderr
+
+
+def test_probe_settings_from_the_config_file_reach_the_probes(state_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "SaoLuu"
+    folder.mkdir()
+    (folder / "bien-ban.docx").write_bytes(b"x" * 10)
+    config = tmp_path / "agent.toml"
+    config.write_text(f'[agent]\nbackup_folders = ["{folder}"]\ninternet_targets = ["127.0.0.1:9"]\n'
+                      "probe_gateway = false\n", encoding="utf-8")
+    result = canhgac("agent", "collect", "--state-dir", str(state_dir), "--config", str(config))
+    assert result.exit_code == 0, result.output
+    report = decode_report(result.stdout.encode())
+    assert report.backup and [s.location for s in report.backup.sources] == [str(folder)]
+    assert report.network and [r.target for r in report.network.reachability] == ["127.0.0.1:9"]
