@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
+import msgspec
 
 from canhgac.options import db_option
 from canhgac.server_commands import cli_errors, db_session, echo_json, utcnow
@@ -158,7 +159,7 @@ def licences_list(as_json: bool, db_url: str | None) -> None:
     with db_session(db_url) as session:
         rows = licence_store.list_licences(session, EVERYTHING)
     if as_json:
-        echo_json([row.__dict__ for row in rows])
+        echo_json(msgspec.to_builtins(rows))
         return
     for row in rows:
         click.echo(f"{row.id:>5}  {row.product:<32} {row.pattern:<20} {row.seats:>5}  {row.unit_code:<14} "
@@ -184,7 +185,7 @@ def alerts_list(status: str | None, unit_code: str | None, as_json: bool, db_url
     with db_session(db_url) as session:
         rows, total = alert_store.list_alerts(session, EVERYTHING, status, unit_code, limit=1_000_000)
     if as_json:
-        echo_json([row.__dict__ for row in rows])
+        echo_json(msgspec.to_builtins(rows))
         return
     for row in rows:
         click.echo(f"{row.id:>6}  {row.status:<12} {row.severity:<9} {row.unit_code:<12} {row.subject:<16} "

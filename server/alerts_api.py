@@ -3,7 +3,7 @@ unit subtree (outside looks exactly like absent: 404). Acting needs an officer o
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -20,30 +20,8 @@ from collector.store.licences import LicenceRow, add_licence, list_licences
 from collector.store.people import Person
 
 
-class AlertOut(msgspec.Struct, kw_only=True):
-    id: int
-    rule_id: str
-    subject: str
-    """"machine:<id>" or "unit:<code>"."""
-    unit_code: str
-    machine_id: int | None
-    status: str
-    severity: str
-    title: str
-    """Vietnamese / English."""
-    detail: str
-    count: int
-    first_seen_at: datetime
-    last_seen_at: datetime
-    opened_at: datetime
-    resolved_at: datetime | None
-    acked_at: datetime | None
-    acked_by: str | None
-    ack_comment: str | None
-
-
 class AlertPage(msgspec.Struct, kw_only=True):
-    items: list[AlertOut]
+    items: list[AlertRow]
     total: int
     limit: int
     offset: int
@@ -70,10 +48,6 @@ class LicenceOut(msgspec.Struct, kw_only=True):
     unit_code: str
     starts: date | None
     expires: date
-
-
-def _alert(row: AlertRow) -> AlertOut:
-    return AlertOut(**row.__dict__)
 
 
 def _licence(row: LicenceRow) -> LicenceOut:
@@ -105,21 +79,21 @@ async def get_alerts(
     def read() -> AlertPage:
         with state.db.session() as session:
             rows, total = list_alerts(session, person.scope, status, unit, limit, offset)
-        return AlertPage(items=[_alert(r) for r in rows], total=total, limit=limit, offset=offset)
+        return AlertPage(items=rows, total=total, limit=limit, offset=offset)
 
     return await to_thread.run_sync(read)
 
 
 @post("/alerts/{alert_id:int}/ack", status_code=200, summary="Acknowledge an alert (officer or admin)")
 async def post_alert_ack(request: Request[Any, Any, Any], person: NamedDependency[Person], alert_id: FromPath[int],
-                         data: JSONBody[AckRequest]) -> AlertOut:
+                         data: JSONBody[AckRequest]) -> AlertRow:
     state = _state(request)
 
-    def act() -> AlertOut:
+    def act() -> AlertRow:
         with state.db.session() as session:
             row = ack_alert(session, person.scope, alert_id, person.name, data.comment, state.clock())
             _may_act(person)
-            return _alert(row)
+            return row
 
     return await to_thread.run_sync(act)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -80,16 +81,19 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
     return [(alert.rule_id, change) for alert, change in changed]
 
 
-@dataclass(frozen=True)
-class AlertRow:
+class AlertRow(msgspec.Struct, kw_only=True):
+    """An alert as lists and the API show it."""
+
     id: int
     rule_id: str
     subject: str
+    """"machine:<id>" or "unit:<code>"."""
     unit_code: str
     machine_id: int | None
     status: str
     severity: str
     title: str
+    """Vietnamese / English."""
     detail: str
     count: int
     first_seen_at: datetime
