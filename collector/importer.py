@@ -170,7 +170,7 @@ def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: 
                SIGNATURE_HEADER: envelope.signature}
     body = bytes(envelope.report)
     try:
-        ack, outcome = ingest_report(db, headers, body, now, limits)
+        ack, outcome = ingest_report(db, headers, body, now, limits, via_network=False)
     except CanhgacError as exc:
         verdict, vietnamese = REPORT_REFUSALS.get(exc.code, (Verdict.REFUSED, "báo cáo không hợp lệ, bị từ chối"))
         english = f"{exc.detail}" if exc.code != "unknown_agent" else (

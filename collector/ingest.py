@@ -16,8 +16,9 @@ import msgspec
 from agent.schema import Report, ReportAck, SchemaVersionError, decode_report
 from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
-from collector.errors import CanhgacError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from collector.scan import judge_safely
+from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
 
 
@@ -82,16 +83,24 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
     how it came (True over HTTP, False from a file, None when the caller does not say)."""
     body = decoded_body(body, headers.get("content-encoding"), limits.max_body_bytes)
     signed = read_signature_headers(headers)
-    with db.session() as session:
-        agent = _check_agent_and_signature(find_agent(session, signed.agent_id), signed, body, now, limits)
-        report = _decode(body)
-        if report.identity.agent_id != agent.id:
-            raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
-        if report.identity.sequence < 1:
-            raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
-        outcome = store_report(session, agent, report, body, now)
-        if outcome is StoreOutcome.STORED:
-            judge_safely(session, agent.machine_id, agent.id, report, now, via_network)
+    known: AgentCredentials | None = None
+    try:
+        with db.session() as session:
+            known = find_agent(session, signed.agent_id)
+            agent = _check_agent_and_signature(known, signed, body, now, limits)
+            report = _decode(body)
+            if report.identity.agent_id != agent.id:
+                raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
+            if report.identity.sequence < 1:
+                raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
+            outcome = store_report(session, agent, report, body, now)
+            if outcome is StoreOutcome.STORED:
+                judge_safely(session, agent.machine_id, agent.id, report, now, via_network)
+    except (Unauthorized, Conflict) as exc:
+        # Counted after the refused transaction ended, in its own; only for an agent we know.
+        if known is not None and exc.code in COUNTED_REASONS:
+            count_rejection(db, known.id, known.machine_id, exc.code, now)
+        raise
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome)), outcome
 
 

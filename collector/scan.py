@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from agent.schema import Report
 from collector.db import Database
 from collector.models import Machine, StoredReport, Unit
+from collector.network_scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.licences import licence_terms
+from collector.store.rejections import prune_rejections, rejections_by_machine
 from rules.engine import RuleSet, compile_rules, evaluate
 from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
 from rules.licences import Installed, LicenceTerm, seats_exceeded, valid_patterns
@@ -91,6 +93,8 @@ class ScanSummary:
     units: int = 0
     changes: int = 0
     undecodable: list[int] = field(default_factory=list)
+    network: list[PartResult] = field(default_factory=list)
+    """One result per subnet swept, device polled and link judged (collector.network_scan)."""
 
 
 @dataclass
@@ -100,21 +104,38 @@ class _UnitTally:
     line: list[bool] = field(default_factory=list)
 
 
-def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None) -> ScanSummary:
-    """Re-judge every machine from its stored state at ``now`` (ages, silence), then every unit
-    from its subtree (offline PC, dedicated line, licences). One transaction per step."""
+def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, network: bool = True) -> ScanSummary:
+    """The scheduled compliance scan: sweep the saved subnets, poll the configured SNMP devices
+    and judge the links (each part failing on its own, reported in ``summary.network``; skipped
+    when ``network`` is False), then re-judge every machine from its stored state at ``now``
+    (ages, silence, MAC seen on the LAN, refused reports) and every unit from its subtree
+    (offline PC, dedicated line, unknown LAN devices, licences)."""
     rules = rules or default_rules()
     summary = ScanSummary()
+    line: dict[int, bool] = {}
+    if network:
+        summary.network, line = run_network_parts(db, now)
     with db.session() as session:
         units = list(session.scalars(select(Unit).order_by(Unit.path)))
         terms = licence_terms(session)
-        installed = _scan_machines(session, rules, units, terms, now, summary)
-        _scan_units(session, rules, units, terms, installed, now, summary)
+        seen = _Seen(network_facts(session), rejections_by_machine(session, now), line)
+        prune_rejections(session, now)
+        installed = _scan_machines(session, rules, units, terms, now, summary, seen)
+        _scan_units(session, rules, units, terms, installed, now, summary, seen)
     return summary
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What the collector itself observed, beyond the reports (network, refused reports)."""
+
+    network: NetworkFacts
+    rejections: dict[int, int]
+    line: dict[int, bool]
+
+
 def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
-                   now: datetime, summary: ScanSummary) -> list[tuple[Installed, Report]]:
+                   now: datetime, summary: ScanSummary, seen: _Seen) -> list[tuple[Installed, Report]]:
     by_id = {u.id: u for u in units}
     chains = {u.id: tuple(by_id[int(i)].code for i in u.path.strip("/").split("/")) for u in units}
     installed = []
@@ -126,7 +147,9 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], 
             continue
         unit = by_id[machine.unit_id]
         meta = MachineContext(last_seen_at=machine.last_seen_at,
-                              licence_patterns=valid_patterns(terms, unit.path, now.date()))
+                              licence_patterns=valid_patterns(terms, unit.path, now.date()),
+                              mac_seen_on_lan=mac_seen_since(seen.network, machine),
+                              rejected_reports=seen.rejections.get(machine.id, 0))
         facts = machine_facts(report, meta, now)
         subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
         findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[unit.id])
@@ -141,7 +164,8 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], 
 
 
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
-                installed: Sequence[tuple[Installed, Report]], now: datetime, summary: ScanSummary) -> None:
+                installed: Sequence[tuple[Installed, Report]], now: datetime, summary: ScanSummary,
+                seen: _Seen) -> None:
     tallies: dict[str, _UnitTally] = defaultdict(_UnitTally)
     for machine, report in installed:
         for unit in units:
@@ -153,7 +177,10 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], ter
         tally = tallies[unit.path]
         aggregate = UnitAggregate(
             kind=unit.kind, machines=tally.machines, offline_pcs=tally.offline,
-            dedicated_line_reachable=any(tally.line) if tally.line else None,
+            # The unit's own configured link when its state is known, else what its agents reached.
+            dedicated_line_reachable=seen.line.get(unit.id, any(tally.line) if tally.line else None),
+            unknown_devices=seen.network.unknown_devices.get(unit.id, 0) if seen.network.lan_swept else None,
+            devices_without_agent=seen.network.no_agent.get(unit.id, 0) if seen.network.lan_swept else None,
             seats_exceeded=[t.product for t, _ in over if t.unit_path == unit.path],
             licences_expired=[t.product for t in terms if t.unit_path == unit.path and t.expires_on < now.date()])
         subject = Subject(f"unit:{unit.code}", unit.id)

@@ -69,9 +69,11 @@ CATALOGUE: tuple[Fact, ...] = (
        "any sign of a network connection: connected, default route, DHCP, a new profile, a target answered"),
     _m("evidence.beyond_lan_since_last_report", "bool",
        "a sign of a connection beyond an isolated LAN: Internet or dedicated line answered, a new non-wired profile"),
-    _m("lan.mac_seen", "bool", "the collector's LAN sweep saw this machine's MAC since its last report"),
+    _m("lan.mac_seen", "bool", "a LAN sweep (or the passive listener) saw this machine's MAC after its last report "
+       "(null: no LAN ever swept, or judged at ingest)"),
     _m("agent.silent_hours", "int", "hours since the collector last received a report from this machine"),
-    _m("agent.rejected_reports", "int", "reports refused for a bad signature or a replay in the recent window"),
+    _m("agent.rejected_reports", "int", "reports of this machine's agents refused in the last 24 h: bad signature, "
+       "timestamp out of window, or a replay with other content (null at ingest; the scan counts)"),
     _m("fw.enabled", "bool", "the host firewall is on for every profile"),
     _m("screen_lock.timeout_s", "int", "seconds of idle before the screen locks; 0 means no screen lock"),
     _m("autorun.disabled", "bool", "autorun/autoplay is off for removable media"),
@@ -86,7 +88,10 @@ CATALOGUE: tuple[Fact, ...] = (
     _u("unit.offline_pcs", "int", "machines with the offline role in the unit's subtree"),
     _u("unit.dedicated_line_reachable", "bool",
        "a machine of the subtree reached the dedicated data line in its latest report (null: none probed it)"),
-    _u("unit.unknown_devices", "int", "LAN devices seen by the sweep and matched to no known machine"),
+    _u("unit.unknown_devices", "int", "devices on the unit's own LANs (swept or heard) with no enrolled machine and "
+       "not declared known (null: no LAN ever swept)"),
+    _u("unit.devices_without_agent", "int", "devices on the unit's own LANs with no enrolled machine, declared known "
+       "or not (printers, phones, PCs without the agent; null: no LAN ever swept)"),
     _u("licence.seats_exceeded", "list[string]", "licences of the unit whose installs in the subtree exceed the seats"),
     _u("licence.expired", "list[string]", "licences registered for the unit that have expired"),
     _u("readiness.below_target", "list[string]", "readiness indicators of the unit below their target"),
@@ -289,6 +294,7 @@ class UnitAggregate:
     offline_pcs: int = 0
     dedicated_line_reachable: bool | None = None
     unknown_devices: int | None = None
+    devices_without_agent: int | None = None
     seats_exceeded: Sequence[str] = ()
     licences_expired: Sequence[str] = ()
     readiness_below_target: Sequence[str] | None = None
@@ -298,7 +304,7 @@ def unit_facts(unit: UnitAggregate) -> dict[str, Any]:
     """The facts of one unit: every name in the unit part of CATALOGUE is present."""
     return {"unit.kind": unit.kind, "unit.machines": unit.machines, "unit.offline_pcs": unit.offline_pcs,
             "unit.dedicated_line_reachable": unit.dedicated_line_reachable,
-            "unit.unknown_devices": unit.unknown_devices,
+            "unit.unknown_devices": unit.unknown_devices, "unit.devices_without_agent": unit.devices_without_agent,
             "licence.seats_exceeded": list(unit.seats_exceeded), "licence.expired": list(unit.licences_expired),
             "readiness.below_target": None if unit.readiness_below_target is None
             else list(unit.readiness_below_target)}

@@ -1,0 +1,180 @@
+"""The network parts of the scheduled scan (``scan_all``): sweep the saved LAN subnets, poll the
+configured SNMP devices, work out each link's state; then what the rules need of it all
+(:class:`NetworkFacts`).
+
+Each part, and each subnet within the sweep, fails on its own: the failure is logged and
+reported as a :class:`PartResult`, and the rest of the scan goes on. Nothing configured means
+nothing is sent on the network. scapy and pysnmp are imported only when there is work for them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from collector.db import Database
+from collector.errors import CanhgacError
+from collector.integration_models import KnownLanDevice, LanSubnet
+from collector.models import Machine, Unit
+from collector.network_models import LanDevice, LanSweep, LinkKind, NetworkLink
+from collector.store.scope import EVERYTHING
+
+log = logging.getLogger("canhgac.scan")
+
+
+@dataclass
+class PartResult:
+    """One part of the scan (``lan``, ``snmp``, ``links``) or one subnet of the sweep."""
+
+    part: str
+    target: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class NetworkFacts:
+    """What the rules read of the network (plain values; missing keys mean "not known")."""
+
+    lan_swept: bool = False
+    """Some sweep or listener ever recorded a device: a MAC not seen is then "not seen", not unknown."""
+    mac_seen_at: dict[int, datetime] = field(default_factory=dict)
+    """Machine id -> the last time a sweep or the listener saw one of its MACs."""
+    unknown_devices: dict[int, int] = field(default_factory=dict)
+    """Unit id -> devices on the unit's own LANs with no enrolled machine and not declared known."""
+    no_agent: dict[int, int] = field(default_factory=dict)
+    """Unit id -> devices on the unit's own LANs with no enrolled machine (known ones included)."""
+    dedicated_line: dict[int, bool] = field(default_factory=dict)
+    """Unit id -> its configured dedicated-line link reaches the network (links of unknown state left out)."""
+
+
+def sweep_subnets(db: Database, now: datetime) -> list[PartResult]:
+    """ARP-sweep every saved subnet and record what answered; one result per subnet."""
+    with db.session() as session:
+        subnets = [(s.subnet, s.iface, s.max_prefix, code) for s, code in session.execute(
+            select(LanSubnet, Unit.code).join(Unit, LanSubnet.unit_id == Unit.id).order_by(LanSubnet.id))]
+    return [_sweep_one(db, subnet, iface, max_prefix, code, now) for subnet, iface, max_prefix, code in subnets]
+
+
+def _sweep_one(db: Database, subnet: str, iface: str, max_prefix: int, unit_code: str, now: datetime) -> PartResult:
+    from collector import lan
+    from collector.store.devices import record_sweep
+
+    started = time.monotonic()
+    try:
+        network = lan.check_subnet(subnet, max_prefix, force=True)  # approved when it was saved
+        seen = lan.sweep(network, iface or None)
+        with db.session() as session:
+            summary = record_sweep(session, seen, subnet=str(network), started_at=now,
+                                   duration_s=round(time.monotonic() - started, 3), unit_code=unit_code)
+    except Exception as exc:  # noqa: BLE001 - scapy raises its own errors; a failed sweep must not stop the scan
+        log.warning("LAN sweep of %s failed: %s", subnet, exc)
+        return PartResult("lan", subnet, False, f"{type(exc).__name__}: {exc}")
+    return PartResult("lan", subnet, True, f"{summary.found} found, {summary.new} new, {summary.no_agent} "
+                      f"without agent, {len(summary.offline_seen)} offline PC(s) seen")
+
+
+def poll_devices(db: Database, timeout_s: float = 1.0, retries: int = 1) -> list[PartResult]:
+    """Poll every configured SNMP device and store each poll; one result per device. A dead
+    device is a failed result after its own deadline, never a delay for the others."""
+    from collector.snmp import poll
+    from collector.store.snmp_devices import configured_targets, record_poll
+
+    with db.session() as session:
+        configured = configured_targets(session, timeout_s=timeout_s, retries=retries,
+                                        deadline_s=max(5.0, timeout_s * (retries + 1) * 4))
+    if not configured:
+        return []
+    results = poll([target for _id, target in configured])
+    parts = []
+    for (device_id, target), result in zip(configured, results, strict=True):
+        address = f"{target.host}:{target.port}"
+        try:
+            with db.session() as session:
+                record_poll(session, device_id, result)
+        except SQLAlchemyError as exc:
+            parts.append(PartResult("snmp", address, False, f"poll not stored: {exc}"))
+            continue
+        parts.append(PartResult("snmp", address, result.ok, "ok" if result.ok else f"{result.error_kind}: "
+                                f"{result.error}"))
+    return parts
+
+
+def link_results(db: Database, now: datetime) -> tuple[list[PartResult], dict[int, bool]]:
+    """Every configured link's state (the collector checks the link's targets first); the parts
+    and, per unit id, whether its dedicated line reaches the network (when its state is known)."""
+    from collector.links import LinkStatus, check_targets
+    from collector.store.links import link_states
+
+    with db.session() as session:
+        links = [(link.id, json.loads(link.targets_json)) for link in session.scalars(select(NetworkLink))]
+    reach = {link_id: check_targets(targets) for link_id, targets in links if targets}
+    with db.session() as session:
+        rows = link_states(session, EVERYTHING, now, collector_reach=reach)
+        unit_ids = dict(session.execute(select(Unit.code, Unit.id)).tuples().all())
+    parts = [PartResult("links", f"{row.unit_code}/{row.kind}", row.state.status != LinkStatus.DOWN,
+                        f"{row.state.status}" + (f": {'; '.join(row.state.reasons)}" if row.state.reasons else ""))
+             for row in rows]
+    line = {unit_ids[row.unit_code]: row.reachable for row in rows
+            if row.kind == LinkKind.DEDICATED_LINE and row.state.status != LinkStatus.UNKNOWN}
+    return parts, line
+
+
+def network_facts(session: Session) -> NetworkFacts:
+    """The stored network state the rules read (sweeps and listener results so far)."""
+    facts = NetworkFacts()
+    facts.lan_swept = bool(session.scalar(select(func.count(LanDevice.id)))) or \
+        bool(session.scalar(select(func.count(LanSweep.id))))
+    seen = session.execute(select(LanDevice.machine_id, func.max(LanDevice.last_seen_at))
+                           .where(LanDevice.machine_id.is_not(None)).group_by(LanDevice.machine_id))
+    facts.mac_seen_at = {machine_id: at for machine_id, at in seen}
+    known = set(session.scalars(select(KnownLanDevice.mac)))
+    unknown: dict[int, int] = defaultdict(int)
+    no_agent: dict[int, int] = defaultdict(int)
+    for unit_id, mac in session.execute(select(LanDevice.unit_id, LanDevice.mac).where(
+            LanDevice.machine_id.is_(None), LanDevice.unit_id.is_not(None))):
+        no_agent[unit_id] += 1
+        unknown[unit_id] += mac not in known
+    facts.unknown_devices, facts.no_agent = dict(unknown), dict(no_agent)
+    return facts
+
+
+def mac_seen_since(facts: NetworkFacts, machine: Machine) -> bool | None:
+    """The machine's MAC was seen on a LAN after its last report; None when no LAN was ever swept."""
+    if not facts.lan_swept:
+        return None
+    seen_at = facts.mac_seen_at.get(machine.id)
+    return seen_at is not None and (machine.last_seen_at is None or seen_at > machine.last_seen_at)
+
+
+def run_network_parts(db: Database, now: datetime) -> tuple[list[PartResult], dict[int, bool]]:
+    """Sweep, poll, links, in that order, each on its own; the results and the dedicated-line
+    states per unit id (empty when the links part failed)."""
+    parts: list[PartResult] = []
+    line: dict[int, bool] = {}
+    for name, step in (("lan", lambda: sweep_subnets(db, now)), ("snmp", lambda: poll_devices(db))):
+        parts += _guarded(name, step)
+    try:
+        link_parts, line = link_results(db, now)
+        parts += link_parts
+    except (CanhgacError, SQLAlchemyError, OSError, ValueError) as exc:
+        log.warning("link states failed: %s", exc)
+        parts.append(PartResult("links", "*", False, f"{type(exc).__name__}: {exc}"))
+    return parts, line
+
+
+def _guarded(name: str, step: Callable[[], list[PartResult]]) -> list[PartResult]:
+    try:
+        return step()
+    except Exception as exc:  # noqa: BLE001 - one part failing (import, database, library) never stops the others
+        log.warning("scan part %s failed: %s", name, exc)
+        return [PartResult(name, "*", False, f"{type(exc).__name__}: {exc}")]
