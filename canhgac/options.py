@@ -26,8 +26,13 @@ which are not command-line options; :func:`agent_probe_values` hands them to mak
 # TOML key -> click parameter name, where they differ.
 PARAMETER_NAMES = {"db": "db_url"}
 COLLECTOR_KEYS = frozenset(
-    {"db", "host", "port", "max_body_bytes", "signature_window_s", "data_dir", "log_level"}
+    {"db", "host", "port", "max_body_bytes", "signature_window_s", "data_dir", "log_level",
+     "scan_interval_minutes", "notify_interval_s", "rules_dir", "listen_iface", "listen_unit",
+     "smtp_host", "smtp_port", "smtp_from", "smtp_to", "smtp_starttls", "smtp_user", "smtp_password_file",
+     "webhook_urls"}
 )
+"""Keys of the [collector] table. No ``smtp_password``: a secret comes from the environment
+(CANHGAC_SMTP_PASSWORD) or a file (smtp_password_file), never from the TOML file."""
 
 
 def read_config_table(path: Path, table: str, known: Iterable[str]) -> dict[str, Any]:

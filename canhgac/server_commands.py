@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -84,19 +85,98 @@ def echo_json(value: Any) -> None:
               envvar="CANHGAC_SIGNATURE_WINDOW_S", show_envvar=True, help="Allowed clock skew of a signed report.")
 @click.option("--log-level", default="info", show_default=True, envvar="CANHGAC_LOG_LEVEL", show_envvar=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--scan-interval-minutes", type=click.FloatRange(0), default=15, show_default=True,
+              envvar="CANHGAC_SCAN_INTERVAL_MINUTES", show_envvar=True,
+              help="Run the compliance scan (LAN sweep, SNMP, links, fleet rules) this often; 0: never.")
+@click.option("--notify-interval-s", type=click.FloatRange(0), default=60, show_default=True,
+              envvar="CANHGAC_NOTIFY_INTERVAL_S", show_envvar=True,
+              help="Send pending alert changes, batched per unit, this often (needs a channel); 0: never.")
+@click.option("--rules-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              envvar="CANHGAC_RULES_DIR", show_envvar=True, help="Folder of the operator's packs.")
+@click.option("--smtp-host", default=None, envvar="CANHGAC_SMTP_HOST", show_envvar=True,
+              help="SMTP server for e-mail notifications (none: no e-mail).")
+@click.option("--smtp-port", type=int, default=25, show_default=True, envvar="CANHGAC_SMTP_PORT", show_envvar=True)
+@click.option("--smtp-from", default=None, envvar="CANHGAC_SMTP_FROM", show_envvar=True, help="Sender address.")
+@click.option("--smtp-to", multiple=True, envvar="CANHGAC_SMTP_TO", show_envvar=True,
+              help="Recipient (repeat; the environment form is space-separated).")
+@click.option("--smtp-starttls/--no-smtp-starttls", default=False, show_default=True,
+              envvar="CANHGAC_SMTP_STARTTLS", show_envvar=True)
+@click.option("--smtp-user", default=None, envvar="CANHGAC_SMTP_USER", show_envvar=True,
+              help="SMTP login; the password comes from CANHGAC_SMTP_PASSWORD or --smtp-password-file.")
+@click.option("--smtp-password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              envvar="CANHGAC_SMTP_PASSWORD_FILE", show_envvar=True, help="File holding the SMTP password.")
+@click.option("--webhook-url", "webhook_urls", multiple=True, envvar="CANHGAC_WEBHOOK_URLS", show_envvar=True,
+              help="JSON webhook for notifications (repeat; the environment form is space-separated).")
+@click.option("--listen-iface", default=None, envvar="CANHGAC_LISTEN_IFACE", show_envvar=True, metavar="IF",
+              help="Passive mode: record LAN devices heard in ARP traffic on IF (root or CAP_NET_RAW). Off by default.")
+@click.option("--listen-unit", default=None, envvar="CANHGAC_LISTEN_UNIT", show_envvar=True, metavar="CODE",
+              help="With --listen-iface: the unit that LAN belongs to.")
 @cli_errors
 def serve(db_url: str | None, host: str, port: int, max_body_bytes: int, signature_window_s: int,
-          log_level: str) -> None:
-    """Run the collector and the API (SQLite in the data dir unless --db is given)."""
+          log_level: str, scan_interval_minutes: float, notify_interval_s: float, rules_dir: Path | None,
+          smtp_host: str | None, smtp_port: int, smtp_from: str | None, smtp_to: tuple[str, ...],
+          smtp_starttls: bool, smtp_user: str | None, smtp_password_file: Path | None,
+          webhook_urls: tuple[str, ...], listen_iface: str | None, listen_unit: str | None) -> None:
+    """Run the collector and the API (SQLite in the data dir unless --db is given), with its
+    scheduler: the compliance scan every --scan-interval-minutes, notifications every
+    --notify-interval-s through the configured e-mail / webhook channels."""
     import uvicorn
 
     from server.app import create_app
+    from server.notify.config import NotifySettings, build_channels
 
     config = CollectorConfig(db_url=db_url or default_db_url(), host=host, port=port,
                              max_body_bytes=max_body_bytes, signature_window_s=signature_window_s)
+    channels = build_channels(NotifySettings(
+        smtp_host=smtp_host, smtp_port=smtp_port, smtp_from=smtp_from, smtp_to=tuple(smtp_to),
+        smtp_starttls=smtp_starttls, smtp_user=smtp_user, smtp_password_file=smtp_password_file,
+        webhook_urls=tuple(webhook_urls)))
+    _log_to_stderr(log_level)
     db = open_database(config.db_url)
+    scheduler, listener = _scheduler(db, scan_interval_minutes * 60, notify_interval_s, rules_dir, channels,
+                                     listen_iface, listen_unit)
     click.echo(f"canhgac: serving http://{host}:{port}/api/v1 on {_safe_url(config.db_url)}", err=True)
-    uvicorn.run(create_app(config, db), host=host, port=port, log_level=log_level, access_log=False)
+    scheduler.start()
+    try:
+        uvicorn.run(create_app(config, db), host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        scheduler.stop()
+        if listener is not None:
+            listener.stop()
+
+
+def _scheduler(db: Any, scan_every_s: float, notify_every_s: float, rules_dir: Path | None, channels: list[Any],
+               listen_iface: str | None, listen_unit: str | None) -> tuple[Any, Any]:
+    from server.scheduler import PassiveListener, Scheduler, notify_job, scan_job
+
+    jobs = []
+    if scan_every_s > 0:
+        from collector.scan import load_rules
+
+        jobs.append(scan_job(db, scan_every_s, load_rules(rules_dir) if rules_dir else None))
+    if notify_every_s > 0 and channels:  # no channel: the outbox waits, nothing is marked sent
+        jobs.append(notify_job(db, notify_every_s, channels))
+    listener = None
+    if listen_iface:
+        with db.session() as session:
+            unit_id = unit_store.get_unit(session, listen_unit).id if listen_unit else None
+        listener = PassiveListener(db, listen_iface, unit_id)
+        listener.start()
+        from server.scheduler import Job
+
+        jobs.append(Job("passive ARP", 2.0, listener.store_arrivals))
+    return Scheduler(jobs), listener
+
+
+def _log_to_stderr(level: str) -> None:
+    import logging
+
+    logger = logging.getLogger("canhgac")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
 
 
 def _safe_url(url: str) -> str:
