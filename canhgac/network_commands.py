@@ -49,11 +49,16 @@ def echo_json(value: Any) -> None:
               help="Passive mode: send nothing, record devices seen in ARP traffic on --iface for SECONDS "
                    "(0: until interrupted).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table (--listen: a line each).")
+@click.option("--save", is_flag=True, help="Also keep --subnet (with --unit, --iface) for every `scan all` and the "
+              "serve scheduler's scans.")
+@click.option("--known", "known_macs", multiple=True, metavar="MAC",
+              help="Declare a device known (a printer, the router): no longer an unknown device. Repeatable.")
+@click.option("--note", default="", help="With --known: what the device is.")
 @db_option
 @cli_errors
 def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_prefix: int, force: bool,
-             timeout_s: float, retries: int, rate_pps: float, listen_s: float | None, as_json: bool,
-             db_url: str | None) -> None:
+             timeout_s: float, retries: int, rate_pps: float, listen_s: float | None, as_json: bool, save: bool,
+             known_macs: tuple[str, ...], note: str, db_url: str | None) -> None:
     """Sweep a subnet with ARP (quét mạng LAN) and record the devices found.
 
     Needs root or CAP_NET_RAW. Reports devices found, new since the last sweep, devices with
@@ -63,6 +68,10 @@ def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_p
     from collector.store.devices import record_sweep
     from collector.store.units import get_unit
 
+    if known_macs:
+        _declare_known(known_macs, note, db_url)
+        if not subnet and listen_s is None:
+            return
     if listen_s is not None:
         if not iface:
             raise click.UsageError("--listen needs --iface (the interface to listen on)")
@@ -71,7 +80,9 @@ def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_p
     if not subnet:
         raise click.UsageError("give --subnet CIDR (or --listen SECONDS --iface IF)")
     network = lan.check_subnet(subnet, max_prefix, force)
-    if unit_code:
+    if save:
+        _save_subnet(str(network), unit_code, iface, max_prefix if not force else network.prefixlen, db_url)
+    elif unit_code:
         with db_session(db_url) as session:
             get_unit(session, unit_code)  # refuse an unknown unit before sending anything
     started_at, started = datetime.now(UTC), time.monotonic()
@@ -128,6 +139,25 @@ def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_
     finally:
         sniffer.stop()
         db.dispose()
+
+
+def _save_subnet(subnet: str, unit_code: str | None, iface: str | None, max_prefix: int, db_url: str | None) -> None:
+    from collector.store.subnets import save_subnet
+
+    if not unit_code:
+        raise InvalidInput("--save needs --unit CODE (the unit this LAN belongs to)")
+    with db_session(db_url) as session:
+        save_subnet(session, subnet, unit_code, iface or "", max_prefix, datetime.now(UTC))
+    click.echo(f"Đã lưu mạng / Subnet saved: {subnet} ({unit_code}) — swept by every scan all", err=True)
+
+
+def _declare_known(macs: tuple[str, ...], note: str, db_url: str | None) -> None:
+    from collector.store.subnets import declare_known
+
+    with db_session(db_url) as session:
+        for mac in macs:
+            declare_known(session, mac, note, datetime.now(UTC))
+    click.echo(f"Đã ghi nhận thiết bị đã biết / Known device(s): {', '.join(macs)}", err=True)
 
 
 @contextmanager

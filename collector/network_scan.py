@@ -121,7 +121,8 @@ def link_results(db: Database, now: datetime) -> tuple[list[PartResult], dict[in
     with db.session() as session:
         rows = link_states(session, EVERYTHING, now, collector_reach=reach)
         unit_ids = dict(session.execute(select(Unit.code, Unit.id)).tuples().all())
-    parts = [PartResult("links", f"{row.unit_code}/{row.kind}", row.state.status != LinkStatus.DOWN,
+    # ok: the state was worked out; a link that is down is a finding for the rules, not a failed part.
+    parts = [PartResult("links", f"{row.unit_code}/{row.kind}", True,
                         f"{row.state.status}" + (f": {'; '.join(row.state.reasons)}" if row.state.reasons else ""))
              for row in rows]
     line = {unit_ids[row.unit_code]: row.reachable for row in rows

@@ -139,8 +139,8 @@ def test_the_dedicated_line_state_comes_from_the_configured_link(world: World, l
         set_link(session, "XA", LinkKind.DEDICATED_LINE, None, "", [loopback_listener])
         set_link(session, "XB", LinkKind.DEDICATED_LINE, None, "", [closed_port()])
     summary = scan_all(world.db, world.clock.now)
-    links = {part.target: part.ok for part in summary.network if part.part == "links"}
-    assert links == {"XA/dedicated_line": True, "XB/dedicated_line": False}
+    links = {part.target: part.detail.split(":")[0] for part in summary.network if part.part == "links"}
+    assert links == {"XA/dedicated_line": "up", "XB/dedicated_line": "down"}
     assert alert_status(world, "net.dedicated_line_unreachable", "unit:XB") == "open"
     assert alert_status(world, "net.dedicated_line_unreachable", "unit:XA") is None
 
