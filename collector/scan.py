@@ -26,6 +26,7 @@ from collector.models import Machine, StoredReport, Unit
 from collector.network_scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.licences import licence_terms
+from collector.store.readiness import record_machine_readiness, scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
 from rules.engine import RuleSet, compile_rules, evaluate
 from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
@@ -81,6 +82,7 @@ def judge_report(session: Session, machine_id: int, agent_id: str, report: Repor
     meta = MachineContext(via_network=via_network, previous_collected_at=previous, last_seen_at=now,
                           licence_patterns=valid_patterns(licence_terms(session), row.path, now.date()))
     facts = machine_facts(report, meta, now)
+    record_machine_readiness(session, machine_id, row.unit_id, row.path, report, facts, now)
     findings = evaluate(rules.ruleset, facts, now, subject=f"machine:{machine_id}",
                         units=_unit_chain(session, row.path))
     return len(apply_findings(session, Subject(f"machine:{machine_id}", row.unit_id, machine_id), findings,
@@ -121,7 +123,8 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, netw
         seen = _Seen(network_facts(session), rejections_by_machine(session, now), line)
         prune_rejections(session, now)
         installed = _scan_machines(session, rules, units, terms, now, summary, seen)
-        _scan_units(session, rules, units, terms, installed, now, summary, seen)
+        below = scan_readiness(session, now)  # machine rows refreshed, today's snapshot, below target
+        _scan_units(session, rules, units, terms, installed, now, summary, seen, below)
     return summary
 
 
@@ -165,7 +168,7 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], 
 
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
                 installed: Sequence[tuple[Installed, Report]], now: datetime, summary: ScanSummary,
-                seen: _Seen) -> None:
+                seen: _Seen, below: dict[int, list[str]] | None = None) -> None:
     tallies: dict[str, _UnitTally] = defaultdict(_UnitTally)
     for machine, report in installed:
         for unit in units:
@@ -182,7 +185,8 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], ter
             unknown_devices=seen.network.unknown_devices.get(unit.id, 0) if seen.network.lan_swept else None,
             devices_without_agent=seen.network.no_agent.get(unit.id, 0) if seen.network.lan_swept else None,
             seats_exceeded=[t.product for t, _ in over if t.unit_path == unit.path],
-            licences_expired=[t.product for t in terms if t.unit_path == unit.path and t.expires_on < now.date()])
+            licences_expired=[t.product for t in terms if t.unit_path == unit.path and t.expires_on < now.date()],
+            readiness_below_target=None if below is None else below.get(unit.id, []))
         subject = Subject(f"unit:{unit.code}", unit.id)
         findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=Scope.UNIT,
                             units=tuple(u.code for u in units if unit.path.startswith(u.path)))

@@ -1,0 +1,182 @@
+"""Readiness storage: each machine's readiness row (written as its report is stored, refreshed by
+the scheduled scan), the per-unit SQL aggregate every figure comes from, and the daily snapshot.
+
+The heavy part is one ``GROUP BY unit_id`` over ``machine_readiness``; the tree rollup then adds
+those per-unit counts up the units (rules.readiness.rollup), never looping over machines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from agent.schema import Report
+from collector.models import Machine, Unit
+from collector.readiness_models import MachineReadiness, ReadinessSnapshot
+from collector.store.licences import licence_terms
+from rules.facts import MachineContext, machine_facts
+from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
+from rules.licences import valid_patterns
+from rules.readiness import UnitNode, below_target, count_keys, figure, machine_readiness, rollup
+
+log = logging.getLogger("canhgac.readiness")
+_CHUNK = 500
+
+
+def readiness_row(machine_id: int, unit_id: int, unit_path: str, report: Report, facts: Mapping[str, Any],
+                  seen_at: datetime, now: datetime, indicators: IndicatorSet | None = None) -> dict[str, Any]:
+    """The ``machine_readiness`` row of a machine from its rules facts (pure)."""
+    computed = machine_readiness(facts, report, now, indicators or builtin_indicators())
+    return {"machine_id": machine_id, "unit_id": unit_id, "unit_path": unit_path, "role": str(facts["role"]),
+            "seen_at": seen_at, "updated_at": now, "via_network": facts.get("report.via_network"),
+            **computed.values, "detail_json": json.dumps(computed.detail, ensure_ascii=False, default=str)}
+
+
+def record_machine_readiness(session: Session, machine_id: int, unit_id: int, unit_path: str, report: Report,
+                             facts: Mapping[str, Any], now: datetime) -> None:
+    """Ingest hook: the machine's readiness row from the report just judged (one upsert)."""
+    upsert_rows(session, [readiness_row(machine_id, unit_id, unit_path, report, facts, now, now)])
+
+
+def upsert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace readiness rows; ``via_network`` is kept when the new row does not know it."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), _CHUNK):
+        statement = builder(MachineReadiness).values(list(rows[start:start + _CHUNK]))
+        updates: dict[str, Any] = {c: statement.excluded[c] for c in rows[0] if c != "machine_id"}
+        updates["via_network"] = func.coalesce(statement.excluded.via_network, MachineReadiness.via_network)
+        session.execute(statement.on_conflict_do_update(index_elements=["machine_id"], set_=updates))
+
+
+def refresh_machine_readiness(session: Session, now: datetime, only_missing: bool = False) -> int:
+    """Recompute every machine's row from its stored state at ``now`` (ages change with time; rows
+    of machines stored before this table existed are created). Returns how many rows were written."""
+    query = select(Machine.id, Machine.unit_id, Machine.state_json, Machine.last_seen_at, Unit.path) \
+        .join(Unit, Machine.unit_id == Unit.id).where(Machine.state_json.is_not(None))
+    if only_missing:
+        query = query.where(~select(MachineReadiness.machine_id)
+                            .where(MachineReadiness.machine_id == Machine.id).exists())
+    terms = licence_terms(session)
+    patterns: dict[str, list[str]] = {}
+    rows = []
+    for machine_id, unit_id, state_json, last_seen, path in session.execute(query):
+        try:
+            report = msgspec.json.decode(state_json, type=Report)
+        except msgspec.DecodeError:
+            log.warning("machine %s: stored state does not decode; no readiness row", machine_id)
+            continue
+        if path not in patterns:
+            patterns[path] = valid_patterns(terms, path, now.date())
+        facts = machine_facts(report, MachineContext(last_seen_at=last_seen, licence_patterns=patterns[path]), now)
+        rows.append(readiness_row(machine_id, unit_id, path, report, facts, last_seen or now, now))
+    if rows:
+        upsert_rows(session, rows)
+    return len(rows)
+
+
+# --- the SQL aggregate ------------------------------------------------------------------------
+
+
+def column_condition(name: str) -> ColumnElement[bool]:
+    """The SQL condition "this machine counts for ``name``" (a column of rules.indicators.MACHINE_COLUMNS)."""
+    if name == "offline_compliant":
+        return and_(MachineReadiness.role == "offline", MachineReadiness.offline_isolated == true(),
+                    or_(MachineReadiness.via_network.is_(None), MachineReadiness.via_network == false()))
+    column = getattr(MachineReadiness, name)
+    return column == true()  # type: ignore[no-any-return]
+
+
+def among_condition(indicator: Indicator) -> ColumnElement[bool]:
+    """The SQL condition "this machine in use is in the indicator's denominator"."""
+    parts: list[ColumnElement[bool]] = [column_condition(name) for name in indicator.only]
+    if indicator.exclude_roles:
+        parts.append(MachineReadiness.role.not_in(sorted(indicator.exclude_roles)))
+    return and_(true(), *parts)
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _aggregates(indicators: IndicatorSet) -> dict[str, Any]:
+    columns: dict[str, Any] = {"in_use": func.count(), "offline": _count(MachineReadiness.role == "offline")}
+    for indicator in indicators.indicators:
+        if indicator.kind is IndicatorKind.MACHINE:
+            among = among_condition(indicator)
+            columns[f"n:{indicator.id}"] = _count(and_(among, column_condition(indicator.counts)))
+            columns[f"d:{indicator.id}"] = _count(among)
+        elif indicator.kind is IndicatorKind.UNIT:
+            columns[f"has:{indicator.counts}"] = _count(column_condition(indicator.counts))
+    assert tuple(columns) == count_keys(indicators)
+    return columns
+
+
+def in_use_since(indicators: IndicatorSet, now: datetime) -> datetime:
+    return now - timedelta(days=indicators.in_use_days)
+
+
+def unit_counts(session: Session, indicators: IndicatorSet, now: datetime,
+                subtree: str | None = None) -> dict[int, dict[str, int]]:
+    """Per unit (its own machines only): the counts of rules.readiness.count_keys, machines in use."""
+    columns = _aggregates(indicators)
+    labels = [f"c{i}" for i in range(len(columns))]
+    query = select(MachineReadiness.unit_id, *(c.label(label) for c, label in zip(columns.values(), labels,
+                                                                                  strict=True)))
+    query = query.where(MachineReadiness.seen_at >= in_use_since(indicators, now)).group_by(MachineReadiness.unit_id)
+    if subtree is not None and subtree != "/":
+        query = query.where(MachineReadiness.unit_path.startswith(subtree, autoescape=True))
+    return {row[0]: {key: int(value or 0) for key, value in zip(columns, row[1:], strict=True)}
+            for row in session.execute(query)}
+
+
+def subtree_units(session: Session, path: str | None) -> list[Unit]:
+    """Units of the subtree at ``path`` (everything when None), parents first."""
+    query = select(Unit).order_by(Unit.path)
+    if path is not None:
+        query = query.where(Unit.path.startswith(path, autoescape=True))
+    return list(session.scalars(query))
+
+
+def unit_nodes(units: Iterable[Unit]) -> list[UnitNode]:
+    return [UnitNode(u.id, u.parent_id, u.path, u.kind, u.staff_count or 0) for u in units]
+
+
+def subtree_sums(session: Session, units: Sequence[Unit], indicators: IndicatorSet, now: datetime,
+                 subtree: str | None) -> dict[int, dict[str, int]]:
+    """Every unit's subtree sums (rules.readiness.rollup) for ``units`` (a whole subtree)."""
+    return rollup(unit_nodes(units), unit_counts(session, indicators, now, subtree), indicators)
+
+
+# --- snapshot, below target -------------------------------------------------------------------
+
+
+def write_snapshot(session: Session, sums: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
+                   day: date) -> int:
+    """Today's figures of every unit (replacing an earlier snapshot of the same day)."""
+    session.execute(delete(ReadinessSnapshot).where(ReadinessSnapshot.day == day))
+    rows = [{"unit_id": unit_id, "indicator": i.id, "day": day, "numerator": f.n, "denominator": f.d}
+            for unit_id, unit_sums in sums.items() for i in indicators.indicators
+            for f in (figure(i, unit_sums),)]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(ReadinessSnapshot), rows[start:start + 5000])
+    return len(rows)
+
+
+def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | None = None) -> dict[int, list[str]]:
+    """The scheduled scan's readiness step: refresh every machine's row, snapshot today's figures
+    of every unit, and return each unit's indicators below target (for rule readiness.below_target)."""
+    indicators = indicators or builtin_indicators()
+    refresh_machine_readiness(session, now)
+    units = subtree_units(session, None)
+    sums = subtree_sums(session, units, indicators, now, None)
+    write_snapshot(session, sums, indicators, now.date())
+    return {unit_id: below_target(indicators, unit_sums) for unit_id, unit_sums in sums.items()}

@@ -1,0 +1,137 @@
+"""Readiness indicators as data (rules/indicators.yaml), loaded into :class:`Indicator` values and
+checked as they load: a broken definition is an :class:`IndicatorError` naming the id and the reason.
+
+Pure: reads only the packaged YAML (or the text given); no clock, no database.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from rules.model import Text
+
+MACHINE_COLUMNS = frozenset({
+    "has_lan", "has_internet", "has_dedicated_line", "av_installed", "av_licensed", "av_up_to_date",
+    "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_certs", "certs_valid", "offline_compliant",
+})
+"""What an indicator may count: the per-machine readiness columns (rules.readiness.machine_readiness)."""
+
+
+class IndicatorKind(enum.StrEnum):
+    MACHINE = "machine"  # machines whose column is true / machines in use
+    STAFF = "staff"  # machines in use / officials
+    UNIT = "unit"  # units with a machine whose column is true / units of the counted kinds
+
+
+class IndicatorError(ValueError):
+    """An indicator definition is broken."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title: Text
+    kind: IndicatorKind
+    numerator: Text
+    denominator: Text
+    target: float
+    """Percent (100 = every one); a figure below it is below target."""
+    source: str
+    counts: str = ""
+    """The machine column that must be true (machine and unit kinds)."""
+    exclude_roles: frozenset[str] = frozenset()
+    only: tuple[str, ...] = ()
+    """Machine columns that must be true for a machine to be in the denominator."""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndicatorSet:
+    indicators: tuple[Indicator, ...]
+    in_use_days: int
+    unit_kinds: frozenset[str]
+
+    def get(self, indicator_id: str) -> Indicator:
+        for indicator in self.indicators:
+            if indicator.id == indicator_id:
+                return indicator
+        known = ", ".join(i.id for i in self.indicators)
+        raise IndicatorError(f"no indicator {indicator_id!r} (known: {known})")
+
+    def parameter(self, name: str, default: Any) -> Any:
+        """An indicator parameter by name (the first indicator that sets it), else ``default``."""
+        for indicator in self.indicators:
+            if name in indicator.parameters:
+                return indicator.parameters[name]
+        return default
+
+
+_KEYS = frozenset({"id", "title", "kind", "counts", "exclude_roles", "only", "parameters", "numerator",
+                   "denominator", "target", "source"})
+
+
+def parse_indicator(raw: Any) -> Indicator:
+    if not isinstance(raw, dict):
+        raise IndicatorError(f"an indicator is a mapping, not {raw!r}")
+    name = raw.get("id", "?")
+    try:
+        return _checked(_build(raw))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndicatorError(f"indicator {name!r}: {exc}") from None
+
+
+def _build(raw: dict[str, Any]) -> Indicator:
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}")
+    return Indicator(id=str(raw["id"]), title=_text(raw["title"]), kind=IndicatorKind(raw["kind"]),
+                     numerator=_text(raw["numerator"]), denominator=_text(raw["denominator"]),
+                     target=float(raw["target"]), source=str(raw["source"]), counts=str(raw.get("counts", "")),
+                     exclude_roles=frozenset(raw.get("exclude_roles") or ()), only=tuple(raw.get("only") or ()),
+                     parameters=dict(raw.get("parameters") or {}))
+
+
+def _checked(indicator: Indicator) -> Indicator:
+    if indicator.kind is IndicatorKind.STAFF and indicator.counts:
+        raise ValueError("a staff indicator counts machines in use; it takes no 'counts'")
+    if indicator.kind is not IndicatorKind.STAFF and indicator.counts not in MACHINE_COLUMNS:
+        raise ValueError(f"counts {indicator.counts!r}: one of {', '.join(sorted(MACHINE_COLUMNS))}")
+    bad = [c for c in indicator.only if c not in MACHINE_COLUMNS]
+    if bad:
+        raise ValueError(f"only {bad[0]!r}: one of {', '.join(sorted(MACHINE_COLUMNS))}")
+    if not 0 <= indicator.target <= 1000:
+        raise ValueError(f"target {indicator.target} must be a percentage")
+    return indicator
+
+
+def _text(value: Any) -> Text:
+    if not isinstance(value, dict) or not value.get("vi") or not value.get("en"):
+        raise ValueError("titles and definitions need both 'vi' and 'en'")
+    return Text(vi=str(value["vi"]), en=str(value["en"]))
+
+
+def load_indicators_text(text: str) -> IndicatorSet:
+    """The indicator set of a YAML text; IndicatorError on the first broken definition or a duplicate id."""
+    document = yaml.safe_load(text) or {}
+    settings = document.get("settings") or {}
+    indicators = tuple(parse_indicator(raw) for raw in document.get("indicators") or [])
+    ids = [i.id for i in indicators]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise IndicatorError(f"indicator id {duplicates[0]!r} defined twice")
+    return IndicatorSet(indicators=indicators, in_use_days=int(settings.get("in_use_days", 90)),
+                        unit_kinds=frozenset(settings.get("unit_kinds") or ("commune",)))
+
+
+@lru_cache(maxsize=1)
+def builtin_indicators() -> IndicatorSet:
+    """rules/indicators.yaml, loaded once per process."""
+    text = (resources.files("rules") / "indicators.yaml").read_text(encoding="utf-8")
+    return load_indicators_text(text)

@@ -1,0 +1,301 @@
+"""Readiness, the pure part: one machine's readiness columns from its facts, the unit-tree rollup
+of counts (numerators and denominators summed, never percentages averaged), a figure's text
+("16/16 — 100%") and why a machine or a unit is not counted.
+
+Nothing here reads a database or a clock: the collector aggregates the stored columns in SQL per
+unit and hands the counts to :func:`rollup`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agent.schema import Report
+from rules.indicators import Indicator, IndicatorKind, IndicatorSet
+from rules.model import Text
+
+UNKNOWN = Text("không rõ: báo cáo của máy không có thông tin này", "unknown: the machine's report does not say")
+
+
+@dataclass(frozen=True)
+class MachineReadiness:
+    """One machine's readiness columns (None: not known) and the facts that explain them."""
+
+    values: Mapping[str, bool | None]
+    detail: Mapping[str, Any]
+
+
+def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime,
+                      indicators: IndicatorSet) -> MachineReadiness:
+    """The readiness columns of a machine from its rules facts (rules.facts.machine_facts).
+    Scanners and certificates are not rule facts: they are read from the report's own sections."""
+    p = indicators.parameter
+    values: dict[str, bool | None] = {
+        "has_lan": _first_known(facts.get("net.gateway_reachable"), facts.get("net.connected")),
+        "has_internet": facts.get("net.internet_reachable"),
+        "has_dedicated_line": facts.get("net.dedicated_line_reachable"),
+        "av_installed": facts.get("av.installed"),
+        "av_licensed": facts.get("av.licensed"),
+        "av_up_to_date": _up_to_date(facts, p("max_signature_age_days", 7)),
+        "os_activated": facts.get("os.activated"),
+        "backup_ok": _backup_ok(facts, p("max_backup_age_days", 90)),
+        "hardware_ok": _hardware_ok(facts, p("max_age_years", 7), p("min_ram_mib", 4096), p("min_disk_gb", 120)),
+        "has_scanner": _has_scanner(report),
+        "offline_isolated": None if facts.get("evidence.network_since_last_report") is None
+        else not facts["evidence.network_since_last_report"],
+    }
+    values["has_certs"], values["certs_valid"], expired = _certificates(report, now)
+    detail = {name: facts.get(name) for name in _DETAIL_FACTS}
+    detail["certs.invalid"] = expired
+    return MachineReadiness(values, detail)
+
+
+_DETAIL_FACTS = ("av.products", "av.any_enabled", "av.signature_age_days", "backup.configured", "backup.age_days",
+                 "hw.age_years", "hw.ram_mib", "hw.disk_gb")
+
+
+def _first_known(*values: bool | None) -> bool | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _up_to_date(facts: Mapping[str, Any], max_days: int) -> bool | None:
+    if facts.get("av.installed") is False or facts.get("av.any_enabled") is False:
+        return False
+    age = facts.get("av.signature_age_days")
+    return None if age is None else age <= max_days
+
+
+def _backup_ok(facts: Mapping[str, Any], max_days: int) -> bool | None:
+    configured = facts.get("backup.configured")
+    if configured is None:
+        return None
+    age = facts.get("backup.age_days")
+    return bool(configured) and age is not None and age <= max_days
+
+
+def _hardware_ok(facts: Mapping[str, Any], max_years: int, min_ram: int, min_disk: int) -> bool | None:
+    """Age and RAM must be known; the disk size counts when the report gives it (many BIOSes and
+    VMs do not), so an unreadable disk neither fails nor hides the rest."""
+    age, ram, disk = facts.get("hw.age_years"), facts.get("hw.ram_mib"), facts.get("hw.disk_gb")
+    if (age is not None and age > max_years) or (ram is not None and ram < min_ram) or \
+            (disk is not None and disk < min_disk):
+        return False
+    return None if age is None or ram is None else True
+
+
+def _has_scanner(report: Report) -> bool | None:
+    if report.hardware is None:
+        return None
+    return any(p.kind == "scanner" and p.present for p in report.hardware.peripherals)
+
+
+def _certificates(report: Report, now: datetime) -> tuple[bool | None, bool | None, list[str]]:
+    if report.certificates is None:
+        return None, None, []
+    certs = report.certificates.certificates
+    invalid = [c.subject for c in certs if (c.not_after is not None and c.not_after <= now)
+               or (c.not_before is not None and c.not_before > now)]
+    return bool(certs), (not invalid) if certs else None, invalid
+
+
+# --- figures and the rollup -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    n: int
+    d: int
+
+    @property
+    def percent(self) -> float | None:
+        """n/d as a percentage; None when there is nothing to count (d = 0)."""
+        return None if self.d == 0 else self.n * 100 / self.d
+
+    def text(self) -> str:
+        """"16/16 — 100%"; "0/0 — không áp dụng / n/a" when nothing is counted."""
+        return f"{self.n}/{self.d} — {percent_text(self.percent)}"
+
+    def below(self, target: float) -> bool:
+        percent = self.percent
+        return percent is not None and percent < target
+
+
+def percent_text(percent: float | None) -> str:
+    """Rounded to one decimal, except that short of 100 never shows as 100% (99.96 shows 99.9%);
+    "—" when there is nothing to count."""
+    if percent is None:
+        return "—"
+    shown = round(percent, 1)
+    if shown >= 100 > percent:
+        shown = math.floor(percent * 10) / 10
+    return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
+
+
+def count_keys(indicators: IndicatorSet) -> tuple[str, ...]:
+    """The per-unit counts the collector's SQL must give, in one fixed order: ``in_use`` and
+    ``offline`` (machines in use, offline PCs among them), ``n:ID``/``d:ID`` per machine indicator,
+    ``has:COLUMN`` (machines in use whose column is true) per unit indicator."""
+    keys = ["in_use", "offline"]
+    for indicator in indicators.indicators:
+        if indicator.kind is IndicatorKind.MACHINE:
+            keys += [f"n:{indicator.id}", f"d:{indicator.id}"]
+        elif indicator.kind is IndicatorKind.UNIT and f"has:{indicator.counts}" not in keys:
+            keys.append(f"has:{indicator.counts}")
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class UnitNode:
+    id: int
+    parent_id: int | None
+    path: str
+    kind: str
+    staff: int
+
+
+def rollup(units: Sequence[UnitNode], own: Mapping[int, Mapping[str, int]],
+           indicators: IndicatorSet) -> dict[int, dict[str, int]]:
+    """Each unit's subtree sums: ``own`` (a unit's machines only, keyed as :func:`count_keys`) added
+    up to every ancestor in ``units``, plus ``staff`` and the unit indicators' ``un:ID``/``ud:ID``
+    (units of the counted kinds, and those with a machine whose column is true)."""
+    keys = (*count_keys(indicators), "staff")
+    sums = {u.id: dict.fromkeys(keys, 0) for u in units}
+    for unit in units:
+        sums[unit.id].update({k: v for k, v in own.get(unit.id, {}).items() if k in sums[unit.id]})
+        sums[unit.id]["staff"] = unit.staff
+    deepest_first = sorted(units, key=lambda u: u.path.count("/"), reverse=True)
+    _add_to_parents(deepest_first, sums, keys)
+    unit_keys = _unit_flags(units, sums, indicators)
+    _add_to_parents(deepest_first, sums, unit_keys)
+    return sums
+
+
+def _add_to_parents(deepest_first: Sequence[UnitNode], sums: dict[int, dict[str, int]], keys: Sequence[str]) -> None:
+    for unit in deepest_first:
+        parent = sums.get(unit.parent_id) if unit.parent_id is not None else None
+        if parent is not None:
+            mine = sums[unit.id]
+            for key in keys:
+                parent[key] += mine[key]
+
+
+def _unit_flags(units: Sequence[UnitNode], sums: dict[int, dict[str, int]], indicators: IndicatorSet) -> list[str]:
+    unit_indicators = [i for i in indicators.indicators if i.kind is IndicatorKind.UNIT]
+    keys = [f"{side}:{i.id}" for i in unit_indicators for side in ("un", "ud")]
+    for unit in units:
+        mine = sums[unit.id]
+        counted = unit.kind in indicators.unit_kinds
+        for indicator in unit_indicators:
+            mine[f"ud:{indicator.id}"] = int(counted)
+            mine[f"un:{indicator.id}"] = int(counted and mine[f"has:{indicator.counts}"] > 0)
+    return keys
+
+
+def figure(indicator: Indicator, sums: Mapping[str, int]) -> Figure:
+    """The indicator's figure from a unit's subtree sums (:func:`rollup`)."""
+    if indicator.kind is IndicatorKind.STAFF:
+        return Figure(sums["in_use"], sums["staff"])
+    if indicator.kind is IndicatorKind.UNIT:
+        return Figure(sums[f"un:{indicator.id}"], sums[f"ud:{indicator.id}"])
+    return Figure(sums[f"n:{indicator.id}"], sums[f"d:{indicator.id}"])
+
+
+def below_target(indicators: IndicatorSet, sums: Mapping[str, int]) -> list[str]:
+    """Ids of the indicators below their target for these sums (none counted: not below)."""
+    return [i.id for i in indicators.indicators if figure(i, sums).below(i.target)]
+
+
+# --- reasons ----------------------------------------------------------------------------------
+
+
+def machine_reason(indicator: Indicator, value: bool | None, detail: Mapping[str, Any]) -> Text:
+    """Why a machine in the denominator is not in the numerator (``value`` is its column: False or None)."""
+    if value is None:
+        return UNKNOWN
+    explain = _MACHINE_REASONS.get(indicator.counts)
+    return explain(indicator, detail) if explain else Text("chưa đạt", "not met")
+
+
+def _av_licensed(_i: Indicator, d: Mapping[str, Any]) -> Text:
+    products = ", ".join(d.get("av.products") or [])
+    if not products:
+        return Text("chưa cài phần mềm diệt virus", "no antivirus installed")
+    return Text(f"{products}: không có trong sổ giấy phép còn hạn", f"{products}: not in a valid licence of the unit")
+
+
+def _av_up_to_date(i: Indicator, d: Mapping[str, Any]) -> Text:
+    age, limit = d.get("av.signature_age_days"), i.parameters.get("max_signature_age_days", 7)
+    if not d.get("av.products"):
+        return Text("chưa cài phần mềm diệt virus", "no antivirus installed")
+    if d.get("av.any_enabled") is False:
+        return Text("phần mềm diệt virus đang tắt", "the antivirus is turned off")
+    return Text(f"mẫu virus {age} ngày tuổi (tối đa {limit})", f"signatures {age} days old (at most {limit})")
+
+
+def _backup(i: Indicator, d: Mapping[str, Any]) -> Text:
+    age, limit = d.get("backup.age_days"), i.parameters.get("max_backup_age_days", 90)
+    if d.get("backup.configured") is False:
+        return Text("chưa cấu hình sao lưu", "no backup configured")
+    if age is None:
+        return Text("chưa có lần sao lưu thành công", "no successful backup")
+    return Text(f"sao lưu gần nhất {age} ngày trước (tối đa {limit})", f"last backup {age} days ago (at most {limit})")
+
+
+def _hardware(i: Indicator, d: Mapping[str, Any]) -> Text:
+    p = i.parameters
+    parts = []
+    if (age := d.get("hw.age_years")) is not None and age > p.get("max_age_years", 7):
+        parts.append((f"{age} năm tuổi (tối đa {p.get('max_age_years', 7)})",
+                      f"{age} years old (at most {p.get('max_age_years', 7)})"))
+    if (ram := d.get("hw.ram_mib")) is not None and ram < p.get("min_ram_mib", 4096):
+        parts.append((f"RAM {ram} MiB (tối thiểu {p.get('min_ram_mib', 4096)})",
+                      f"RAM {ram} MiB (at least {p.get('min_ram_mib', 4096)})"))
+    if (disk := d.get("hw.disk_gb")) is not None and disk < p.get("min_disk_gb", 120):
+        parts.append((f"ổ đĩa {disk} GB (tối thiểu {p.get('min_disk_gb', 120)})",
+                      f"disk {disk} GB (at least {p.get('min_disk_gb', 120)})"))
+    return Text("; ".join(v for v, _ in parts) or "chưa đạt", "; ".join(e for _, e in parts) or "not met")
+
+
+def _certs(_i: Indicator, d: Mapping[str, Any]) -> Text:
+    subjects = ", ".join(d.get("certs.invalid") or [])
+    return Text(f"chứng thư số hết hạn hoặc chưa hiệu lực: {subjects}",
+                f"certificate expired or not yet valid: {subjects}")
+
+
+def _fixed(vi: str, en: str) -> Any:
+    return lambda _i, _d: Text(vi, en)
+
+
+_MACHINE_REASONS = {
+    "has_lan": _fixed("không tới được cổng mạng LAN", "the LAN gateway did not answer"),
+    "has_internet": _fixed("không tới được Internet", "no Internet target answered"),
+    "av_installed": _fixed("không tìm thấy phần mềm diệt virus", "no antivirus found"),
+    "av_licensed": _av_licensed,
+    "av_up_to_date": _av_up_to_date,
+    "os_activated": _fixed("hệ điều hành chưa kích hoạt bản quyền", "the OS is not activated"),
+    "backup_ok": _backup,
+    "hardware_ok": _hardware,
+    "certs_valid": _certs,
+}
+
+
+def unit_reason(indicator: Indicator, sums: Mapping[str, int]) -> Text:
+    """Why a unit of the counted kinds is not in a unit indicator's numerator, from its subtree sums."""
+    machines = sums["in_use"]
+    if machines == 0:
+        return Text("không có máy nào đang báo cáo", "no computer in use reports")
+    if indicator.counts == "offline_compliant":
+        if sums["offline"] == 0:
+            return Text("chưa có máy soạn thảo văn bản mật", "no offline PC designated")
+        return Text("máy soạn thảo văn bản mật có dấu hiệu kết nối mạng", "the offline PC shows a network connection")
+    if indicator.counts == "has_dedicated_line":
+        return Text(f"không máy nào trong {machines} máy tới được TSLCD",
+                    f"none of the {machines} computers reached the dedicated line")
+    if indicator.counts == "has_scanner":
+        return Text(f"không máy nào trong {machines} máy báo có máy quét",
+                    f"none of the {machines} computers reports a scanner")
+    return Text(f"không máy nào trong {machines} máy đạt", f"none of the {machines} computers meets it")
