@@ -25,6 +25,7 @@ LAZY_COMMANDS = {
     "rules": ("canhgac.rules_commands:rules", "Rule packs: list, check, test on facts."),
     "licences": ("canhgac.rules_commands:licences", "The licence register (sổ giấy phép)."),
     "alerts": ("canhgac.rules_commands:alerts", "Alerts: list and acknowledge."),
+    "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"

@@ -21,6 +21,7 @@ from collector.ingest import IngestLimits
 from server.alerts_api import ALERT_ROUTES
 from server.api import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
 from server.network_api import NETWORK_ROUTES
+from server.readiness_api import READINESS_ROUTES
 
 log = logging.getLogger("canhgac.server")
 
@@ -57,7 +58,7 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> Litestar:
     limits = IngestLimits(max_body_bytes=config.max_body_bytes, signature_window_s=config.signature_window_s)
-    people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES],
+    people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *READINESS_ROUTES],
                     dependencies=PEOPLE_DEPENDENCIES)
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
     app = Litestar(

@@ -1,0 +1,175 @@
+"""Readiness on the demo province, stored through the real ingest path, on SQLite and PostgreSQL:
+exact figures, the rollup, explanations, the scan's backfill, snapshot and below-target alert,
+and the report command's formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, func, select
+
+from canhgac.cli import main
+from collector.alert_models import Alert
+from collector.db import Database, open_database
+from collector.readiness_models import MachineReadiness, ReadinessSnapshot
+from collector.scan import scan_all
+from collector.store.readiness_report import explain, readiness_table
+from collector.store.scope import EVERYTHING
+from rules.indicators import IndicatorKind, builtin_indicators
+from tests.readiness_fleet import seed_demo_fleet
+
+NOW = datetime.now(UTC)
+
+EXPECTED = {  # (n, d) per unit subtree, from server/demo_fleet.py's gaps
+    "DT-TANHOA-VP": {"computers_per_official": (16, 16), "av_installed": (16, 16), "av_licensed": (16, 16),
+                     "machines_lan": (15, 15), "machines_internet": (15, 15), "backup_within_policy": (16, 16),
+                     "units_offline_pc": (0, 0), "certs_valid": (0, 0)},
+    "DT-TANHOA": {"av_installed": (16, 16), "units_dedicated_line": (1, 1), "units_offline_pc": (1, 1),
+                  "units_scanner": (1, 1), "hardware_ok": (16, 16)},
+    "DT-TANLONG": {"computers_per_official": (10, 12), "av_installed": (8, 10), "av_licensed": (8, 10),
+                   "av_up_to_date": (6, 10), "backup_within_policy": (7, 10), "os_activated": (10, 10),
+                   "units_dedicated_line": (0, 1), "units_offline_pc": (0, 1), "units_scanner": (0, 1)},
+    "DT-TANPHU": {"computers_per_official": (11, 14), "os_activated": (10, 11), "hardware_ok": (9, 11),
+                  "machines_internet": (10, 11), "backup_within_policy": (10, 11), "units_dedicated_line": (1, 1)},
+    "DT": {"computers_per_official": (37, 42), "av_installed": (35, 37), "av_up_to_date": (33, 37),
+           "backup_within_policy": (33, 37), "hardware_ok": (35, 37), "machines_lan": (36, 36),
+           "machines_internet": (35, 36), "units_dedicated_line": (2, 3), "units_offline_pc": (1, 3),
+           "units_scanner": (1, 3)},
+}
+
+
+@pytest.fixture
+def fleet(db_url: str) -> Iterator[Database]:
+    db = open_database(db_url)
+    seed_demo_fleet(db, NOW)
+    yield db
+    db.dispose()
+
+
+def _figures(db: Database, code: str) -> dict[str, tuple[int, int]]:
+    with db.session() as session:
+        table = readiness_table(session, EVERYTHING, code, NOW)
+    return {key: (cell.n, cell.d) for key, cell in table.unit.figures.items()}
+
+
+def test_demo_province_figures_are_exact(fleet: Database) -> None:
+    for code, expected in EXPECTED.items():
+        figures = _figures(fleet, code)
+        assert {k: figures[k] for k in expected} == expected, code
+    with fleet.session() as session:
+        office = readiness_table(session, EVERYTHING, "DT-TANHOA-VP", NOW).unit.figures["av_installed"]
+    assert office.text == "16/16 — 100%" and not office.below_target
+
+
+def test_the_province_is_the_sum_of_its_communes_not_the_mean(fleet: Database) -> None:
+    with fleet.session() as session:
+        table = readiness_table(session, EVERYTHING, "DT", NOW)
+    assert [c.code for c in table.children] == ["DT-TANHOA", "DT-TANLONG", "DT-TANPHU"]
+    for indicator in table.indicators:
+        total = table.unit.figures[indicator.id]
+        assert total.n == sum(c.figures[indicator.id].n for c in table.children)
+        assert total.d == sum(c.figures[indicator.id].d for c in table.children)
+    signatures = table.unit.figures["av_up_to_date"]
+    assert signatures.text == "33/37 — 89.2%"  # the mean of 100%, 60% and 100% would say 86.7%
+    assert signatures.below_target
+
+
+def test_explain_lists_each_gap_with_its_reason(fleet: Database) -> None:
+    with fleet.session() as session:
+        av = explain(session, EVERYTHING, "DT-TANLONG", "av_installed", NOW)
+        assert [(i.name, i.reason_en) for i in av.missing] == [("tanlong-pc01", "no antivirus found"),
+                                                                ("tanlong-pc02", "no antivirus found")]
+        signatures = {i.name: i.reason_en for i in explain(session, EVERYTHING, "DT", "av_up_to_date", NOW).missing}
+        assert set(signatures) == {"tanlong-pc01", "tanlong-pc02", "tanlong-pc03", "tanlong-pc04"}
+        assert signatures["tanlong-pc03"] == "the antivirus is turned off"
+        assert signatures["tanlong-pc04"].startswith("signatures ") and "at most 7" in signatures["tanlong-pc04"]
+        offline = explain(session, EVERYTHING, "DT", "units_offline_pc", NOW).missing
+        assert [(i.name, i.reason_en) for i in offline] == [("DT-TANLONG", "no offline PC designated"),
+                                                            ("DT-TANPHU", "no offline PC designated")]
+        staff = explain(session, EVERYTHING, "DT", "computers_per_official", NOW).missing
+        assert [(i.name, i.reason_en) for i in staff] == [
+            ("DT-TANLONG", "10 computers in use for 12 officials: 2 short"),
+            ("DT-TANPHU", "11 computers in use for 14 officials: 3 short")]
+        for indicator in builtin_indicators().indicators:  # every gap is explained, one item each
+            if indicator.kind is not IndicatorKind.STAFF:
+                explanation = explain(session, EVERYTHING, "DT", indicator.id, NOW)
+                assert len(explanation.missing) == explanation.figure.d - explanation.figure.n, indicator.id
+
+
+def test_an_offline_pc_reporting_over_the_network_is_not_compliant(fleet: Database) -> None:
+    with fleet.session() as session:
+        session.execute(MachineReadiness.__table__.update()
+                        .where(MachineReadiness.role == "offline").values(via_network=True))
+    assert _figures(fleet, "DT-TANHOA")["units_offline_pc"] == (0, 1)
+    with fleet.session() as session:
+        reason = explain(session, EVERYTHING, "DT-TANHOA", "units_offline_pc", NOW).missing[0].reason_en
+    assert reason == "the offline PC shows a network connection"
+
+
+def test_scan_backfills_snapshots_and_raises_below_target(fleet: Database) -> None:
+    with fleet.session() as session:
+        session.execute(delete(MachineReadiness))  # as if stored before readiness existed
+    assert _figures(fleet, "DT")["av_installed"] == (0, 0)
+    scan_all(fleet, NOW, network=False)
+    assert _figures(fleet, "DT")["av_installed"] == (35, 37)
+    with fleet.session() as session:
+        assert session.scalar(select(func.count()).select_from(MachineReadiness)) == 37
+        snapshots = session.scalar(select(func.count()).select_from(ReadinessSnapshot))
+        assert snapshots == 5 * len(builtin_indicators().indicators)
+        open_below = set(session.scalars(select(Alert.subject).where(Alert.rule_id == "readiness.below_target",
+                                                                     Alert.status == "open")))
+        table = readiness_table(session, EVERYTHING, "DT", NOW)
+    assert open_below == {"unit:DT", "unit:DT-TANLONG", "unit:DT-TANPHU"}
+    point = table.trend["av_up_to_date"][-1]
+    assert (point.day, point.n, point.d) == (NOW.date(), 33, 37)
+    scan_all(fleet, NOW, network=False)  # the same day again replaces, never doubles
+    with fleet.session() as session:
+        assert session.scalar(select(func.count()).select_from(ReadinessSnapshot)) == snapshots
+
+
+def test_report_command_formats(fleet: Database, db_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["report", "readiness", "--db", db_url, "--unit", "DT"]
+    table = runner.invoke(main, base)
+    assert table.exit_code == 0, table.output
+    assert "16/16 — 100%" in table.output and "33/37 — 89.2% *" in table.output
+    as_json = json.loads(runner.invoke(main, [*base, "--format", "json"]).output)
+    assert as_json["unit"]["figures"]["units_dedicated_line"]["text"] == "2/3 — 66.7%"
+    out = tmp_path / "sansang.csv"
+    assert runner.invoke(main, [*base, "--format", "csv", "--out", str(out)]).exit_code == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["Mã đơn vị / Code", "Đơn vị / Unit"] and [r[0] for r in rows[1:]] == [
+        "DT-TANHOA", "DT-TANLONG", "DT-TANPHU", "DT"]
+    av = rows[0].index("Máy tính có phần mềm phòng chống mã độc / Computers with antivirus installed — đạt / n")
+    assert rows[1][av:av + 3] == ["16", "16", "100.0"] and rows[4][av:av + 3] == ["35", "37", "94.6"]
+    xlsx = tmp_path / "sansang.xlsx"
+    assert runner.invoke(main, [*base, "--format", "xlsx", "--out", str(xlsx)]).exit_code == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx)["Sẵn sàng"]
+    assert sheet["A3"].value == "DT-TANHOA" and sheet.cell(row=6, column=1).value == "DT"
+    assert sheet.freeze_panes == "C3" and sheet["A2"].font.bold
+    html = tmp_path / "sansang.html"
+    assert runner.invoke(main, [*base, "--format", "html", "--out", str(html)]).exit_code == 0
+    page = html.read_text(encoding="utf-8")
+    assert "size: A4" in page and "Tỉnh Đồng Tháp" in page and f"{NOW:%d/%m/%Y}" in page
+    assert "<td class=\"num\">33/37</td><td class=\"num\">89.2%</td>" in page and "Chưa đạt" in page
+
+
+def test_report_command_explains_a_figure(fleet: Database, db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", "readiness", "--db", db_url, "--unit", "DT-TANLONG",
+                                  "--explain", "backup_within_policy"])
+    assert result.exit_code == 0, result.output
+    assert "7/10 — 70%" in result.output and "tanlong-pc06 (DT-TANLONG): chưa cấu hình sao lưu" in result.output
+    unknown = runner.invoke(main, ["report", "readiness", "--db", db_url, "--explain", "nope"])
+    assert unknown.exit_code == 2 and "no indicator 'nope'" in unknown.output
