@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from agent.schema import Report
@@ -125,11 +126,11 @@ class Figure:
 
 
 def percent_text(percent: float | None) -> str:
-    """Rounded to one decimal, except that short of 100 never shows as 100% (99.96 shows 99.9%);
+    """Rounded half up to one decimal, except that short of 100 never shows as 100% (99.96 shows 99.9%);
     "—" when there is nothing to count."""
     if percent is None:
         return "—"
-    shown = round(percent, 1)
+    shown = float(Decimal(repr(percent)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
     if shown >= 100 > percent:
         shown = math.floor(percent * 10) / 10
     return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
