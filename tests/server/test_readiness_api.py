@@ -1,0 +1,67 @@
+"""GET /readiness and /readiness/explain on the demo province: figures, scope (404 outside the
+caller's subtree, 401 without a token), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from litestar.testing import TestClient
+
+from collector.config import CollectorConfig
+from collector.db import open_database
+from server.app import create_app
+from server.demo import DemoAccess
+from tests.readiness_fleet import seed_demo_fleet
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def api(db_url: str) -> Iterator[tuple[TestClient, DemoAccess]]:
+    db = open_database(db_url)
+    access = seed_demo_fleet(db, NOW)
+    with TestClient(create_app(CollectorConfig(db_url=db_url), db, lambda: NOW)) as client:
+        yield client, access
+    db.dispose()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_readiness_per_child_unit_with_the_total(api: tuple[TestClient, DemoAccess]) -> None:
+    client, access = api
+    body = client.get("/api/v1/readiness", params={"unit": "DT"}, headers=_bearer(access.admin_token)).json()
+    assert body["unit"]["code"] == "DT" and [c["code"] for c in body["children"]] == [
+        "DT-TANHOA", "DT-TANLONG", "DT-TANPHU"]
+    assert body["children"][0]["figures"]["av_installed"]["text"] == "16/16 — 100%"
+    total = body["unit"]["figures"]["av_installed"]
+    assert (total["n"], total["d"], total["below_target"]) == (35, 37, True)
+    assert {i["id"] for i in body["indicators"]} >= {"computers_per_official", "certs_valid"}
+
+
+def test_officer_sees_only_the_own_subtree(api: tuple[TestClient, DemoAccess]) -> None:
+    client, access = api
+    officer = _bearer(access.officer_token)  # Tân Hòa's IT officer
+    mine = client.get("/api/v1/readiness", headers=officer).json()
+    assert mine["unit"]["code"] == "DT-TANHOA" and mine["unit"]["figures"]["units_scanner"]["text"] == "1/1 — 100%"
+    for unit in ("DT", "DT-TANLONG", "NO-SUCH"):
+        assert client.get("/api/v1/readiness", params={"unit": unit}, headers=officer).status_code == 404
+        assert client.get("/api/v1/readiness/explain", params={"unit": unit, "indicator": "av_installed"},
+                          headers=officer).status_code == 404
+    assert client.get("/api/v1/readiness").status_code == 401
+    assert client.get("/api/v1/readiness/explain", params={"indicator": "av_installed"}).status_code == 401
+
+
+def test_explain_endpoint(api: tuple[TestClient, DemoAccess]) -> None:
+    client, access = api
+    admin = _bearer(access.admin_token)
+    body = client.get("/api/v1/readiness/explain", params={"unit": "DT-TANPHU", "indicator": "hardware_ok"},
+                      headers=admin).json()
+    assert body["figure"]["text"] == "9/11 — 81.8%"
+    assert [m["name"] for m in body["missing"]] == ["tanphu-pc02", "tanphu-pc03"]  # BIOS of 2013, 2 GiB
+    assert all(m["reason_en"].endswith(" years old (at most 7); RAM 2048 MiB (at least 4096)") for m in body["missing"])
+    bad = client.get("/api/v1/readiness/explain", params={"indicator": "nope"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["error"] == "unknown_indicator"
