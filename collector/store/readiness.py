@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -48,13 +49,22 @@ def record_machine_readiness(session: Session, machine_id: int, unit_id: int, un
 
 def upsert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or replace readiness rows; ``via_network`` is kept when the new row does not know it."""
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if not rows:
+        return
+    statement = _upsert_statement(session.get_bind().dialect.name, tuple(rows[0]))
     for start in range(0, len(rows), _CHUNK):
-        statement = builder(MachineReadiness).values(list(rows[start:start + _CHUNK]))
-        updates: dict[str, Any] = {c: statement.excluded[c] for c in rows[0] if c != "machine_id"}
-        updates["via_network"] = func.coalesce(statement.excluded.via_network, MachineReadiness.via_network)
-        session.execute(statement.on_conflict_do_update(index_elements=["machine_id"], set_=updates))
+        session.execute(statement, list(rows[start:start + _CHUNK]))
+
+
+@lru_cache(maxsize=8)
+def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Built once per dialect: parameters bound at execution, so SQLAlchemy compiles it once
+    (a ``.values(...)`` statement would be compiled again for every report)."""
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(MachineReadiness)
+    updates: dict[str, Any] = {c: statement.excluded[c] for c in columns if c != "machine_id"}
+    updates["via_network"] = func.coalesce(statement.excluded.via_network, MachineReadiness.via_network)
+    return statement.on_conflict_do_update(index_elements=["machine_id"], set_=updates)
 
 
 def refresh_machine_readiness(session: Session, now: datetime, only_missing: bool = False) -> int:
