@@ -62,8 +62,8 @@ def default_rules() -> LoadedRules:
 
 
 def _unit_chain(session: Session, path: str) -> tuple[str, ...]:
-    ids = [int(part) for part in path.strip("/").split("/") if part]
-    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).tuples().all())
+    ids = path_ids(path)
+    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
     return tuple(codes[i] for i in ids if i in codes)
 
 
@@ -128,6 +128,17 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, netw
     return summary
 
 
+def path_ids(path: str) -> list[int]:
+    """"/1/7/42/" -> [1, 7, 42]: a unit's ancestors, root first, then the unit itself."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def unit_chains(units: Sequence[Unit]) -> dict[int, tuple[str, ...]]:
+    """Each unit's codes from the root down to itself (what per-unit overrides are keyed by)."""
+    codes = {u.id: u.code for u in units}
+    return {u.id: tuple(codes[i] for i in path_ids(u.path) if i in codes) for u in units}
+
+
 @dataclass(frozen=True)
 class _Seen:
     """What the collector itself observed, beyond the reports (network, refused reports)."""
@@ -140,7 +151,7 @@ class _Seen:
 def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
                    now: datetime, summary: ScanSummary, seen: _Seen) -> list[tuple[Installed, Report]]:
     by_id = {u.id: u for u in units}
-    chains = {u.id: tuple(by_id[int(i)].code for i in u.path.strip("/").split("/")) for u in units}
+    chains = unit_chains(units)
     installed = []
     for machine in session.scalars(select(Machine).where(Machine.state_json.is_not(None))):
         try:
@@ -169,15 +180,15 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], 
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
                 installed: Sequence[tuple[Installed, Report]], now: datetime, summary: ScanSummary,
                 seen: _Seen, below: dict[int, list[str]] | None = None) -> None:
-    tallies: dict[str, _UnitTally] = defaultdict(_UnitTally)
+    tallies: dict[int, _UnitTally] = defaultdict(_UnitTally)
     for machine, report in installed:
-        for unit in units:
-            if machine.unit_path.startswith(unit.path):
-                _tally(tallies[unit.path], report)
+        for unit_id in path_ids(machine.unit_path):  # the machine's unit and each ancestor
+            _tally(tallies[unit_id], report)
+    chains = unit_chains(units)
     machines = [m for m, _ in installed]
     over = seats_exceeded([t for t in terms if t.valid_on(now.date())], machines)
     for unit in units:
-        tally = tallies[unit.path]
+        tally = tallies[unit.id]
         aggregate = UnitAggregate(
             kind=unit.kind, machines=tally.machines, offline_pcs=tally.offline,
             # The unit's own configured link when its state is known, else what its agents reached.
@@ -189,7 +200,7 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], ter
             readiness_below_target=None if below is None else below.get(unit.id, []))
         subject = Subject(f"unit:{unit.code}", unit.id)
         findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=Scope.UNIT,
-                            units=tuple(u.code for u in units if unit.path.startswith(u.path)))
+                            units=chains[unit.id])
         summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
         summary.units += 1
 
