@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from agent.schema import Antivirus, Hardening, Network, Report, Software
+from agent.schema import Antivirus, Hardening, LocalAccount, Network, Report, Software
 
 
 @dataclass(frozen=True)
@@ -271,8 +271,14 @@ def _hardening(section: Hardening | None, now: datetime) -> dict[str, Any]:
             "screen_lock.timeout_s": section.screen_lock_timeout_s,
             "autorun.disabled": section.autorun_disabled,
             "smb1.enabled": section.smb1_enabled,
-            # Not in schema version 1: read when the probes issue adds it, unknown until then.
-            "accounts.enabled_admins": getattr(section, "enabled_local_admins", None)}
+            "accounts.enabled_admins": _enabled_admins(section.local_accounts)}
+
+
+def _enabled_admins(accounts: list[LocalAccount]) -> int | None:
+    """Enabled local administrator accounts; unknown when the probe listed no accounts at all."""
+    if not accounts:
+        return None
+    return sum(1 for account in accounts if account.enabled and account.admin)
 
 
 def _software(section: Software | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from agent.schema import (
     Identity,
     Interface,
     Licence,
+    LocalAccount,
     Network,
     NetworkProfile,
     Program,
@@ -108,3 +109,17 @@ def test_unit_facts() -> None:
     facts = unit_facts(UnitAggregate(kind="commune", machines=3, seats_exceeded=["BKAV"]))
     assert facts["licence.seats_exceeded"] == ["BKAV"] and facts["readiness.below_target"] is None
     assert set(facts) == {f.name for f in CATALOGUE if f.scope == "unit"}
+
+
+def test_it_counts_enabled_local_administrators_from_the_accounts() -> None:
+    accounts = [LocalAccount(name="Administrator", enabled=False, admin=True),
+                LocalAccount(name="canbo", enabled=True, admin=True),
+                LocalAccount(name="ketoan", enabled=True, admin=True),
+                LocalAccount(name="khach", enabled=True, admin=False)]
+    facts = machine_facts(bare(hardening=Hardening(local_accounts=accounts)), MachineContext(), NOW)
+    assert facts["accounts.enabled_admins"] == 2
+
+
+def test_no_account_list_leaves_the_administrator_count_unknown() -> None:
+    facts = machine_facts(bare(hardening=Hardening()), MachineContext(), NOW)
+    assert facts["accounts.enabled_admins"] is None
