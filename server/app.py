@@ -22,6 +22,7 @@ from server.alerts_api import ALERT_ROUTES
 from server.api import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
 from server.network_api import NETWORK_ROUTES
 from server.readiness_api import READINESS_ROUTES
+from server.web import dashboard_router, install_dashboard
 
 log = logging.getLogger("canhgac.server")
 
@@ -62,11 +63,12 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
                     dependencies=PEOPLE_DEPENDENCIES)
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
     app = Litestar(
-        route_handlers=[api],
+        route_handlers=[api, dashboard_router(config)],
         exception_handlers={CanhgacError: _canhgac_error, HTTPException: _http_error, Exception: _internal_error},
         request_max_body_size=config.max_body_bytes,
         openapi_config=OpenAPIConfig(title="canhgac", version=__version__, path=API_PREFIX,
                                      render_plugins=[JsonRenderPlugin()]),
     )
     app.state.collector = CollectorState(db=db, limits=limits, clock=clock)
+    install_dashboard(app, config)
     return app

@@ -1,0 +1,109 @@
+"""Sign-in, the overview (readiness per child unit against targets, open alerts by severity), the
+unit tree and the readiness exports (CSV, printable page: server.readiness_export / _html)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery, Parameter
+
+from collector.store.readiness_report import ReadinessTable, readiness_table
+from collector.store.units import get_unit
+from server.readiness_export import render_csv
+from server.readiness_html import render_html
+from server.web.context import Page
+from server.web.queries import SEVERITIES, alert_counts, alerts_page, unit_trail, unit_tree
+from server.web.session import check_password, fingerprint_of, new_session
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+HEADLINE = ("av_installed", "av_licensed", "av_up_to_date", "os_activated", "backup_within_policy",
+            "machines_internet", "units_dedicated_line", "computers_per_official")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (never //host or a scheme) may follow sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@get("/login", sync_to_thread=True)
+def login_form(page: Page, next_: Annotated[str | None, Parameter(query="next")] = None) -> Response[Any]:
+    if page.person is not None:
+        return page.redirect(safe_next(next_))
+    return page.render("login.html", next=safe_next(next_), failed=False)
+
+
+@post("/login", sync_to_thread=True)
+def login(page: Page, data: Form) -> Response[Any]:
+    page.check_csrf(data.get("csrf"))
+    with page.db() as session:
+        user = check_password(session, data.get("name", ""), data.get("password", ""))
+        fingerprint = fingerprint_of(user.password_hash) if user else ""
+        user_id = user.id if user else None
+    if user_id is None:
+        return page.render("login.html", status=401, next=safe_next(data.get("next")), failed=True,
+                           name=data.get("name", ""))
+    page.start_session(new_session(user_id, fingerprint))  # a fresh CSRF token once signed in
+    return page.redirect(safe_next(data.get("next")))
+
+
+@post("/logout", sync_to_thread=True)
+def logout(page: Page, data: Form) -> Response[Any]:
+    page.check_csrf(data.get("csrf"))
+    page.start_session(new_session())
+    return page.redirect("/login")
+
+
+def _table(page: Page, unit: str | None) -> ReadinessTable:
+    with page.db() as session:
+        return readiness_table(session, page.me.scope, unit, page.state.clock())
+
+
+@get("/", sync_to_thread=True)
+def overview(page: Page) -> Response[Any]:
+    return _unit_page(page, None)
+
+
+@get("/units/{code:str}", sync_to_thread=True)
+def unit_page(page: Page, code: str) -> Response[Any]:
+    return _unit_page(page, code)
+
+
+def _unit_page(page: Page, code: str | None) -> Response[Any]:
+    table = _table(page, code)
+    with page.db() as session:
+        unit = get_unit(session, table.unit.code, page.me.scope)
+        trail = unit_trail(session, unit, page.me.scope)
+        counts = alert_counts(session, page.me.scope, unit.path)
+        recent = alerts_page(session, page.me.scope, "open", None, unit.code, 1).items[:8]
+    indicators = {info.id: info for info in table.indicators}
+    headline = [indicators[i] for i in HEADLINE if i in indicators]
+    return page.render("overview.html", table=table, trail=trail, counts=counts, severities=SEVERITIES,
+                       recent=recent, headline=headline)
+
+
+@get("/units", sync_to_thread=True)
+def units(page: Page) -> Response[Any]:
+    with page.db() as session:
+        nodes = unit_tree(session, page.me.scope)
+    return page.render("units.html", nodes=nodes)
+
+
+@get("/readiness.csv", sync_to_thread=True)
+def readiness_csv(page: Page, unit: FromQuery[str | None] = None) -> Response[bytes]:
+    table = _table(page, unit)
+    name = f"readiness-{table.unit.code}-{table.as_of:%Y%m%d}.csv"
+    return Response(render_csv(table), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@get("/readiness/print", sync_to_thread=True)
+def readiness_print(page: Page, unit: FromQuery[str | None] = None) -> Response[str]:
+    return Response(render_html(_table(page, unit)), media_type="text/html; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
+
+
+PAGE_ROUTES = [login_form, login, logout, overview, unit_page, units, readiness_csv, readiness_print]

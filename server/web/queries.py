@@ -1,0 +1,188 @@
+"""The dashboard's reads, each within a person's scope and paginated in SQL. Outside the scope
+looks exactly like absent (collector.errors.NotFound)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from collector.alert_models import Alert
+from collector.models import Machine, StoredReport, Unit
+from collector.readiness_models import MachineReadiness
+from collector.store.licences import LicenceRow, licence_terms, list_licences
+from collector.store.machines import MachineSummary, _to_row
+from collector.store.scope import Scope
+from collector.store.units import get_unit
+from rules.licences import Installed, installs
+
+PAGE_SIZE = 50
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+STATUSES = ("open", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True)
+class Paged:
+    items: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+def paged(items: list[Any], total: int, page: int) -> Paged:
+    return Paged(items=items, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
+
+
+@dataclass(frozen=True)
+class MachineLine:
+    machine: MachineSummary
+    readiness: MachineReadiness | None
+    open_alerts: int
+
+
+def machines_page(session: Session, scope: Scope, unit: str | None, text: str, role: str | None,
+                  page: int) -> Paged:
+    """A page of machines (by hostname) with their readiness flags and open alert count."""
+    query = select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
+    if unit:
+        query = query.where(Unit.path.startswith(get_unit(session, unit, scope).path, autoescape=True))
+    if text:
+        query = query.where(Machine.hostname.ilike(f"%{text}%", escape="\\"))
+    if role:
+        query = query.where(Machine.role == role)
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Machine.id).subquery())) or 0
+    rows = session.execute(query.order_by(Machine.hostname, Machine.id)
+                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    ids = [m.id for m, _ in rows]
+    flags = {r.machine_id: r for r in session.scalars(select(MachineReadiness)
+                                                      .where(MachineReadiness.machine_id.in_(ids)))} if ids else {}
+    alerts = dict(session.execute(select(Alert.machine_id, func.count()).where(
+        Alert.machine_id.in_(ids), Alert.status != "resolved").group_by(Alert.machine_id)).all()) if ids else {}
+    lines = [MachineLine(_to_row(m, u), flags.get(m.id), int(alerts.get(m.id, 0))) for m, u in rows]
+    return paged(lines, total, page)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    sequence: int
+    received_at: datetime
+    collected_at: datetime
+
+
+def machine_history(session: Session, machine_id: int, limit: int = 30) -> list[HistoryLine]:
+    """The newest reports of a machine (callers check scope first, through get_machine)."""
+    rows = session.execute(select(StoredReport.sequence, StoredReport.received_at, StoredReport.collected_at)
+                           .where(StoredReport.machine_id == machine_id)
+                           .order_by(StoredReport.sequence.desc()).limit(limit))
+    return [HistoryLine(*row) for row in rows]
+
+
+def machine_alerts(session: Session, machine_id: int) -> list[Alert]:
+    return list(session.scalars(select(Alert).where(Alert.machine_id == machine_id)
+                                .order_by(Alert.status, Alert.last_seen_at.desc())))
+
+
+def alert_counts(session: Session, scope: Scope, unit_path: str | None = None) -> dict[str, dict[str, int]]:
+    """Open and acknowledged alerts by severity: {"open": {"high": 8, ...}, "acknowledged": {...}}."""
+    query = (select(Alert.status, Alert.severity, func.count()).join(Unit, Alert.unit_id == Unit.id)
+             .where(scope.units_clause(), Alert.status != "resolved").group_by(Alert.status, Alert.severity))
+    if unit_path:
+        query = query.where(Unit.path.startswith(unit_path, autoescape=True))
+    counts: dict[str, dict[str, int]] = {"open": {}, "acknowledged": {}}
+    for status, severity, count in session.execute(query):
+        counts.setdefault(status, {})[severity] = int(count)
+    return counts
+
+
+def alerts_page(session: Session, scope: Scope, status: str | None, severity: str | None, unit: str | None,
+                page: int) -> Paged:
+    """Alerts by severity then newest change (rows of Alert, unit code, hostname)."""
+    query = (select(Alert, Unit.code, Machine.hostname).join(Unit, Alert.unit_id == Unit.id)
+             .outerjoin(Machine, Alert.machine_id == Machine.id).where(scope.units_clause()))
+    if status:
+        query = query.where(Alert.status == status)
+    if severity:
+        query = query.where(Alert.severity == severity)
+    if unit:
+        query = query.where(Unit.path.startswith(get_unit(session, unit, scope).path, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Alert.id).subquery())) or 0
+    rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alert.severity, else_=len(SEVERITIES))
+    rows = session.execute(query.order_by(rank, Alert.last_seen_at.desc(), Alert.id.desc())
+                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return paged([tuple(r) for r in rows], total, page)
+
+
+@dataclass(frozen=True)
+class UnitNode:
+    unit: Unit
+    depth: int
+    machines: int
+    open_alerts: int
+
+
+def unit_tree(session: Session, scope: Scope, limit: int = 2000) -> list[UnitNode]:
+    """Units in scope, parents before children, with machine and open-alert counts (one query each)."""
+    units = list(session.scalars(select(Unit).where(scope.units_clause()).order_by(Unit.path).limit(limit)))
+    if not units:
+        return []
+    ids = [u.id for u in units]
+    machines = dict(session.execute(select(Machine.unit_id, func.count()).where(Machine.unit_id.in_(ids))
+                                    .group_by(Machine.unit_id)).all())
+    alerts = dict(session.execute(select(Alert.unit_id, func.count()).where(
+        Alert.unit_id.in_(ids), Alert.status != "resolved").group_by(Alert.unit_id)).all())
+    top = min(u.path.count("/") for u in units)
+    return [UnitNode(u, u.path.count("/") - top, int(machines.get(u.id, 0)), int(alerts.get(u.id, 0)))
+            for u in units]
+
+
+def unit_trail(session: Session, unit: Unit, scope: Scope) -> list[Unit]:
+    """The unit's ancestors within the scope, then the unit (for breadcrumbs)."""
+    ids = [int(i) for i in unit.path.strip("/").split("/")]
+    rows = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(ids), scope.units_clause()))}
+    return [rows[i] for i in ids if i in rows]
+
+
+class _Product(msgspec.Struct):
+    name: str = ""
+
+
+class _Products(msgspec.Struct):
+    products: list[_Product] = []
+
+
+class _Programs(msgspec.Struct):
+    programs: list[_Product] = []
+
+
+class _Names(msgspec.Struct):
+    antivirus: _Products | None = None
+    software: _Programs | None = None
+
+
+_NAMES = msgspec.json.Decoder(_Names)
+
+
+@dataclass(frozen=True)
+class LicenceLine:
+    licence: LicenceRow
+    installs: int
+    expired: bool
+
+
+def licence_lines(session: Session, scope: Scope, today: date) -> list[LicenceLine]:
+    """The register in scope with each entry's installs (machines of its subtree naming the product)."""
+    rows = list_licences(session, scope)
+    if not rows:
+        return []
+    terms = {t.id: t for t in licence_terms(session)}
+    machines = []
+    for path, state in session.execute(select(Unit.path, Machine.state_json).join(Unit, Machine.unit_id == Unit.id)
+                                       .where(scope.units_clause(), Machine.state_json.is_not(None))):
+        names = _NAMES.decode(state)
+        machines.append(Installed(path, [p.name for p in (names.antivirus.products if names.antivirus else [])]
+                                  + [p.name for p in (names.software.programs if names.software else [])]))
+    return [LicenceLine(row, installs(terms[row.id], machines), row.expires_on < today) for row in rows]
