@@ -1,0 +1,51 @@
+"""The signed session cookie and the secret behind it."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from server.web.session import (
+    LIFETIME_S,
+    SECRET_FILE,
+    SessionData,
+    csrf_ok,
+    load_or_create_secret,
+    read_session,
+    secret_path,
+    sign_session,
+)
+
+KEY = b"k" * 32
+
+
+def test_a_session_reads_back_only_with_its_key() -> None:
+    data = SessionData(csrf="tok", user_id=7, fingerprint="abc", issued_at=1000)
+    value = sign_session(data, KEY)
+    assert read_session(value, KEY, now=1001) == data
+    assert read_session(value, b"x" * 32, now=1001) is None
+    body, _, mac = value.partition(".")
+    assert read_session(f"{body}x.{mac}", KEY, now=1001) is None
+    for junk in (None, "", "no-dot", ".", "a.b"):
+        assert read_session(junk, KEY) is None
+
+
+def test_a_signed_in_session_expires() -> None:
+    value = sign_session(SessionData(csrf="t", user_id=1, fingerprint="f", issued_at=0), KEY)
+    assert read_session(value, KEY, now=LIFETIME_S - 1) is not None
+    assert read_session(value, KEY, now=LIFETIME_S + 1) is None
+
+
+def test_csrf_needs_the_sessions_own_token() -> None:
+    data = SessionData(csrf="right")
+    assert csrf_ok(data, "right")
+    assert not csrf_ok(data, "wrong") and not csrf_ok(data, "") and not csrf_ok(data, None)
+    assert not csrf_ok(None, "right")
+
+
+def test_the_secret_is_created_once_with_mode_0600(tmp_path: Path) -> None:
+    path = secret_path(f"sqlite:///{tmp_path / 'canhgac.db'}")
+    assert path == tmp_path / SECRET_FILE
+    first = load_or_create_secret(path)
+    assert len(first) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_secret(path) == first
