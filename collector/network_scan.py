@@ -25,7 +25,7 @@ from collector.db import Database
 from collector.errors import CanhgacError
 from collector.integration_models import KnownLanDevice, LanSubnet
 from collector.models import Machine, Unit
-from collector.network_models import LanDevice, LanSweep, LinkKind, NetworkLink
+from collector.network_models import LanDevice, LanSweep, NetworkLink
 from collector.store.scope import EVERYTHING
 
 log = logging.getLogger("canhgac.scan")
@@ -112,21 +112,19 @@ def poll_devices(db: Database, timeout_s: float = 1.0, retries: int = 1) -> list
 def link_results(db: Database, now: datetime) -> tuple[list[PartResult], dict[int, bool]]:
     """Every configured link's state (the collector checks the link's targets first); the parts
     and, per unit id, whether its dedicated line reaches the network (when its state is known)."""
-    from collector.links import LinkStatus, check_targets
-    from collector.store.links import link_states
+    from collector.links import check_targets
+    from collector.store.links import dedicated_line_reach, link_states
 
     with db.session() as session:
         links = [(link.id, json.loads(link.targets_json)) for link in session.scalars(select(NetworkLink))]
     reach = {link_id: check_targets(targets) for link_id, targets in links if targets}
     with db.session() as session:
         rows = link_states(session, EVERYTHING, now, collector_reach=reach)
-        unit_ids = dict(session.execute(select(Unit.code, Unit.id)).tuples().all())
+        line = dedicated_line_reach(session, rows)
     # ok: the state was worked out; a link that is down is a finding for the rules, not a failed part.
     parts = [PartResult("links", f"{row.unit_code}/{row.kind}", True,
                         f"{row.state.status}" + (f": {'; '.join(row.state.reasons)}" if row.state.reasons else ""))
              for row in rows]
-    line = {unit_ids[row.unit_code]: row.reachable for row in rows
-            if row.kind == LinkKind.DEDICATED_LINE and row.state.status != LinkStatus.UNKNOWN}
     return parts, line
 
 

@@ -123,7 +123,7 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, netw
         seen = _Seen(network_facts(session), rejections_by_machine(session, now), line)
         prune_rejections(session, now)
         installed = _scan_machines(session, rules, units, terms, now, summary, seen)
-        below = scan_readiness(session, now)  # machine rows refreshed, today's snapshot, below target
+        below = scan_readiness(session, now, line_reach=line)  # rows refreshed, today's snapshot, below target
         _scan_units(session, rules, units, terms, installed, now, summary, seen, below)
     return summary
 

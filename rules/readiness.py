@@ -158,11 +158,15 @@ class UnitNode:
     staff: int
 
 
-def rollup(units: Sequence[UnitNode], own: Mapping[int, Mapping[str, int]],
-           indicators: IndicatorSet) -> dict[int, dict[str, int]]:
+def rollup(units: Sequence[UnitNode], own: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
+           observed: Mapping[int, Mapping[str, bool]] | None = None) -> dict[int, dict[str, int]]:
     """Each unit's subtree sums: ``own`` (a unit's machines only, keyed as :func:`count_keys`) added
     up to every ancestor in ``units``, plus ``staff`` and the unit indicators' ``un:ID``/``ud:ID``
-    (units of the counted kinds, and those with a machine whose column is true)."""
+    (units of the counted kinds, and those with a machine whose column is true).
+
+    ``observed`` gives what the collector saw itself per unit id and counted column (the state of
+    the unit's configured dedicated line, from SNMP and its own checks); where known it decides the
+    unit's numerator instead of its machines' reports (``seen:COLUMN`` is then 1 in its sums)."""
     keys = (*count_keys(indicators), "staff")
     sums = {u.id: dict.fromkeys(keys, 0) for u in units}
     for unit in units:
@@ -170,7 +174,7 @@ def rollup(units: Sequence[UnitNode], own: Mapping[int, Mapping[str, int]],
         sums[unit.id]["staff"] = unit.staff
     deepest_first = sorted(units, key=lambda u: u.path.count("/"), reverse=True)
     _add_to_parents(deepest_first, sums, keys)
-    unit_keys = _unit_flags(units, sums, indicators)
+    unit_keys = _unit_flags(units, sums, indicators, observed or {})
     _add_to_parents(deepest_first, sums, unit_keys)
     return sums
 
@@ -184,15 +188,19 @@ def _add_to_parents(deepest_first: Sequence[UnitNode], sums: dict[int, dict[str,
                 parent[key] += mine[key]
 
 
-def _unit_flags(units: Sequence[UnitNode], sums: dict[int, dict[str, int]], indicators: IndicatorSet) -> list[str]:
+def _unit_flags(units: Sequence[UnitNode], sums: dict[int, dict[str, int]], indicators: IndicatorSet,
+                observed: Mapping[int, Mapping[str, bool]]) -> list[str]:
     unit_indicators = [i for i in indicators.indicators if i.kind is IndicatorKind.UNIT]
     keys = [f"{side}:{i.id}" for i in unit_indicators for side in ("un", "ud")]
     for unit in units:
         mine = sums[unit.id]
         counted = unit.kind in indicators.unit_kinds
         for indicator in unit_indicators:
+            seen = observed.get(unit.id, {}).get(indicator.counts)
+            has = mine[f"has:{indicator.counts}"] > 0 if seen is None else seen
+            mine[f"seen:{indicator.counts}"] = int(seen is not None)
             mine[f"ud:{indicator.id}"] = int(counted)
-            mine[f"un:{indicator.id}"] = int(counted and mine[f"has:{indicator.counts}"] > 0)
+            mine[f"un:{indicator.id}"] = int(counted and has)
     return keys
 
 
@@ -287,6 +295,9 @@ _MACHINE_REASONS = {
 def unit_reason(indicator: Indicator, sums: Mapping[str, int]) -> Text:
     """Why a unit of the counted kinds is not in a unit indicator's numerator, from its subtree sums."""
     machines = sums["in_use"]
+    if indicator.counts == "has_dedicated_line" and sums.get("seen:has_dedicated_line"):
+        return Text("đường truyền TSLCD của đơn vị đang mất kết nối (SNMP, kiểm tra của máy chủ)",
+                    "the unit's configured dedicated line is down (SNMP, collector checks)")
     if machines == 0:
         return Text("không có máy nào đang báo cáo", "no computer in use reports")
     if indicator.counts == "offline_compliant":

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from collector.links import DEFAULT_PARAMS, InterfaceSample, LinkParams, LinkState, link_state
 from collector.models import Machine, Unit
-from collector.network_models import NetworkLink, SnmpDevice
+from collector.network_models import LinkKind, NetworkLink, SnmpDevice
 from collector.snmp import PollResult, find_interface
 from collector.snmp_delta import interface_usage
 from collector.store.scope import Scope
@@ -87,3 +87,12 @@ def link_states(session: Session, scope: Scope, now: datetime, params: LinkParam
                             interface=link.interface, targets=json.loads(link.targets_json), state=state,
                             reachable=state.reachable))
     return rows
+
+
+def dedicated_line_reach(session: Session, rows: Sequence[LinkRow]) -> dict[int, bool]:
+    """Per unit id, whether its configured dedicated line is up, for links whose state is known."""
+    from collector.links import LinkStatus
+
+    unit_ids = dict(session.execute(select(Unit.code, Unit.id)).all())
+    return {unit_ids[row.unit_code]: row.reachable for row in rows
+            if row.kind == LinkKind.DEDICATED_LINE and row.state.status != LinkStatus.UNKNOWN}

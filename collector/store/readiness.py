@@ -161,9 +161,12 @@ def unit_nodes(units: Iterable[Unit]) -> list[UnitNode]:
 
 
 def subtree_sums(session: Session, units: Sequence[Unit], indicators: IndicatorSet, now: datetime,
-                 subtree: str | None) -> dict[int, dict[str, int]]:
-    """Every unit's subtree sums (rules.readiness.rollup) for ``units`` (a whole subtree)."""
-    return rollup(unit_nodes(units), unit_counts(session, indicators, now, subtree), indicators)
+                 subtree: str | None, line_reach: Mapping[int, bool] | None = None) -> dict[int, dict[str, int]]:
+    """Every unit's subtree sums (rules.readiness.rollup) for ``units`` (a whole subtree).
+    ``line_reach``: per unit id, whether its configured dedicated line is up, where its state is
+    known (collector.store.links.dedicated_line_reach); it decides "units reaching the line"."""
+    observed = {unit_id: {"has_dedicated_line": up} for unit_id, up in (line_reach or {}).items()}
+    return rollup(unit_nodes(units), unit_counts(session, indicators, now, subtree), indicators, observed)
 
 
 # --- snapshot, below target -------------------------------------------------------------------
@@ -181,12 +184,14 @@ def write_snapshot(session: Session, sums: Mapping[int, Mapping[str, int]], indi
     return len(rows)
 
 
-def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | None = None) -> dict[int, list[str]]:
+def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | None = None,
+                   line_reach: Mapping[int, bool] | None = None) -> dict[int, list[str]]:
     """The scheduled scan's readiness step: refresh every machine's row, snapshot today's figures
-    of every unit, and return each unit's indicators below target (for rule readiness.below_target)."""
+    of every unit, and return each unit's indicators below target (for rule readiness.below_target).
+    ``line_reach`` as for :func:`subtree_sums` (the scan has just worked the link states out)."""
     indicators = indicators or builtin_indicators()
     refresh_machine_readiness(session, now)
     units = subtree_units(session, None)
-    sums = subtree_sums(session, units, indicators, now, None)
+    sums = subtree_sums(session, units, indicators, now, None, line_reach)
     write_snapshot(session, sums, indicators, now.date())
     return {unit_id: below_target(indicators, unit_sums) for unit_id, unit_sums in sums.items()}

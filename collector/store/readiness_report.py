@@ -21,7 +21,7 @@ from collector.store.readiness import (
     subtree_sums,
     subtree_units,
 )
-from collector.store.scope import Scope
+from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
 from rules.readiness import Figure, figure, machine_reason, percent_text, unit_reason
@@ -133,12 +133,18 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
     indicators = indicators or builtin_indicators()
     root = _root(session, scope, unit_code)
     units = subtree_units(session, root.path)
-    sums = subtree_sums(session, units, indicators, now, root.path)
+    sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, now))
     children = [u for u in units if u.parent_id == root.id]
     return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], indicators),
                           children=[_figures(u, sums[u.id], indicators) for u in children],
                           indicators=[info(i) for i in indicators.indicators],
                           trend=trend(session, root.id, now.date() - timedelta(days=trend_days)))
+
+
+def _line_reach(session: Session, now: datetime) -> dict[int, bool]:
+    from collector.store.links import dedicated_line_reach, link_states
+
+    return dedicated_line_reach(session, link_states(session, EVERYTHING, now))
 
 
 def trend(session: Session, unit_id: int, since: date) -> dict[str, list[TrendPoint]]:
@@ -169,7 +175,7 @@ def explain(session: Session, scope: Scope, unit_code: str | None, indicator_id:
     indicator = indicators.get(indicator_id)
     root = _root(session, scope, unit_code)
     units = subtree_units(session, root.path)
-    sums = subtree_sums(session, units, indicators, now, root.path)
+    sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, now))
     if indicator.kind is IndicatorKind.MACHINE:
         missing = _missing_machines(session, indicator, root.path, indicators, now)
     elif indicator.kind is IndicatorKind.UNIT:

@@ -10,7 +10,16 @@ import pytest
 
 from agent.schema import Certificate, Certificates, Hardware, Identity, Peripheral, Report
 from rules.indicators import IndicatorError, IndicatorKind, builtin_indicators, load_indicators_text
-from rules.readiness import Figure, UnitNode, figure, machine_readiness, machine_reason, percent_text, rollup
+from rules.readiness import (
+    Figure,
+    UnitNode,
+    figure,
+    machine_readiness,
+    machine_reason,
+    percent_text,
+    rollup,
+    unit_reason,
+)
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 ISSUE_LIST = {"computers_per_official", "machines_lan", "machines_internet", "units_dedicated_line", "av_installed",
@@ -118,3 +127,19 @@ def test_rollup_sums_numerators_and_denominators_never_averages() -> None:
 
 def test_percent_text_never_shows_100_short_of_it() -> None:
     assert percent_text(99.96) == "99.9%" and percent_text(100.0) == "100%" and percent_text(None) == "—"
+
+
+def test_a_units_observed_dedicated_line_state_decides_over_its_agents() -> None:
+    indicators = builtin_indicators()
+    units = [UnitNode(1, None, "/1/", "province", 0), UnitNode(2, 1, "/1/2/", "commune", 4),
+             UnitNode(3, 1, "/1/3/", "commune", 4), UnitNode(4, 1, "/1/4/", "commune", 4)]
+    own = {2: {"in_use": 4, "has:has_dedicated_line": 0},   # no agent reached it, but the link is up
+           3: {"in_use": 4, "has:has_dedicated_line": 3},   # agents reached it, but the link is down
+           4: {"in_use": 4, "has:has_dedicated_line": 2}}   # no configured link: the agents decide
+    line = indicators.get("units_dedicated_line")
+    sums = rollup(units, own, indicators, observed={2: {"has_dedicated_line": True},
+                                                    3: {"has_dedicated_line": False}})
+    assert [figure(line, sums[u]) for u in (2, 3, 4)] == [Figure(1, 1), Figure(0, 1), Figure(1, 1)]
+    assert figure(line, sums[1]) == Figure(2, 3)
+    assert "down" in unit_reason(line, sums[3]).en
+    assert figure(line, rollup(units, own, indicators)[1]) == Figure(2, 3)  # agents only: 3 and 4
