@@ -25,7 +25,9 @@ def dashboard_router(config: CollectorConfig) -> Router:
 
 
 def install_dashboard(app: Litestar, config: CollectorConfig) -> None:
-    """Keep the session secret on the app; it is read (or created) on the first page request."""
+    """The session secret (read or created on the first page request) and the overview's readiness cache."""
+    from server.web.cache import ReadinessCache
     from server.web.session import SecretKey
 
     app.state.dashboard_secret = SecretKey(config.db_url)
+    app.state.dashboard_readiness = ReadinessCache()

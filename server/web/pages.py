@@ -13,8 +13,9 @@ from collector.store.readiness_report import ReadinessTable, readiness_table
 from collector.store.units import get_unit
 from server.readiness_export import render_csv
 from server.readiness_html import render_html
+from server.web.cache import ReadinessCache
 from server.web.context import Page
-from server.web.queries import SEVERITIES, alert_counts, alerts_page, unit_trail, unit_tree
+from server.web.queries import SEVERITIES, alert_counts, recent_alerts, top_unit, unit_trail, unit_tree
 from server.web.session import check_password, fingerprint_of, new_session
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -73,12 +74,13 @@ def unit_page(page: Page, code: str) -> Response[Any]:
 
 
 def _unit_page(page: Page, code: str | None) -> Response[Any]:
-    table = _table(page, code)
     with page.db() as session:
-        unit = get_unit(session, table.unit.code, page.me.scope)
+        unit = get_unit(session, code, page.me.scope) if code else top_unit(session, page.me.scope)
         trail = unit_trail(session, unit, page.me.scope)
         counts = alert_counts(session, page.me.scope, unit.path)
-        recent = alerts_page(session, page.me.scope, "open", None, unit.code, 1).items[:8]
+        recent = recent_alerts(session, page.me.scope, unit.path)
+    cache: ReadinessCache = page.request.app.state.dashboard_readiness
+    table = cache.get(unit.code, lambda: _table(page, unit.code))
     indicators = {info.id: info for info in table.indicators}
     headline = [indicators[i] for i in HEADLINE if i in indicators]
     return page.render("overview.html", table=table, trail=trail, counts=counts, severities=SEVERITIES,

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from collector.alert_models import Alert
+from collector.errors import NotFound
 from collector.models import Machine, StoredReport, Unit
 from collector.readiness_models import MachineReadiness
 from collector.store.licences import LicenceRow, licence_terms, list_licences
@@ -114,6 +115,25 @@ def alerts_page(session: Session, scope: Scope, status: str | None, severity: st
     rows = session.execute(query.order_by(rank, Alert.last_seen_at.desc(), Alert.id.desc())
                            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return paged([tuple(r) for r in rows], total, page)
+
+
+def recent_alerts(session: Session, scope: Scope, unit_path: str, limit: int = 8) -> list[tuple[Alert, str, str]]:
+    """The most severe, then newest, open alerts of a subtree (no count: the overview shows those)."""
+    rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alert.severity, else_=len(SEVERITIES))
+    rows = session.execute(select(Alert, Unit.code, Machine.hostname).join(Unit, Alert.unit_id == Unit.id)
+                           .outerjoin(Machine, Alert.machine_id == Machine.id)
+                           .where(scope.units_clause(), Alert.status == "open",
+                                  Unit.path.startswith(unit_path, autoescape=True))
+                           .order_by(rank, Alert.last_seen_at.desc(), Alert.id.desc()).limit(limit))
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def top_unit(session: Session, scope: Scope) -> Unit:
+    """The top of the person's subtree (the first root for everything); NotFound when empty."""
+    found = session.scalar(select(Unit).where(scope.units_clause()).order_by(Unit.path).limit(1))
+    if found is None:
+        raise NotFound("no unit in your scope", code="unit_not_found")
+    return found
 
 
 @dataclass(frozen=True)
