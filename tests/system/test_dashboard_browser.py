@@ -58,6 +58,17 @@ def _text(driver, css: str) -> str:  # type: ignore[no-untyped-def]
     return str(driver.find_element(By.CSS_SELECTOR, css).text)
 
 
+def _click_and_load(driver, by: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """Click what leads to another page and wait until that page replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    driver.find_element(by, value).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def _wait_for_file(folder: Path, pattern: str, timeout_s: float = 15) -> Path:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -80,7 +91,7 @@ def test_officer_day_in_a_real_browser(server: Server, browser, tmp_path: Path) 
     assert "/login" in driver.current_url and "Đăng nhập" in driver.title
     driver.find_element(By.NAME, "name").send_keys("demo-admin")
     driver.find_element(By.NAME, "password").send_keys("canhgac-demo")
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    _click_and_load(driver, By.CSS_SELECTOR, "form[action='/login'] button")
 
     # The overview: the province, one row per commune, open alerts by severity.
     assert driver.current_url.rstrip("/") == server.url
@@ -95,17 +106,17 @@ def test_officer_day_in_a_real_browser(server: Server, browser, tmp_path: Path) 
     driver.set_window_size(1600, 1000)
 
     # Drill into Tân Hòa: 16 officials, 16 PCs, antivirus on every one.
-    driver.find_element(By.LINK_TEXT, "UBND xã Tân Hòa").click()
+    _click_and_load(driver, By.LINK_TEXT, "UBND xã Tân Hòa")
     assert _text(driver, "h1") == "UBND xã Tân Hòa"
     antivirus = _text(driver, "[data-indicator='av_installed']")
     assert "16/16" in antivirus and "100%" in antivirus, antivirus
     driver.save_screenshot(str(tmp_path / "tan-hoa.png"))
 
     # Acknowledge Tân Hòa's open alert with a comment; the history shows who and why.
-    driver.find_element(By.PARTIAL_LINK_TEXT, "Tất cả cảnh báo đang mở").click()
-    driver.find_element(By.CSS_SELECTOR, "table.grid tbody a[href^='/alerts/']").click()
+    _click_and_load(driver, By.PARTIAL_LINK_TEXT, "Tất cả cảnh báo đang mở")
+    _click_and_load(driver, By.CSS_SELECTOR, "table.grid tbody a[href^='/alerts/']")
     driver.find_element(By.NAME, "comment").send_keys("Đã lên kế hoạch nâng cấp Windows")
-    driver.find_element(By.CSS_SELECTOR, "form[action$='/ack'] button").click()
+    _click_and_load(driver, By.CSS_SELECTOR, "form[action$='/ack'] button")
     assert "Đã tiếp nhận" in _text(driver, "table.kv")
     assert "Đã lên kế hoạch nâng cấp Windows" in _text(driver, "main")
 
@@ -119,6 +130,6 @@ def test_officer_day_in_a_real_browser(server: Server, browser, tmp_path: Path) 
     # English on request, and signing out ends the session.
     driver.get(f"{server.url}/units/DT-TANHOA?lang=en")
     assert "IT readiness on" in _text(driver, "main")
-    driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    _click_and_load(driver, By.CSS_SELECTOR, "form[action='/logout'] button")
     driver.get(f"{server.url}/machines")
     assert "/login" in driver.current_url
