@@ -52,7 +52,8 @@ def machines_page(session: Session, scope: Scope, unit: str | None, text: str, r
     if unit:
         query = query.where(Unit.path.startswith(get_unit(session, unit, scope).path, autoescape=True))
     if text:
-        query = query.where(Machine.hostname.ilike(f"%{text}%", escape="\\"))
+        literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Machine.hostname.ilike(f"%{literal}%", escape="\\"))
     if role:
         query = query.where(Machine.role == role)
     total = session.scalar(select(func.count()).select_from(query.with_only_columns(Machine.id).subquery())) or 0

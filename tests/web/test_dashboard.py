@@ -131,6 +131,10 @@ def test_machines_are_filtered_and_paginated(web: World) -> None:
     page = web.client.get("/machines", params={"q": "ketoan"}).text
     assert "ketoan-0" in page and "ketoan-2" in page and "vanthu-1" not in page
     assert "vanthu-1" in web.client.get("/machines", params={"unit": "XB"}).text
+    web.enroll("XA", machine_uid="uid-u", hostname="a_b")
+    web.enroll("XA", machine_uid="uid-v", hostname="axb")
+    underscore = web.client.get("/machines", params={"q": "a_b"}).text
+    assert ">a_b<" in underscore and ">axb<" not in underscore  # "_" is a letter here, not a wildcard
     assert web.client.get("/machines", params={"p": 0}).status_code == 400
 
 
