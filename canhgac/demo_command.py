@@ -57,7 +57,8 @@ def demo(db_url: str | None, port: int, seed_only: bool) -> None:
         click.echo(f"database: {db_url}")
         if seed_only:
             return
-        click.echo(f"canhgac demo: dashboard / bảng điều khiển {base_url}/  (sign in as {DEMO_ADMIN} or {DEMO_OFFICER})")
+        click.echo(f"canhgac demo: dashboard / bảng điều khiển {base_url}/ "
+                   f"(sign in as {DEMO_ADMIN} or {DEMO_OFFICER})")
         click.echo(f"API: {base_url}/api/v1/machines  (OpenAPI: {base_url}/api/v1/openapi.json)")
         click.echo("Ctrl-C để dừng / to stop", err=True)
         while True:
