@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +31,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pg_schema import with_fresh_pg_schema  # bench/ is the script's own folder
 
 from agent.schema import EnrollRequest, encode_report
 from agent.signing import signed_headers
@@ -173,20 +174,6 @@ def benchmark(db_url: str, agents: int, seconds: float) -> dict[str, object]:
         "server_cpu_s": round(server_cpu_s, 2),
         "client_cpu_s": round(client_cpu_s, 2),
     }
-
-
-def with_fresh_pg_schema(base_url: str, run: Callable[[str], dict[str, object]]) -> dict[str, object]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        separator = "&" if "?" in base_url else "?"
-        return run(f"{base_url}{separator}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -18,14 +18,14 @@ import random
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pg_schema import with_fresh_pg_schema  # bench/ is the script's own folder
 
 from collector.db import Database, open_database
 from collector.models import Machine, Unit
@@ -91,20 +91,6 @@ def measure(url: str, machines: int, units: int, repeat: int) -> float:
         return best
     finally:
         db.dispose()
-
-
-def with_fresh_pg_schema(base_url: str, run: Callable[[str], float]) -> float:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        separator = "&" if "?" in base_url else "?"
-        return run(f"{base_url}{separator}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:
