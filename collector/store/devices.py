@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -147,11 +148,19 @@ def record_sweep(session: Session, seen: list[Seen], *, subnet: str, started_at:
                         found=len(devices), new=new, no_agent=no_agent, offline_seen=offline, devices=devices)
 
 
-def list_lan_devices(session: Session, scope: Scope, limit: int = 1000) -> list[LanDeviceRow]:
-    """LAN devices of units in scope, by IP; devices of no unit only for an unscoped admin."""
+def lan_devices_query(scope: Scope, unknown_only: bool = False) -> Any:
+    """LAN devices of units in scope (devices of no unit only for an unscoped admin); with
+    ``unknown_only``, those no agent's machine matches."""
     query = (select(LanDevice, Unit.code, Machine.hostname, Machine.role)
              .outerjoin(Unit, LanDevice.unit_id == Unit.id).outerjoin(Machine, LanDevice.machine_id == Machine.id)
-             .where(scope.units_clause()).order_by(LanDevice.ip, LanDevice.id).limit(limit))
+             .where(scope.units_clause()))
+    return query.where(LanDevice.machine_id.is_(None)) if unknown_only else query
+
+
+def list_lan_devices(session: Session, scope: Scope, limit: int = 1000, offset: int = 0,
+                     unknown_only: bool = False) -> list[LanDeviceRow]:
+    """LAN devices of units in scope, by IP; devices of no unit only for an unscoped admin."""
+    query = lan_devices_query(scope, unknown_only).order_by(LanDevice.ip, LanDevice.id).limit(limit).offset(offset)
     return [LanDeviceRow(id=row.id, mac=row.mac, ip=row.ip, vendor=row.vendor, unit_code=code,
                          machine_id=row.machine_id, hostname=hostname or "", role=role or "",
                          first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at, seen_by=row.seen_by)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.alert_models import LicenceEntry
@@ -49,10 +49,18 @@ def _row(entry: LicenceEntry, unit_code: str) -> LicenceRow:
                       unit_code=unit_code, starts_on=entry.starts_on, expires_on=entry.expires_on)
 
 
-def list_licences(session: Session, scope: Scope = EVERYTHING) -> list[LicenceRow]:
-    rows = session.execute(select(LicenceEntry, Unit.code).join(Unit, LicenceEntry.unit_id == Unit.id)
-                           .where(scope.units_clause()).order_by(Unit.path, LicenceEntry.product))
-    return [_row(entry, code) for entry, code in rows]
+def list_licences(session: Session, scope: Scope = EVERYTHING, limit: int | None = None,
+                  offset: int = 0) -> list[LicenceRow]:
+    query = (select(LicenceEntry, Unit.code).join(Unit, LicenceEntry.unit_id == Unit.id)
+             .where(scope.units_clause()).order_by(Unit.path, LicenceEntry.product, LicenceEntry.id))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [_row(entry, code) for entry, code in session.execute(query)]
+
+
+def count_licences(session: Session, scope: Scope = EVERYTHING) -> int:
+    return session.scalar(select(func.count()).select_from(LicenceEntry).join(Unit, LicenceEntry.unit_id == Unit.id)
+                          .where(scope.units_clause())) or 0
 
 
 def licence_terms(session: Session) -> list[LicenceTerm]:

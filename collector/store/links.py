@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.links import DEFAULT_PARAMS, InterfaceSample, LinkParams, LinkState, link_state
@@ -69,12 +69,16 @@ def interface_samples(polls: Sequence[PollResult], interface: str) -> list[Inter
 
 
 def link_states(session: Session, scope: Scope, now: datetime, params: LinkParams = DEFAULT_PARAMS,
-                collector_reach: dict[int, list[bool]] | None = None) -> list[LinkRow]:
+                collector_reach: dict[int, list[bool]] | None = None, limit: int | None = None,
+                offset: int = 0) -> list[LinkRow]:
     """Every configured link of units in scope with its state; ``collector_reach`` maps a link id
-    to fresh results of collector.links.check_targets when the caller ran them."""
+    to fresh results of collector.links.check_targets when the caller ran them. ``limit`` and
+    ``offset`` page the links in SQL (only the page's states are worked out)."""
     query = (select(NetworkLink, Unit, SnmpDevice).join(Unit, NetworkLink.unit_id == Unit.id)
              .outerjoin(SnmpDevice, NetworkLink.device_id == SnmpDevice.id)
-             .where(scope.units_clause()).order_by(Unit.path, NetworkLink.kind))
+             .where(scope.units_clause()).order_by(Unit.path, NetworkLink.kind, NetworkLink.id))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     rows = []
     for link, unit, device in session.execute(query):
         polls = polls_since(session, device.id, now - params.flap_window) if device else []
@@ -87,6 +91,11 @@ def link_states(session: Session, scope: Scope, now: datetime, params: LinkParam
                             interface=link.interface, targets=json.loads(link.targets_json), state=state,
                             reachable=state.reachable))
     return rows
+
+
+def count_links(session: Session, scope: Scope) -> int:
+    return session.scalar(select(func.count()).select_from(NetworkLink).join(Unit, NetworkLink.unit_id == Unit.id)
+                          .where(scope.units_clause())) or 0
 
 
 def dedicated_line_reach(session: Session, rows: Sequence[LinkRow]) -> dict[int, bool]:

@@ -114,7 +114,7 @@ def among_condition(indicator: Indicator) -> ColumnElement[bool]:
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
-    return func.sum(case((condition, 1), else_=0))
+    return func.count(case((condition, 1)))  # NULL otherwise: counted without adding (cheaper than SUM)
 
 
 def _aggregates(indicators: IndicatorSet) -> dict[str, Any]:
@@ -137,15 +137,28 @@ def in_use_since(indicators: IndicatorSet, now: datetime) -> datetime:
 def unit_counts(session: Session, indicators: IndicatorSet, now: datetime,
                 subtree: str | None = None) -> dict[int, dict[str, int]]:
     """Per unit (its own machines only): the counts of rules.readiness.count_keys, machines in use."""
-    columns = _aggregates(indicators)
-    labels = [f"c{i}" for i in range(len(columns))]
-    query = select(MachineReadiness.unit_id, *(c.label(label) for c, label in zip(columns.values(), labels,
-                                                                                  strict=True)))
+    keys, distinct = _distinct_aggregates(indicators)
+    query = select(MachineReadiness.unit_id, *(c.label(f"c{i}") for i, c in enumerate(distinct)))
     query = query.where(MachineReadiness.seen_at >= in_use_since(indicators, now)).group_by(MachineReadiness.unit_id)
     if subtree is not None and subtree != "/":
         query = query.where(MachineReadiness.unit_path.startswith(subtree, autoescape=True))
-    return {row[0]: {key: int(value or 0) for key, value in zip(columns, row[1:], strict=True)}
+    return {row[0]: {key: int(row[1 + position] or 0) for key, position in keys}
             for row in session.execute(query)}
+
+
+def _distinct_aggregates(indicators: IndicatorSet) -> tuple[list[tuple[str, int]], list[Any]]:
+    """Each count key with the position of its aggregate, the same SQL computed once (several
+    indicators share a denominator, e.g. every machine in use): fewer expressions per row scanned."""
+    keys: list[tuple[str, int]] = []
+    distinct: list[Any] = []
+    seen: dict[str, int] = {}
+    for key, column in _aggregates(indicators).items():
+        text = str(column.compile(compile_kwargs={"literal_binds": True}))
+        if text not in seen:
+            seen[text] = len(distinct)
+            distinct.append(column)
+        keys.append((key, seen[text]))
+    return keys, distinct
 
 
 def subtree_units(session: Session, path: str | None) -> list[Unit]:
@@ -156,11 +169,21 @@ def subtree_units(session: Session, path: str | None) -> list[Unit]:
     return list(session.scalars(query))
 
 
-def unit_nodes(units: Iterable[Unit]) -> list[UnitNode]:
+def subtree_unit_rows(session: Session, path: str | None) -> list[Any]:
+    """As :func:`subtree_units`, as plain rows of the columns the rollup and the readiness table
+    read (id, parent_id, path, kind, staff_count, code, name): no ORM objects for 10,000 units."""
+    query = select(Unit.id, Unit.parent_id, Unit.path, Unit.kind, Unit.staff_count, Unit.code, Unit.name) \
+        .order_by(Unit.path)
+    if path is not None:
+        query = query.where(Unit.path.startswith(path, autoescape=True))
+    return list(session.execute(query))
+
+
+def unit_nodes(units: Iterable[Any]) -> list[UnitNode]:
     return [UnitNode(u.id, u.parent_id, u.path, u.kind, u.staff_count or 0) for u in units]
 
 
-def subtree_sums(session: Session, units: Sequence[Unit], indicators: IndicatorSet, now: datetime,
+def subtree_sums(session: Session, units: Sequence[Any], indicators: IndicatorSet, now: datetime,
                  subtree: str | None, line_reach: Mapping[int, bool] | None = None) -> dict[int, dict[str, int]]:
     """Every unit's subtree sums (rules.readiness.rollup) for ``units`` (a whole subtree).
     ``line_reach``: per unit id, whether its configured dedicated line is up, where its state is

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import msgspec
 from sqlalchemy import case, select
@@ -19,7 +20,7 @@ from collector.store.readiness import (
     column_condition,
     in_use_since,
     subtree_sums,
-    subtree_units,
+    subtree_unit_rows,
 )
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
@@ -109,7 +110,7 @@ def cell(indicator: Indicator, value: Figure) -> Cell:
                 below_target=value.below(indicator.target))
 
 
-def _figures(unit: Unit, sums: dict[str, int], indicators: IndicatorSet) -> UnitFigures:
+def _figures(unit: Any, sums: dict[str, int], indicators: IndicatorSet) -> UnitFigures:
     return UnitFigures(code=unit.code, name=unit.name, kind=unit.kind,
                        figures={i.id: cell(i, figure(i, sums)) for i in indicators.indicators})
 
@@ -132,7 +133,7 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
     """The readiness of ``unit_code`` (the top of the scope when None) and of each of its children."""
     indicators = indicators or builtin_indicators()
     root = _root(session, scope, unit_code)
-    units = subtree_units(session, root.path)
+    units = subtree_unit_rows(session, root.path)
     sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, now))
     children = [u for u in units if u.parent_id == root.id]
     return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], indicators),
@@ -174,7 +175,7 @@ def explain(session: Session, scope: Scope, unit_code: str | None, indicator_id:
     indicators = indicators or builtin_indicators()
     indicator = indicators.get(indicator_id)
     root = _root(session, scope, unit_code)
-    units = subtree_units(session, root.path)
+    units = subtree_unit_rows(session, root.path)
     sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, now))
     if indicator.kind is IndicatorKind.MACHINE:
         missing = _missing_machines(session, indicator, root.path, indicators, now)

@@ -160,15 +160,24 @@ def polls_since(session: Session, device_id: int, since: datetime) -> list[PollR
     return [as_result(poll, device) for poll in polls]
 
 
-def list_snmp_devices(session: Session, scope: Scope) -> list[SnmpDeviceRow]:
-    """Configured devices of units in scope with their latest poll (never their credentials)."""
+def list_snmp_devices(session: Session, scope: Scope, limit: int | None = None, offset: int = 0) \
+        -> list[SnmpDeviceRow]:
+    """Configured devices of units in scope with their latest poll (never their credentials);
+    ``limit`` and ``offset`` page them in SQL."""
     newest = (select(SnmpPoll.device_id, func.max(SnmpPoll.id).label("poll_id"))
               .group_by(SnmpPoll.device_id).subquery())
     query = (select(SnmpDevice, Unit.code, SnmpPoll).join(Unit, SnmpDevice.unit_id == Unit.id)
              .outerjoin(newest, newest.c.device_id == SnmpDevice.id)
              .outerjoin(SnmpPoll, SnmpPoll.id == newest.c.poll_id)
              .where(scope.units_clause()).order_by(SnmpDevice.name, SnmpDevice.id))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     return [_device_row(device, code, poll) for device, code, poll in session.execute(query)]
+
+
+def count_snmp_devices(session: Session, scope: Scope) -> int:
+    return session.scalar(select(func.count()).select_from(SnmpDevice).join(Unit, SnmpDevice.unit_id == Unit.id)
+                          .where(scope.units_clause())) or 0
 
 
 def _device_row(device: SnmpDevice, unit_code: str, poll: SnmpPoll | None) -> SnmpDeviceRow:

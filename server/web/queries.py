@@ -8,16 +8,20 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from collector.alert_models import Alert
 from collector.errors import NotFound
 from collector.models import Machine, StoredReport, Unit
+from collector.network_models import LanDevice
 from collector.readiness_models import MachineReadiness
-from collector.store.licences import LicenceRow, licence_terms, list_licences
+from collector.store.devices import lan_devices_query, list_lan_devices
+from collector.store.licences import LicenceRow, count_licences, licence_terms, list_licences
+from collector.store.links import count_links, link_states
 from collector.store.machines import MachineSummary, _to_row
 from collector.store.scope import Scope
+from collector.store.snmp_devices import count_snmp_devices, list_snmp_devices
 from collector.store.units import get_unit
 from rules.licences import Installed, installs
 
@@ -194,16 +198,51 @@ class LicenceLine:
     expired: bool
 
 
-def licence_lines(session: Session, scope: Scope, today: date) -> list[LicenceLine]:
-    """The register in scope with each entry's installs (machines of its subtree naming the product)."""
-    rows = list_licences(session, scope)
+def licence_lines(session: Session, scope: Scope, today: date, page: int = 1) -> Paged:
+    """A page of the register in scope with each entry's installs (machines of its subtree naming
+    the product). The entries are paged in SQL; installs are counted for the page's entries only,
+    decoding the reports of the machines in their subtrees (the names are inside the stored
+    report, so the count itself is not SQL)."""
+    total = count_licences(session, scope)
+    rows = list_licences(session, scope, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     if not rows:
-        return []
+        return paged([], total, page)
     terms = {t.id: t for t in licence_terms(session)}
+    paths = sorted({terms[row.id].unit_path for row in rows})
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    under = or_(*(Unit.path.startswith(p, autoescape=True) for p in tops))
     machines = []
     for path, state in session.execute(select(Unit.path, Machine.state_json).join(Unit, Machine.unit_id == Unit.id)
-                                       .where(scope.units_clause(), Machine.state_json.is_not(None))):
+                                       .where(scope.units_clause(), under, Machine.state_json.is_not(None))):
         names = _NAMES.decode(state)
         machines.append(Installed(path, [p.name for p in (names.antivirus.products if names.antivirus else [])]
                                   + [p.name for p in (names.software.programs if names.software else [])]))
-    return [LicenceLine(row, installs(terms[row.id], machines), row.expires_on < today) for row in rows]
+    return paged([LicenceLine(row, installs(terms[row.id], machines), row.expires_on < today) for row in rows],
+                 total, page)
+
+
+@dataclass(frozen=True)
+class NetworkPage:
+    links: Paged
+    unknown: Paged
+    lan: Paged
+    snmp: Paged
+
+
+def network_page(session: Session, scope: Scope, now: datetime, links: int = 1, unknown: int = 1, lan: int = 1,
+                 snmp: int = 1) -> NetworkPage:
+    """The network page's four lists, each counted and paged in SQL (its own page number)."""
+    def count(query: Any) -> int:
+        return session.scalar(select(func.count()).select_from(query.with_only_columns(LanDevice.id).subquery())) or 0
+
+    def skip(page: int) -> int:
+        return (page - 1) * PAGE_SIZE
+
+    return NetworkPage(
+        links=paged(link_states(session, scope, now, limit=PAGE_SIZE, offset=skip(links)),
+                    count_links(session, scope), links),
+        unknown=paged(list_lan_devices(session, scope, PAGE_SIZE, skip(unknown), unknown_only=True),
+                      count(lan_devices_query(scope, unknown_only=True)), unknown),
+        lan=paged(list_lan_devices(session, scope, PAGE_SIZE, skip(lan)), count(lan_devices_query(scope)), lan),
+        snmp=paged(list_snmp_devices(session, scope, PAGE_SIZE, skip(snmp)), count_snmp_devices(session, scope),
+                   snmp))

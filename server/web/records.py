@@ -13,11 +13,8 @@ from litestar.params import FromQuery, QueryParameter
 from agent.schema import Report
 from collector.errors import InvalidInput
 from collector.store.alerts import ack_alert, alert_history, get_alert
-from collector.store.devices import list_lan_devices
 from collector.store.licences import add_licence
-from collector.store.links import link_states
 from collector.store.machines import get_machine
-from collector.store.snmp_devices import list_snmp_devices
 from collector.store.units import list_units
 from server.web.context import Page
 from server.web.pages import Form
@@ -29,6 +26,7 @@ from server.web.queries import (
     machine_alerts,
     machine_history,
     machines_page,
+    network_page,
 )
 
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
@@ -90,24 +88,24 @@ def acknowledge(page: Page, alert_id: int, data: Form) -> Response[Any]:
 
 
 @get("/network", sync_to_thread=True)
-def network(page: Page) -> Response[Any]:
+def network(page: Page, kp: PageNumber = 1, up: PageNumber = 1, lp: PageNumber = 1, sp: PageNumber = 1) \
+        -> Response[Any]:
+    """Links (``kp``), devices without an agent (``up``), LAN devices (``lp``), SNMP devices (``sp``):
+    each list paged on its own."""
     with page.db() as session:
-        lan = list_lan_devices(session, page.me.scope, limit=500)
-        snmp = list_snmp_devices(session, page.me.scope)
-        links = link_states(session, page.me.scope, page.state.clock())
-    unknown = [d for d in lan if d.machine_id is None]
-    return page.render("network.html", lan=lan, unknown=unknown, snmp=snmp, links=links)
+        lists = network_page(session, page.me.scope, page.state.clock(), kp, up, lp, sp)
+    return page.render("network.html", lists=lists)
 
 
 @get("/licences", sync_to_thread=True)
-def licences(page: Page) -> Response[Any]:
-    return _licences_page(page)
+def licences(page: Page, p: PageNumber = 1) -> Response[Any]:
+    return _licences_page(page, number=p)
 
 
-def _licences_page(page: Page, status: int = 200, error: str = "", form: dict[str, str] | None = None) \
-        -> Response[Any]:
+def _licences_page(page: Page, status: int = 200, error: str = "", form: dict[str, str] | None = None,
+                   number: int = 1) -> Response[Any]:
     with page.db() as session:
-        lines = licence_lines(session, page.me.scope, page.state.clock().date())
+        lines = licence_lines(session, page.me.scope, page.state.clock().date(), number)
         units = [(u.code, u.name) for u in list_units(session, page.me.scope)]
     return page.render("licences.html", status=status, lines=lines, units=units, error=error, form=form or {})
 

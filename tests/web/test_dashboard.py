@@ -162,3 +162,34 @@ def test_login_redirects_only_within_the_site(web: World) -> None:
     response = web.client.post("/login", data={"csrf": token, "name": "admin", "password": "mật khẩu đủ dài",
                                                "next": "//evil.example/"}, follow_redirects=False)
     assert response.headers["location"] == "/"
+
+
+def test_network_and_licence_lists_are_paged_in_sql(web: World) -> None:
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert, select
+
+    from collector.models import Unit
+    from collector.network_models import LanDevice
+    from collector.store.licences import add_licence
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    with web.db.session() as session:
+        unit_b = session.scalar(select(Unit.id).where(Unit.code == "XB"))
+        session.execute(insert(LanDevice), [
+            {"mac": f"02:00:00:00:{i // 256:02x}:{i % 256:02x}", "ip": f"10.0.{i // 200}.{i % 200 + 1}",
+             "vendor": "", "unit_id": unit_b, "machine_id": None, "first_seen_at": now, "last_seen_at": now,
+             "seen_by": "sweep"} for i in range(120)])
+        for i in range(55):
+            add_licence(session, f"Sản phẩm {i:03d}", f"Product{i:03d}*", 5, date(2027, 12, 31), "XB", now)
+    sign_in(web.client, "officer_b")
+    first = web.client.get("/network").text
+    assert first.count("10.0.") == 2 * 50  # devices without an agent, and LAN devices: 50 of each
+    assert "(120)" in first and "lp=2" in first and "up=2" in first
+    last = web.client.get("/network", params={"lp": 3}).text
+    assert last.count("10.0.") == 50 + 20
+    assert web.client.get("/network", params={"sp": 0}).status_code == 400
+    licences = web.client.get("/licences").text
+    assert "Sản phẩm 049" in licences and "Sản phẩm 050" not in licences and "p=2" in licences
+    second = web.client.get("/licences", params={"p": 2}).text
+    assert "Sản phẩm 054" in second and "Sản phẩm 000" not in second and "0/5" in second
