@@ -11,6 +11,7 @@ Times are timezone-aware datetimes (UTC on the wire). Sizes are bytes, ages are 
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 
 import msgspec
@@ -142,6 +143,16 @@ class Licence(Section):
 
 
 # --- network --------------------------------------------------------------------------------
+
+
+def normalise_mac(raw: str) -> str:
+    """The one form a MAC takes in a report and in the collector's LAN records:
+    ``aa:bb:cc:dd:ee:ff`` from any of ``AA-BB-..``, ``aa:bb:..``, ``aabb.ccdd.eeff``;
+    "" when it is not a 48-bit MAC or is all zeros (loopback, tunnels)."""
+    digits = re.sub(r"[:\-.]", "", raw.strip()).lower()
+    if not re.fullmatch(r"[0-9a-f]{12}", digits) or digits == "0" * 12:
+        return ""
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
 class Interface(_Struct):

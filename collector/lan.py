@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from agent.schema import normalise_mac
 from collector.errors import CanhgacError, InvalidInput
 
 DEFAULT_MAX_PREFIX = 22  # /22 = 1,022 addresses: larger sweeps need --force
@@ -59,14 +60,6 @@ def sweep_addresses(subnet: ipaddress.IPv4Network, own_ip: str | None = None) ->
     """Every host address of ``subnet`` except our own."""
     hosts = subnet.hosts() if subnet.prefixlen < 31 else iter(subnet)
     return [str(address) for address in hosts if str(address) != own_ip]
-
-
-def normalise_mac(text: str) -> str:
-    """``00-1A-2b-...`` / ``001a.2b..`` -> ``00:1a:2b:..``; "" when it is not a 48-bit MAC."""
-    digits = "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
-    if len(digits) != 12 or len(text.strip()) not in (12, 14, 17):
-        return ""
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
 
 
 def vendor_of(mac: str) -> str:

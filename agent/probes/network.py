@@ -29,7 +29,7 @@ from agent.config import ProbeSettings, Target
 from agent.probes import network_history, reachability
 from agent.probes.context import CommandError, ProbeContext, attempt, read_optional
 from agent.probes.network_history import Lease
-from agent.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, Role
+from agent.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, Role, normalise_mac
 
 PROC_NET_ROUTE = Path("/proc/net/route")
 RESOLV_CONF = Path("/etc/resolv.conf")
@@ -39,15 +39,6 @@ RESOLVED_UPSTREAM_CONF = Path("/run/systemd/resolve/resolv.conf")
 RESOLVED_STUB = "127.0.0.53"
 SYS_CLASS_NET = Path("/sys/class/net")
 RTF_UP_GATEWAY = 0x0003  # RTF_UP | RTF_GATEWAY from linux/route.h
-
-
-def normalise_mac(raw: str) -> str:
-    """``aa:bb:cc:dd:ee:ff`` from any of ``AA-BB-..``, ``aa:bb:..``, ``aabb.ccdd.eeff``;
-    "" when it is not a 48-bit MAC or is all zeros (loopback, tunnels)."""
-    digits = re.sub(r"[:\-.]", "", raw.strip()).lower()
-    if not re.fullmatch(r"[0-9a-f]{12}", digits) or digits == "0" * 12:
-        return ""
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
 def parse_default_gateway(text: str) -> str | None:

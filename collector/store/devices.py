@@ -11,7 +11,8 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.lan import Seen, normalise_mac, vendor_of
+from agent.schema import normalise_mac
+from collector.lan import Seen, vendor_of
 from collector.models import Machine, Unit
 from collector.network_models import LanDevice, LanSweep
 from collector.store.scope import Scope
@@ -87,7 +88,7 @@ def report_macs(state_json: str | None) -> list[str]:
     except msgspec.ValidationError:
         return []
     interfaces = state.network.interfaces if state.network else []
-    return [mac for mac in (normalise_mac(item.mac) for item in interfaces) if mac and mac != "00:00:00:00:00:00"]
+    return [mac for mac in (normalise_mac(item.mac) for item in interfaces) if mac]
 
 
 def machines_by_mac(session: Session) -> dict[str, MachineRef]:

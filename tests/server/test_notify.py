@@ -3,13 +3,10 @@ grouped per unit, sent once, a failing channel retried and never blocking the ot
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.header import decode_header, make_header
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from server.notify.email import EmailChannel
 from server.notify.webhook import WebhookChannel
 from tests.api_world import World
 from tests.factories import make_report, signed
+from tests.fixtures.webhook import webhook_receiver
 
 
 class Inbox:
@@ -52,25 +50,8 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def hook() -> Iterator[tuple[list[dict[str, Any]], str]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server hook
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield received, f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with webhook_receiver() as receiver:
+        yield receiver
 
 
 def raise_alerts(world: World, unit: str, sequence: int = 1) -> None:

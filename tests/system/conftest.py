@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,27 +36,42 @@ class Server:
     process: subprocess.Popen[str]
 
 
+def start_serve(db_url: str, port: int, log: Path, *extra: str) -> subprocess.Popen[str]:
+    """A real `canhgac serve` on 127.0.0.1:``port``, output appended to ``log``, once healthy."""
+    with log.open("a") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port),
+                                    *extra], stdout=handle, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, log)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process
+
+
+def stop_process(process: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """Stop a process this test started (by its PID): ``sig``, then SIGKILL after ``timeout``."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
     """A real `canhgac serve` process on a free loopback port, stopped (by its PID) after the test."""
     port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    process = start_serve(db_url, port, tmp_path / "serve.log")
     try:
-        _wait_healthy(url, process, tmp_path / "serve.log")
-        yield Server(url, db_url, process)
+        yield Server(f"http://127.0.0.1:{port}", db_url, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_process(process)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[str], log: Path) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

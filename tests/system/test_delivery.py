@@ -25,7 +25,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.system.conftest import Server, _wait_healthy, canhgac, free_port
+from tests.system.conftest import Server, canhgac, free_port, start_serve
+from tests.system.conftest import stop_process as stop
 
 pytestmark = pytest.mark.system
 
@@ -35,28 +36,6 @@ FAST_RETRIES = ["--send-retries", "1", "--retry-base-s", "0.05", "--timeout", "5
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result.stdout
-
-
-def start_serve(db_url: str, port: int, log: Path) -> subprocess.Popen[str]:
-    with log.open("a") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port)],
-                                   stdout=handle, stderr=subprocess.STDOUT, text=True)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}", process, log)
-    except BaseException:
-        stop(process)
-        raise
-    return process
-
-
-def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def seed_unit(db_url: str) -> str:

@@ -4,14 +4,9 @@ loopback (SQLite and PostgreSQL). Configured through the [collector] table of a 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,32 +19,16 @@ from collector.db import open_database
 from collector.models import Machine, Unit
 from collector.store.units import add_unit
 from tests.factories import make_report
-from tests.system.conftest import _wait_healthy, free_port
+from tests.fixtures.webhook import webhook_receiver
+from tests.system.conftest import free_port, start_serve, stop_process
 
 pytestmark = pytest.mark.system
 
 
 @pytest.fixture
 def webhook() -> Iterator[tuple[list[dict[str, Any]], str]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server hook
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield received, f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with webhook_receiver() as receiver:
+        yield receiver
 
 
 def seed_silent_machine(db_url: str) -> None:
@@ -86,11 +65,8 @@ def test_serve_scans_on_its_schedule_and_notifies_the_webhook(db_url: str, tmp_p
                       f'webhook_urls = ["{url}"]\n', encoding="utf-8")
     port = free_port()
     log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "canhgac", "serve", "--config", str(config), "--db", db_url,
-                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, text=True)
+    process = start_serve(db_url, port, log_path, "--config", str(config))
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", process, log_path)
         payload = wait_for(lambda: next((p for p in received if any(a["rule_id"] == "agent.silent"
                                                                     for a in p["alerts"])), None), 30)
         assert payload is not None, log_path.read_text()
@@ -103,10 +79,5 @@ def test_serve_scans_on_its_schedule_and_notifies_the_webhook(db_url: str, tmp_p
         time.sleep(1.5)  # later scans repeat the finding: no second notice for it
         assert sum(1 for p in received for a in p["alerts"] if a["rule_id"] == "agent.silent") == 1
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=20)
     assert "scheduled scan" in log_path.read_text()
