@@ -28,11 +28,17 @@ ADMIN_GROUPS = frozenset({"sudo", "wheel", "admin"})
 NO_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
 ALL_DRIVE_TYPES = 0xFF  # NoDriveTypeAutoRun bit mask: 0xFF turns autorun off on every drive type
 BITLOCKER_ON = {1, "On"}  # ProtectionStatus: 5.1 writes the enum as its number, 7 as its name
+# MSFT_NetFirewallProfile.Enabled is a GpoBoolean (False 0, True 1, NotConfigured 2), written as its
+# number by ConvertTo-Json (recorded: tests/fixtures/windows/hardening.ws2022.json) and as its
+# name by Format-List; NotConfigured is neither on nor off.
+GPO_BOOLEAN = {0: False, 1: True, "false": False, "true": True}
 
 EXPLORER_POLICY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\Explorer"
 SYSTEM_POLICY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System"
 WINDOWS_PARTS = {
-    "firewall": windows.json_rows("Get-NetFirewallProfile | Select-Object Name, Enabled"),
+    # ActiveStore is the policy in force (local settings merged with Group Policy); the default
+    # PersistentStore may say NotConfigured where a GPO decides.
+    "firewall": windows.json_rows("Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name, Enabled"),
     "hotfix": "(Get-HotFix | Where-Object InstalledOn | Sort-Object InstalledOn | Select-Object -Last 1)"
     ".InstalledOn.ToUniversalTime().ToString('o')",
     "inactivity": f"(Get-ItemProperty '{SYSTEM_POLICY}' -ErrorAction SilentlyContinue).InactivityTimeoutSecs",
@@ -97,8 +103,7 @@ def parse_windows_hardening(text: str) -> Hardening:
     parts = windows.parse_parts(text)
     found = Hardening()
     readers = {
-        "firewall": lambda v: setattr(found, "firewall_enabled", {
-            windows.as_text(r.get("Name")).lower(): bool(r.get("Enabled")) for r in windows.rows(v)}),
+        "firewall": lambda v: setattr(found, "firewall_enabled", firewall_profiles(windows.rows(v), found.errors)),
         "hotfix": lambda v: setattr(found, "last_os_update", windows.parse_ps_date(v)),
         "inactivity": lambda v: setattr(found, "screen_lock_timeout_s", windows.as_int(v)),
         "autorun": lambda v: setattr(found, "autorun_disabled", autorun_disabled(v)),
@@ -114,6 +119,26 @@ def parse_windows_hardening(text: str) -> Hardening:
         else:
             attempt(found.errors, name, lambda read=read, name=name: read(parts.get(name)), None)
     return found
+
+
+def parse_gpo_boolean(value: Any) -> bool | None:
+    """A GpoBoolean as number, name or JSON boolean; None for NotConfigured (2) and anything else."""
+    if isinstance(value, bool):
+        return value
+    return GPO_BOOLEAN.get(value.strip().lower() if isinstance(value, str) else value)
+
+
+def firewall_profiles(items: list[dict[str, Any]], errors: list[ProbeError]) -> dict[str, bool]:
+    """Profile name (lower case) -> on; a profile whose state is not on/off is left out and
+    recorded, so it is never counted as on."""
+    profiles = {}
+    for item in items:
+        name, state = windows.as_text(item.get("Name")).lower(), parse_gpo_boolean(item.get("Enabled"))
+        if state is None:
+            errors.append(ProbeError(what=f"firewall {name}", reason=f"Enabled is {item.get('Enabled')!r}"))
+        else:
+            profiles[name] = state
+    return profiles
 
 
 def autorun_disabled(value: Any) -> bool | None:

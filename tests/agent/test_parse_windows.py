@@ -14,7 +14,7 @@ from agent import windows
 from agent.commands import CommandResult
 from agent.probes import ProbeContext, antivirus, backup, hardening, hardware, licence, network, software
 from agent.probes.network_history import parse_networklist, parse_systemtime
-from agent.schema import Role
+from agent.schema import ProbeError, Role
 
 WINDOWS = Path(__file__).resolve().parent.parent / "fixtures" / "windows"
 NOW = datetime(2024, 4, 20, tzinfo=UTC)
@@ -241,7 +241,37 @@ def test_it_reads_the_autorun_policy(row: object, expected: bool | None) -> None
     assert hardening.autorun_disabled(row) is expected
 
 
-def test_it_marks_local_administrators() -> None:
+# --- hardening, on recordings (README: hardening.ws2022.json) -------------------------------------
+
+
+def test_it_reads_firewall_profiles_and_local_accounts_as_windows_prints_them() -> None:
+    found = hardening.collect(windows_ctx(sample("hardening.ws2022.json")))
+    assert found.errors == []
+    assert found.firewall_enabled == {"domain": True, "private": True, "public": True}  # GpoBoolean 1
+    administrator, guest = found.local_accounts
+    assert (administrator.name, administrator.enabled, administrator.admin) == ("Administrator", True, True)
+    assert (guest.name, guest.enabled, guest.admin, guest.last_logon) == ("Guest", False, False, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    # GpoBoolean values of the recorded MSFT_NetFirewallProfile (Enabled 1, LogAllowed 0,
+    # AllowInboundRules 2 = NotConfigured), and the names Format-List prints for them
+    [(1, True), (0, False), (2, None), ("True", True), ("False", False), ("NotConfigured", None), (True, True)],
+)
+def test_it_reads_a_gpo_boolean_as_number_or_name(value: object, expected: bool | None) -> None:
+    assert hardening.parse_gpo_boolean(value) is expected
+
+
+def test_a_firewall_profile_not_configured_is_not_counted_as_on() -> None:
+    # bool(2) is True: the profile used to be reported on
+    errors: list[ProbeError] = []
+    assert hardening.firewall_profiles([{"Name": "Domain", "Enabled": 2}, {"Name": "Public", "Enabled": 0}],
+                                       errors) == {"public": False}
+    assert [e.what for e in errors] == ["firewall domain"]
+
+
+def test_it_marks_local_administrators_by_their_unqualified_name() -> None:
     users = [{"Name": "Administrator", "Enabled": False}, {"Name": "canbo", "Enabled": True, "LastLogon": None}]
     accounts = hardening.windows_accounts(users, [{"Name": "PC-01\\canbo"}])
     assert [(a.name, a.enabled, a.admin) for a in accounts] == [("Administrator", False, False), ("canbo", True, True)]
