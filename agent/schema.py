@@ -110,6 +110,8 @@ class AntivirusProduct(_Struct):
     signature_version: str = ""
     state_raw: str = ""
     """The product's own state value as read (e.g. SecurityCenter2 productState)."""
+    engine_version: str = ""
+    """The scanning engine's version where the product tells it (ClamAV: ``clamscan --version``)."""
 
 
 class Detection(_Struct):

@@ -173,6 +173,10 @@ LOG_TAIL_BYTES = 256 * 1024
 # libclamav warns when daily is more than 7 days old (reference §7); freshclam cannot update an
 # air-gapped PC, so the header date is the truth.
 CLAMAV_STALE_DAYS = 7
+# print_version() in ClamAV's common/misc.c: "ClamAV <engine>/<daily version>/<ctime>", or
+# "ClamAV <engine>" alone when no database is found (reference §7).
+_CLAMAV_VERSION = re.compile(r"^ClamAV (?P<engine>\d[\w.~+-]*)(?:/(?P<daily>\d+)/.*)?$")
+CLAMAV_PROGRAMS = ("clamscan", "clamd")  # both print the same line; clamdscan would ask clamd
 _FOUND = re.compile(r"^(?:(?P<when>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}) -> )?(?P<path>.+): (?P<sig>\S+) FOUND$")
 
 
@@ -207,6 +211,16 @@ def parse_clamav_conf(text: str, key: str) -> str | None:
         if name == key and value.strip():
             return value.strip()
     return None
+
+
+def parse_clamav_version(text: str) -> str:
+    """The engine version of ``clamscan --version`` output ("1.0.1" of
+    ``ClamAV 1.0.1/26839/Fri Mar 10 08:21:54 2023``, or of ``ClamAV 1.0.1`` when it found no
+    database); raises ValueError for anything else."""
+    found = _CLAMAV_VERSION.match(text.strip())
+    if not found:
+        raise ValueError(f"not a ClamAV version line: {text.strip()[:80]!r}")
+    return found["engine"]
 
 
 def parse_clamav_found(text: str, now: datetime) -> list[Detection]:
@@ -251,11 +265,24 @@ def collect_clamav(ctx: ProbeContext) -> Antivirus:
         return Antivirus(errors=errors)
     running = attempt(errors, "clamav processes", read_process_names, set())
     product = clamav_product(daily, "clamd" in running, "clamonacc" in running, ctx.now)
+    product.engine_version = attempt(errors, "clamav version", lambda: read_clamav_engine(ctx), "")
     if daily is None and not errors:
         errors.append(ProbeError(what="clamav database", reason=f"no daily.cvd or daily.cld in {db_dir}"))
     log = Path(parse_clamav_conf(clamd_conf, "LogFile") or CLAMAV_LOG)
     detections = attempt(errors, "clamav log", lambda: parse_clamav_found(read_tail(log), ctx.now), [])
     return Antivirus(errors=errors, products=[product], detections=detections)
+
+
+def read_clamav_engine(ctx: ProbeContext) -> str:
+    """The engine version printed by the first installed ClamAV program; "" when only the
+    databases are there."""
+    program = next((p for p in CLAMAV_PROGRAMS if shutil.which(p)), None)
+    if program is None:
+        return ""
+    done = ctx.run([program, "--version"], 30.0, None)
+    if done.returncode != 0:
+        raise ValueError(f"{program} --version exited {done.returncode}: {done.stderr.strip()[:200]}")
+    return parse_clamav_version(done.stdout)
 
 
 def read_newest_header(db_dir: Path, name: str) -> CvdHeader | None:

@@ -96,10 +96,27 @@ def test_the_clamav_product_tells_signature_age_and_staleness(
     monkeypatch.setattr(antivirus, "CLAMAV_CONF_DIR", clamav_dir)
     (product,) = antivirus.collect(ProbeContext(now=T0)).products
     assert (product.name, product.signature_version, product.signatures_date) == ("ClamAV", "27350", BUILT)
+    assert product.engine_version and product.engine_version[0].isdigit()
     assert product.signatures_age_days == pytest.approx(3.06, abs=0.01) and product.signatures_up_to_date
     later = antivirus.clamav_product(antivirus.read_newest_header(clamav_dir, "daily"), False, False,
                                      datetime(2026, 12, 1, tzinfo=UTC))
     assert later.signatures_up_to_date is False and later.enabled is False
+
+
+def test_it_reads_the_engine_version_clamscan_prints(clamav_dir: Path, tmp_path: Path) -> None:
+    package = run("dpkg-query", "-W", "-f", "${Version}", "clamav")  # e.g. 1.4.6+dfsg-0+deb12u1
+    engine = package.split(":")[-1].split("+")[0]
+    with_db = run("clamscan", "-d", str(clamav_dir), "--version")
+    assert with_db.startswith(f"ClamAV {engine}/27350/")  # ClamAV 1.4.6/27350/Thu Nov 19 06:30:00 2026
+    without_db = run("clamscan", "-d", str(tmp_path / "none"), "--version")
+    assert antivirus.parse_clamav_version(with_db) == antivirus.parse_clamav_version(without_db) == engine
+    assert antivirus.read_clamav_engine(ProbeContext(now=T0)) == engine
+
+
+@pytest.mark.parametrize("text", ["", "clamscan: command not found", "ClamAV"])
+def test_a_line_that_is_not_clamavs_version_is_an_error(text: str) -> None:
+    with pytest.raises(ValueError, match="not a ClamAV version line"):
+        antivirus.parse_clamav_version(text)
 
 
 def test_a_clamav_without_databases_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
