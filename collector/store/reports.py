@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from agent.schema import Report
 from collector.errors import Conflict
 from collector.models import Agent, Machine, StoredReport
+from collector.store.products import product_names, record_machine_products
 
 
 class StoreOutcome(enum.StrEnum):
@@ -86,9 +87,11 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         current["hostname"] = identity.hostname
     if os_name:
         current["os_name"] = os_name
-    session.execute(update(Machine).where(
+    became_current = session.execute(update(Machine).where(
         Machine.id == agent.machine_id, Machine.current_agent_id == agent.id,
-        Machine.state_sequence < identity.sequence).values(current))
+        Machine.state_sequence < identity.sequence).values(current)).rowcount == 1
+    if became_current:
+        record_machine_products(session, agent.machine_id, product_names(report))
 
 
 def read_report_body(row: StoredReport) -> bytes:

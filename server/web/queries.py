@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import msgspec
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from collector.alert_models import Alert
@@ -20,10 +19,10 @@ from collector.store.devices import lan_devices_query, list_lan_devices
 from collector.store.licences import LicenceRow, count_licences, licence_terms, list_licences
 from collector.store.links import count_links, link_states
 from collector.store.machines import MachineSummary, _to_row
+from collector.store.products import licence_installs
 from collector.store.scope import Scope
 from collector.store.snmp_devices import count_snmp_devices, list_snmp_devices
 from collector.store.units import get_unit
-from rules.licences import Installed, installs
 
 PAGE_SIZE = 50
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -171,26 +170,6 @@ def unit_trail(session: Session, unit: Unit, scope: Scope) -> list[Unit]:
     return [rows[i] for i in ids if i in rows]
 
 
-class _Product(msgspec.Struct):
-    name: str = ""
-
-
-class _Products(msgspec.Struct):
-    products: list[_Product] = []
-
-
-class _Programs(msgspec.Struct):
-    programs: list[_Product] = []
-
-
-class _Names(msgspec.Struct):
-    antivirus: _Products | None = None
-    software: _Programs | None = None
-
-
-_NAMES = msgspec.json.Decoder(_Names)
-
-
 @dataclass(frozen=True)
 class LicenceLine:
     licence: LicenceRow
@@ -199,26 +178,16 @@ class LicenceLine:
 
 
 def licence_lines(session: Session, scope: Scope, today: date, page: int = 1) -> Paged:
-    """A page of the register in scope with each entry's installs (machines of its subtree naming
-    the product). The entries are paged in SQL; installs are counted for the page's entries only,
-    decoding the reports of the machines in their subtrees (the names are inside the stored
-    report, so the count itself is not SQL)."""
+    """A page of the register in scope with each entry's installs (machines of its subtree in
+    scope naming the product), both in SQL: the entries paged, the installs counted for the
+    page's entries only (collector.store.products)."""
     total = count_licences(session, scope)
     rows = list_licences(session, scope, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     if not rows:
         return paged([], total, page)
     terms = {t.id: t for t in licence_terms(session)}
-    paths = sorted({terms[row.id].unit_path for row in rows})
-    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-    under = or_(*(Unit.path.startswith(p, autoescape=True) for p in tops))
-    machines = []
-    for path, state in session.execute(select(Unit.path, Machine.state_json).join(Unit, Machine.unit_id == Unit.id)
-                                       .where(scope.units_clause(), under, Machine.state_json.is_not(None))):
-        names = _NAMES.decode(state)
-        machines.append(Installed(path, [p.name for p in (names.antivirus.products if names.antivirus else [])]
-                                  + [p.name for p in (names.software.programs if names.software else [])]))
-    return paged([LicenceLine(row, installs(terms[row.id], machines), row.expires_on < today) for row in rows],
-                 total, page)
+    counts = licence_installs(session, scope, [terms[row.id] for row in rows])
+    return paged([LicenceLine(row, counts[row.id], row.expires_on < today) for row in rows], total, page)
 
 
 @dataclass(frozen=True)

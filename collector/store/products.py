@@ -1,0 +1,118 @@
+"""Installed product names per machine (collector.product_models) and installs against seats.
+
+``record_machine_products`` keeps a machine's names equal to those of its current report,
+writing only the difference (a PC's program list rarely changes between two reports).
+``licence_installs`` counts, for register entries, the machines of each entry's subtree (within a
+person's scope) that name a product matching its pattern: the pattern is matched in Python
+(rules.facts.matches_any, the same case-insensitive shell match the rules use) against the
+distinct names, and the machines are counted in SQL.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+
+import msgspec
+from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from agent.schema import Report
+from collector.models import Machine, Unit
+from collector.product_models import NAME_MAX, MachineProduct, ProductName
+from collector.store.scope import Scope
+from rules.licences import LicenceTerm
+
+
+class _Named(msgspec.Struct):
+    name: str = ""
+
+
+class _Products(msgspec.Struct):
+    products: list[_Named] = []
+
+
+class _Programs(msgspec.Struct):
+    programs: list[_Named] = []
+
+
+class _NamesOnly(msgspec.Struct):
+    antivirus: _Products | None = None
+    software: _Programs | None = None
+
+
+_NAMES_ONLY = msgspec.json.Decoder(_NamesOnly)
+
+
+def product_names(report: Report | _NamesOnly) -> set[str]:
+    """The antivirus product and program names a report lists (trimmed, cut to NAME_MAX, no blanks)."""
+    names = [p.name for p in report.antivirus.products] if report.antivirus else []
+    names += [p.name for p in report.software.programs] if report.software else []
+    return {cut for cut in (name.strip()[:NAME_MAX] for name in names) if cut}
+
+
+def stored_product_names(state_json: str) -> set[str]:
+    """The same names read from a stored report without decoding the rest of it."""
+    return product_names(_NAMES_ONLY.decode(state_json))
+
+
+def record_machine_products(session: Session, machine_id: int, names: set[str]) -> None:
+    """Make the machine's stored names ``names``: delete the gone, add the new."""
+    current = dict(session.execute(
+        select(ProductName.name, ProductName.id).join(MachineProduct, MachineProduct.product_id == ProductName.id)
+        .where(MachineProduct.machine_id == machine_id)).all())
+    gone = [current[name] for name in current.keys() - names]
+    if gone:
+        session.execute(delete(MachineProduct).where(MachineProduct.machine_id == machine_id,
+                                                     MachineProduct.product_id.in_(gone)))
+    new = names - current.keys()
+    if new:
+        ids = name_ids(session, new)
+        session.execute(insert(MachineProduct), [{"machine_id": machine_id, "product_id": ids[n]} for n in new])
+
+
+def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """Ids of ``names`` in product_names, adding the missing ones (safe against a concurrent add)."""
+    wanted = sorted(set(names))
+    ids: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        ids.update(session.execute(select(ProductName.name, ProductName.id).where(ProductName.name.in_(chunk))).all())
+        missing = [n for n in chunk if n not in ids]
+        if missing:
+            builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            session.execute(builder(ProductName).on_conflict_do_nothing(index_elements=["name"]),
+                            [{"name": n} for n in missing])
+            ids.update(session.execute(select(ProductName.name, ProductName.id)
+                                       .where(ProductName.name.in_(missing))).all())
+    return ids
+
+
+def matching_names(names: Iterable[tuple[int, str]], pattern: str) -> list[int]:
+    """Ids of the names that match ``pattern`` as rules.facts.matches_any does (case-insensitive
+    shell pattern over the whole name)."""
+    compiled = re.compile(fnmatch.translate(pattern.lower()))
+    return [name_id for name_id, name in names if compiled.match(name.lower())]
+
+
+def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm]) -> dict[int, int]:
+    """For each entry: machines in scope and in the entry's subtree whose current report names a
+    product matching its pattern."""
+    if not terms:
+        return {}
+    names = list(session.execute(select(ProductName.id, ProductName.name)).tuples())
+    counts: dict[int, int] = {}
+    for term in terms:
+        ids = matching_names(names, term.pattern)
+        if not ids:
+            counts[term.id] = 0
+            continue
+        query = (select(func.count(func.distinct(MachineProduct.machine_id)))
+                 .join(Machine, MachineProduct.machine_id == Machine.id).join(Unit, Machine.unit_id == Unit.id)
+                 .where(MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
+                        scope.units_clause(),
+                        Unit.path.startswith(term.unit_path, autoescape=True)))
+        counts[term.id] = session.scalar(query) or 0
+    return counts

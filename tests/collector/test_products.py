@@ -1,0 +1,127 @@
+"""Installed product names per machine (collector.store.products): written as reports become a
+machine's state, filled by revision 0007 for machines stored before it, and counted against the
+licence register's seats in SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from alembic import command
+from sqlalchemy import select
+
+from agent.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
+from collector.db import Database, create_db_engine
+from collector.migrate import alembic_config
+from collector.models import Machine
+from collector.product_models import NAME_MAX, MachineProduct, ProductName
+from collector.store.licences import add_licence, licence_terms
+from collector.store.people import person_for_token
+from collector.store.products import licence_installs, matching_names, product_names
+from collector.store.units import add_unit
+from tests.api_world import World
+from tests.factories import T0, make_report, signed
+
+
+def report_with(agent_id: str, sequence: int, programs: list[str], antivirus: list[str] = ()) -> bytes:
+    report = make_report(agent_id, sequence)
+    report.software = Software(programs=[Program(name=name) for name in programs])
+    report.antivirus = Antivirus(products=[AntivirusProduct(name=name) for name in antivirus])
+    return encode_report(report)
+
+
+def send(world: World, agent: dict[str, str], body: bytes) -> None:
+    response = world.client.post("/api/v1/reports", content=body, headers=signed(agent["agent_id"], agent["key"], body))
+    assert response.status_code == 201, response.text
+
+
+def names_of(world: World, machine_id: int) -> set[str]:
+    with world.db.session() as session:
+        return set(session.scalars(select(ProductName.name).join(MachineProduct).where(
+            MachineProduct.machine_id == machine_id)))
+
+
+def installs(world: World, person: str) -> dict[str, int]:
+    with world.db.session() as session:
+        terms = licence_terms(session)
+        scope = person_for_token(session, world.people[person], T0).scope
+        counts = licence_installs(session, scope, terms)
+        return {t.product: counts[t.id] for t in terms}
+
+
+def test_report_names_are_trimmed_cut_and_without_blanks() -> None:
+    report = make_report("a", 1)
+    report.software = Software(programs=[Program(name="  7-Zip 23.01 (x64) "), Program(name=" "),
+                                         Program(name="x" * 300)])
+    report.antivirus = Antivirus(products=[AntivirusProduct(name="Kaspersky Endpoint Security")])
+    assert product_names(report) == {"7-Zip 23.01 (x64)", "x" * NAME_MAX, "Kaspersky Endpoint Security"}
+    assert product_names(make_report("a", 1)) == set()
+
+
+def test_patterns_match_whole_names_without_case_as_the_rules_do() -> None:
+    names = [(1, "Kaspersky Endpoint Security 12"), (2, "KASPERSKY Small Office"), (3, "BKAV Pro"), (4, "Zalo")]
+    assert matching_names(names, "kaspersky*") == [1, 2]
+    assert matching_names(names, "*pro") == [3]
+    assert matching_names(names, "bkav") == []  # a whole-name match, not a substring
+    assert matching_names(names, "[bz]*") == [3, 4]
+
+
+def test_a_machine_keeps_the_names_of_its_newest_report_only(world: World) -> None:
+    agent = world.enroll("XA")
+    machine = int(agent["machine_id"])
+    send(world, agent, report_with(agent["agent_id"], 2, ["Zalo", "UltraViewer 6.6"], ["BKAV Pro"]))
+    assert names_of(world, machine) == {"Zalo", "UltraViewer 6.6", "BKAV Pro"}
+    send(world, agent, report_with(agent["agent_id"], 1, ["AnyDesk"]))  # older, arriving late: not the state
+    assert names_of(world, machine) == {"Zalo", "UltraViewer 6.6", "BKAV Pro"}
+    send(world, agent, report_with(agent["agent_id"], 3, ["Zalo", "Microsoft Office 2019"]))
+    assert names_of(world, machine) == {"Zalo", "Microsoft Office 2019"}
+    other = world.enroll("XA", machine_uid="uid-2", hostname="pc-02")
+    send(world, other, report_with(other["agent_id"], 1, ["Zalo"]))
+    with world.db.session() as session:  # one row per name, shared by machines
+        assert len(session.scalars(select(ProductName.id).where(ProductName.name == "Zalo")).all()) == 1
+
+
+def test_installs_count_machines_of_the_subtree_in_scope_naming_the_product(world: World) -> None:
+    office = world.enroll("XA-VP", machine_uid="uid-vp", hostname="vp-01")
+    send(world, office, report_with(office["agent_id"], 1, ["Microsoft Office Standard 2019"], ["Kaspersky Endpoint"]))
+    commune = world.enroll("XA", machine_uid="uid-a", hostname="a-01")
+    send(world, commune, report_with(commune["agent_id"], 1, ["Microsoft Office Professional Plus 2016"],
+                                     ["Kaspersky Small Office Security", "Windows Defender"]))
+    neighbour = world.enroll("XB", machine_uid="uid-b", hostname="b-01")
+    send(world, neighbour, report_with(neighbour["agent_id"], 1, ["KASPERSKY Endpoint"]))
+    with world.db.session() as session:
+        add_licence(session, "Kaspersky (tỉnh)", "kaspersky*", 100, date(2027, 12, 31), "PV", T0)
+        add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 2, date(2027, 12, 31), "XA", T0)
+        add_licence(session, "Office (văn phòng)", "Microsoft Office*", 1, date(2027, 12, 31), "XA-VP", T0)
+        add_licence(session, "WinRAR", "WinRAR*", 5, date(2027, 12, 31), "PV", T0)
+    assert installs(world, "admin") == {"Kaspersky (tỉnh)": 3, "Kaspersky (xã A)": 2, "Office (văn phòng)": 1,
+                                        "WinRAR": 0}
+    # A commune's viewer counts only the machines they may see, even under the province's entry.
+    assert installs(world, "viewer_a") == {"Kaspersky (tỉnh)": 2, "Kaspersky (xã A)": 2, "Office (văn phòng)": 1,
+                                           "WinRAR": 0}
+    send(world, commune, report_with(commune["agent_id"], 2, []))  # uninstalled everything
+    assert installs(world, "admin")["Kaspersky (xã A)"] == 1
+
+
+def test_machines_stored_before_revision_0007_get_their_names_from_their_state(db_url: str) -> None:
+    engine = create_db_engine(db_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    db = Database(engine)
+    with db.session() as session:
+        add_unit(session, "PV", "Tỉnh Thử Nghiệm", "province", T0, staff_count=0)
+        for i, programs in enumerate((["Zalo", "WinRAR 6.24"], [], None)):
+            state = report_with(f"agent-{i}", 1, programs).decode() if programs is not None else None
+            session.add(Machine(machine_uid=f"uid-{i}", hostname=f"pc-{i}", unit_id=1, role="normal", created_at=T0,
+                                state_sequence=1 if state else 0, state_json=state))
+        session.add(Machine(machine_uid="uid-bad", hostname="pc-bad", unit_id=1, role="normal", created_at=T0,
+                            state_sequence=1, state_json="{not json"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+    with db.session() as session:
+        stored = session.execute(select(Machine.hostname, ProductName.name).join(
+            MachineProduct, MachineProduct.machine_id == Machine.id).join(ProductName)).all()
+    assert sorted(stored) == [("pc-0", "WinRAR 6.24"), ("pc-0", "Zalo")]
+    db.dispose()
