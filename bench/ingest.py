@@ -1,7 +1,12 @@
 """Ingest benchmark: N simulated agents, enrolled once, send signed reports concurrently to a
 real ``canhgac serve`` process for T seconds. Prints reports/s and p50/p99 latency.
 
-    python bench/ingest.py [--agents 50] [--seconds 10] [--db URL | --postgresql] [--json]
+    python bench/ingest.py [--agents 50] [--seconds 10] [--programs 150] [--db URL | --postgresql] [--json]
+
+Each report carries ``--programs`` installed programs (an office PC lists 100-200; 0 leaves the
+software section out, as the figures before revision 0007 were measured), drawn from a shared
+vocabulary so that agents share most names; one report in 20 has one program updated (a new
+version), so the collector's per-machine product names are rewritten now and then.
 
 Traffic goes to 127.0.0.1 only. On PostgreSQL it works in a fresh schema that it drops after.
 """
@@ -34,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pg_schema import with_fresh_pg_schema  # bench/ is the script's own folder
 
-from agent.schema import EnrollRequest, encode_report
+from agent.schema import EnrollRequest, Program, Software, encode_report
 from agent.signing import signed_headers
 from collector.db import open_database
 from collector.store.enrollment import create_enrollment_token
@@ -96,15 +101,30 @@ def enroll_agents(base_url: str, token: str, count: int) -> list[tuple[DemoMachi
     return agents
 
 
-def run_agent(base_url: str, machine: DemoMachine, creds: dict[str, str], stop_at: float, tally: Tally) -> None:
+VOCABULARY = 2_000  # distinct program names across the bench's agents
+
+
+def programs_of(rng: random.Random, count: int) -> list[Program]:
+    picks = rng.sample(range(VOCABULARY), min(count, VOCABULARY))
+    return [Program(name=f"Bench Program {i:04d} (x64)", version=f"{i % 17}.{i % 5}", publisher="Bench")
+            for i in picks]
+
+
+def run_agent(base_url: str, machine: DemoMachine, creds: dict[str, str], stop_at: float, tally: Tally,
+              programs: int) -> None:
     session = requests.Session()
     rng = random.Random(machine.machine_uid)
     report = demo_report(machine, creds["agent_id"], 1, datetime.now(UTC), rng)
+    installed = programs_of(rng, programs)
     sequence = 0
     while time.monotonic() < stop_at:
         sequence += 1
+        if installed and sequence % 20 == 0:  # one program updated to a new version (a new name)
+            index = rng.randrange(len(installed))
+            installed[index] = Program(name=f"{installed[index].name.split(' (')[0]} (x64) v{sequence}")
+        software = Software(programs=list(installed)) if installed else None
         identity = msgspec.structs.replace(report.identity, sequence=sequence, collected_at=datetime.now(UTC))
-        body = encode_report(msgspec.structs.replace(report, identity=identity))
+        body = encode_report(msgspec.structs.replace(report, identity=identity, software=software))
         headers = signed_headers(creds["agent_id"], creds["key"], int(time.time()), body)
         headers["Content-Type"] = "application/json"
         started = time.perf_counter()
@@ -139,7 +159,7 @@ def count_reports(db_url: str) -> int:
     return count
 
 
-def benchmark(db_url: str, agents: int, seconds: float) -> dict[str, object]:
+def benchmark(db_url: str, agents: int, seconds: float, programs: int) -> dict[str, object]:
     token = prepare_database(db_url)
     port = free_port()
     server = start_server(db_url, port)
@@ -149,7 +169,8 @@ def benchmark(db_url: str, agents: int, seconds: float) -> dict[str, object]:
         tally = Tally()
         stop_at = time.monotonic() + seconds
         started = time.perf_counter()
-        threads = [threading.Thread(target=run_agent, args=(base_url, m, c, stop_at, tally)) for m, c in enrolled]
+        threads = [threading.Thread(target=run_agent, args=(base_url, m, c, stop_at, tally, programs))
+                   for m, c in enrolled]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -167,6 +188,7 @@ def benchmark(db_url: str, agents: int, seconds: float) -> dict[str, object]:
         "p99_ms": round(percentile(tally.latencies_ms, 99), 2),
         "db": "postgresql" if db_url.startswith("postgresql") else "sqlite",
         "agents": agents,
+        "programs": programs,
         "seconds": round(elapsed, 2),
         "acknowledged": tally.stored,
         "stored_in_db": stored_in_db,
@@ -180,6 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--programs", type=int, default=150, help="Installed programs per report (0: none)")
     parser.add_argument("--db", default=None, help="Database URL (default: a new SQLite file)")
     parser.add_argument("--postgresql", action="store_true",
                         help=f"Use CANHGAC_TEST_PG_URL or {DEFAULT_PG}, in a fresh schema")
@@ -187,7 +210,7 @@ def main() -> None:
     args = parser.parse_args()
 
     def run(url: str) -> dict[str, object]:
-        return benchmark(url, args.agents, args.seconds)
+        return benchmark(url, args.agents, args.seconds, args.programs)
 
     if args.postgresql:
         result = with_fresh_pg_schema(os.environ.get("CANHGAC_TEST_PG_URL", DEFAULT_PG), run)
@@ -196,7 +219,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['db']}: {result['reports_per_s']} reports/s over {result['seconds']} s with {args.agents} agents; "
+    print(f"{result['db']}: {result['reports_per_s']} reports/s over {result['seconds']} s with {args.agents} agents "
+          f"({args.programs} programs per report); "
           f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; acknowledged {result['acknowledged']}, "
           f"in the database {result['stored_in_db']}, errors {result['errors'] or 'none'}; CPU s: server "
           f"{result['server_cpu_s']}, client {result['client_cpu_s']}")
