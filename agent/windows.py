@@ -18,11 +18,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from agent.commands import CommandError, CommandRunner, run_command
+from agent.schema import ProbeError
+
+T = TypeVar("T")
 
 POWERSHELL = ("powershell.exe", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand")
 # UTF-8 out: the console code page would turn Vietnamese names into "?"; Stop: a failing cmdlet
@@ -86,6 +89,24 @@ def part_error(value: Any) -> str | None:
     if isinstance(value, dict) and set(value) == {"error"}:
         return str(value["error"]) or "failed"
     return None
+
+
+def read_part(parts: Mapping[str, Any], name: str, errors: list[ProbeError], parse: Callable[[Any], T],
+              default: T) -> T:
+    """``parse(value)`` of the named part; ``default`` with a ProbeError (what = ``name``) when the
+    part failed in PowerShell, is missing, or cannot be parsed, so the other parts still count."""
+    if name not in parts:
+        errors.append(ProbeError(what=name, reason="missing from the script's output"))
+        return default
+    failed = part_error(parts[name])
+    if failed:
+        errors.append(ProbeError(what=name, reason=failed.strip()))
+        return default
+    try:
+        return parse(parts[name])
+    except Exception as exc:  # noqa: BLE001 - recorded in the report: a probe never raises
+        errors.append(ProbeError(what=name, reason=f"{type(exc).__name__}: {exc}"))
+        return default
 
 
 def rows(value: Any) -> list[dict[str, Any]]:

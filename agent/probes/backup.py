@@ -3,9 +3,13 @@ the source tells it).
 
 Sources come from the configuration only: folders (newest file time, total size), restic
 repositories (``restic snapshots --json``), borg repositories (``borg list --json --last 1``);
-on Windows also the Windows Server Backup / "Backup and Restore (Windows 7)" history
-(``wbadmin get versions``). A source that cannot be read keeps ``last_success`` None and says
-why in its ``error``: unreachable is "unknown", never "old".
+on Windows also, from one PowerShell script (:data:`WINDOWS_PARTS`), the Windows Server Backup /
+"Backup and Restore (Windows 7)" history (``wbadmin get versions``) and each user's File History
+(its ``Config1.xml`` for the target and on/off state, and the ``ProtectedUpToTime`` value of
+the user's ``Software\\Microsoft\\Windows\\CurrentVersion\\FileHistory`` key for the time up to
+which files are protected: the last completed backup, as RegRipper's filehistory plugin and
+plaso's File History parser read it). A source that cannot be read keeps ``last_success``
+None and says why in its ``error``: unreachable is "unknown", never "old".
 Source of formats and traps: shared/reference/endpoint-formats.md sections 3 and 8.
 """
 
@@ -14,14 +18,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from agent import windows
 from agent.config import Repository
 from agent.probes.context import CommandError, ProbeContext, describe
-from agent.schema import Backup, BackupSource
+from agent.schema import Backup, BackupSource, ProbeError
 
 MAX_FILES = 200_000
 MAX_DEPTH = 32
@@ -30,6 +36,25 @@ REPO_TIMEOUT_S = 120.0
 IGNORED_FILES = frozenset({"desktop.ini", "thumbs.db", ".ds_store"})
 _WBADMIN_VERSION = re.compile(r"^\s*Version identifier:\s*(\d\d/\d\d/\d{4}-\d\d:\d\d)\s*$", re.MULTILINE)
 _ANY_VERSION_ID = re.compile(r"\b(\d\d/\d\d/\d{4}-\d\d:\d\d)\b")
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+FILE_HISTORY_KEY = "Software\\Microsoft\\Windows\\CurrentVersion\\FileHistory"
+WINDOWS_PARTS = {
+    # wbadmin needs an elevated agent (Administrators / Backup Operators); its stderr becomes
+    # the part's error through 2>&1 under ErrorActionPreference Stop.
+    "wbadmin": "(& wbadmin.exe get versions 2>&1 | Out-String)",
+    # The agent runs as LocalSystem: each user's File History lives in their own profile and
+    # registry hive (HKEY_USERS\\<SID> is there only while the user is signed in).
+    "filehistory": windows.json_rows(
+        "Get-ChildItem 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList' | ForEach-Object { "
+        "$sid = $_.PSChildName; $dir = (Get-ItemProperty -LiteralPath $_.PSPath).ProfileImagePath; "
+        "$cfg = if ($dir) { Join-Path $dir "
+        "'AppData\\Local\\Microsoft\\Windows\\FileHistory\\Configuration\\Config1.xml' }; "
+        "if ($cfg -and (Test-Path -LiteralPath $cfg)) { [pscustomobject]@{ Sid=$sid; "
+        "Config=(Get-Content -LiteralPath $cfg -Raw); ProtectedUpToTime=(Get-ItemProperty -LiteralPath "
+        "\"Registry::HKEY_USERS\\$sid\\" + FILE_HISTORY_KEY + "\" -ErrorAction SilentlyContinue)"
+        ".ProtectedUpToTime } } }"
+    ),
+}
 
 
 # --- pure parsers -------------------------------------------------------------------------------
@@ -65,6 +90,47 @@ def parse_wbadmin_versions(text: str) -> datetime | None:
     found = _WBADMIN_VERSION.findall(text) or _ANY_VERSION_ID.findall(text)  # labels are localised
     times = [datetime.strptime(value, "%m/%d/%Y-%H:%M").replace(tzinfo=UTC) for value in found]
     return max(times, default=None)
+
+
+def parse_filetime(value: Any) -> datetime | None:
+    """A FILETIME (100-ns ticks since 1601-01-01 UTC, a registry QWORD) as UTC; None for
+    null or 0, which File History leaves when it has no completed backup to report."""
+    ticks = windows.as_int(value)
+    return FILETIME_EPOCH + timedelta(microseconds=ticks // 10) if ticks else None
+
+
+def parse_file_history_config(text: str) -> tuple[bool, str]:
+    """(enabled, target) from a File History ``Config1.xml`` (``DataProtectionUserConfig``):
+    ``DPStatus`` ENABLED and the ``Target``'s ``TargetUrl`` (else ``TargetName``). Raises
+    ValueError (ElementTree.ParseError) when it is not such a file."""
+    root = ElementTree.fromstring(text.lstrip("\ufeff").encode("utf-8"))
+    if root.tag != "DataProtectionUserConfig":
+        raise ValueError(f"not a File History configuration: <{root.tag}>")
+    target = root.findtext("Target/TargetUrl") or root.findtext("Target/TargetName") or ""
+    return (root.findtext("DPStatus") or "").strip().upper() == "ENABLED", target.strip()
+
+
+def parse_file_history(items: list[dict[str, Any]]) -> list[BackupSource]:
+    """One source per user with a File History configuration; an unreadable one keeps its
+    error (the others still count)."""
+    return [_file_history_source(item) for item in items]
+
+
+def _file_history_source(item: dict[str, Any]) -> BackupSource:
+    source = BackupSource(kind="windows", location="File History")
+    try:
+        enabled, target = parse_file_history_config(windows.as_text(item.get("Config")))
+    except (ValueError, ElementTree.ParseError) as exc:
+        source.error = f"Config1.xml: {exc}"
+        return source
+    source.location = f"File History: {target}" if target else "File History"
+    source.last_success = parse_filetime(item.get("ProtectedUpToTime"))
+    if not enabled:
+        source.error = "File History is turned off"
+    elif source.last_success is None:
+        source.error = ("no ProtectedUpToTime: no completed backup, or the user is not signed in "
+                        "(their registry hive is not loaded)")
+    return source
 
 
 def _iso(text: str) -> datetime:
@@ -148,18 +214,30 @@ def read_borg(ctx: ProbeContext, repo: Repository) -> BackupSource:
     return source
 
 
-def read_wbadmin(ctx: ProbeContext) -> BackupSource:
-    """Windows backup history; needs an elevated agent (Administrators / Backup Operators)."""
-    source = BackupSource(kind="windows", location="wbadmin")
-    script = "(& wbadmin.exe get versions 2>&1 | Out-String) | ConvertTo-Json -Compress"
+def wbadmin_source(value: Any) -> BackupSource:
+    """The wbadmin part as a source: its newest version, or why there is none."""
+    if windows.part_error(value):
+        return BackupSource(kind="windows", location="wbadmin", error=str(windows.part_error(value)).strip())
+    last = parse_wbadmin_versions(windows.as_text(value))
+    return BackupSource(kind="windows", location="wbadmin", last_success=last,
+                        error="" if last else "no backup versions")
+
+
+def parse_windows_backup(text: str, errors: list[ProbeError]) -> list[BackupSource]:
+    """The wbadmin source and the File History sources from the Windows script's output; a
+    File History part that failed as a whole is recorded in ``errors``."""
+    parts = windows.parse_parts(text)
+    sources = [wbadmin_source(parts.get("wbadmin"))]
+    sources += windows.read_part(parts, "filehistory", errors, lambda v: parse_file_history(windows.rows(v)), [])
+    return sources
+
+
+def read_windows(ctx: ProbeContext, errors: list[ProbeError]) -> list[BackupSource]:
     try:
-        text = json.loads(windows.run_powershell(script, run=ctx.run))
-        source.last_success = parse_wbadmin_versions(str(text))
-        if source.last_success is None:
-            source.error = "no backup versions"
+        text = windows.run_powershell(windows.parts_script(WINDOWS_PARTS), run=ctx.run)
+        return parse_windows_backup(text, errors)
     except (windows.PowerShellError, ValueError) as exc:
-        source.error = describe(exc)
-    return source
+        return [BackupSource(kind="windows", location="wbadmin", error=describe(exc))]
 
 
 def _run_repo_command(ctx: ProbeContext, argv: list[str], env: dict[str, str], source: BackupSource) -> str | None:
@@ -186,14 +264,19 @@ def _restic_message(line: str) -> str:
 
 
 def collect(ctx: ProbeContext) -> Backup:
-    """Every configured source (and Windows' own backup history on Windows); never raises."""
+    """Every configured source (and Windows' own backup history and File History on Windows);
+    never raises."""
     settings = ctx.settings
+    errors: list[ProbeError] = []
     sources = [_safely("folder", str(f), lambda f=f: read_folder(f)) for f in settings.backup_folders]
     sources += [_safely("restic", r.location, lambda r=r: read_restic(ctx, r)) for r in settings.restic_repos]
     sources += [_safely("borg", r.location, lambda r=r: read_borg(ctx, r)) for r in settings.borg_repos]
     if ctx.system == "Windows":
-        sources.append(_safely("windows", "wbadmin", lambda: read_wbadmin(ctx)))
-    return Backup(sources=sources)
+        try:
+            sources += read_windows(ctx, errors)
+        except Exception as exc:  # noqa: BLE001 - recorded on the source, see _safely
+            sources.append(BackupSource(kind="windows", location="wbadmin", error=describe(exc)))
+    return Backup(sources=sources, errors=errors)
 
 
 def _safely(kind: str, location: str, read: Callable[[], BackupSource]) -> BackupSource:

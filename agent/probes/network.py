@@ -1,7 +1,9 @@
 """Network probe: interfaces, default gateway, DNS servers, reachability and network history.
 
 The local state comes from psutil's interface tables, /proc and /sys files, /etc/resolv.conf
-and ``ip -json address`` (which addresses DHCP gave) on Linux, PowerShell on Windows. The only
+and ``ip -json address`` (which addresses DHCP gave) on Linux; on Windows from one PowerShell
+script (:data:`WINDOWS_PARTS`: default routes, adapter configuration with DNS servers and the
+DHCP flag, network history), each part failing alone. The only
 packets ever sent are the reachability checks (agent/probes/reachability.py): to the default
 gateway unless ``probe_gateway`` is off, and to the configured Internet and dedicated-line
 targets; none is built in. With the offline role nothing at all is sent, and every sign of a
@@ -98,11 +100,37 @@ def parse_ip_dynamic(text: str) -> set[str]:
 
 def parse_windows_default_gateway(items: list[dict[str, Any]]) -> str | None:
     """The next hop of the 0.0.0.0/0 route with the lowest RouteMetric + InterfaceMetric, as
-    Windows chooses, from ``Get-NetRoute`` rows (MSFT_NetRoute property names)."""
-    routes = [r for r in items if windows.as_text(r.get("NextHop")) not in ("", "0.0.0.0")]
+    Windows chooses, from ``Get-NetRoute`` rows (MSFT_NetRoute property names); None when there
+    is no default route (Windows writes an on-link next hop as 0.0.0.0)."""
+    routes = [r for r in items if windows.as_text(r.get("DestinationPrefix")) in ("", "0.0.0.0/0")
+              and windows.as_text(r.get("NextHop")) not in ("", "0.0.0.0")]
     best = min(routes, key=lambda r: (windows.as_int(r.get("RouteMetric")) or 0)
                + (windows.as_int(r.get("InterfaceMetric")) or 0), default=None)
     return windows.as_text(best.get("NextHop")) if best else None
+
+
+def parse_windows_dns_servers(adapters: list[dict[str, Any]]) -> list[str]:
+    """The DNS servers of every IP-enabled adapter (Win32_NetworkAdapterConfiguration
+    ``DNSServerSearchOrder``, an array or null), in adapter order, each once."""
+    servers: list[str] = []
+    for adapter in adapters:
+        found = adapter.get("DNSServerSearchOrder") or []
+        for server in found if isinstance(found, list) else [found]:
+            text = windows.as_text(server)
+            if _is_ip(text) and text not in servers:
+                servers.append(text)
+    return servers
+
+
+def parse_windows_dhcp(adapters: list[dict[str, Any]]) -> dict[str, bool]:
+    """MAC (normalised) -> DHCPEnabled of each adapter; psutil names interfaces by their
+    connection name, which this class does not carry, so the MAC is the join key."""
+    found = {}
+    for adapter in adapters:
+        mac = normalise_mac(windows.as_text(adapter.get("MACAddress")))
+        if mac and isinstance(adapter.get("DHCPEnabled"), bool):
+            found[mac] = adapter["DHCPEnabled"]
+    return found
 
 
 def plan_reachability(
@@ -166,8 +194,7 @@ def collect(ctx: ProbeContext) -> Network:
         )
         network.profiles = network.profiles + lease_profiles(leases)
     elif ctx.system == "Windows":
-        network.default_gateway = attempt(errors, "default_gateway", lambda: read_windows_gateway(ctx), None)
-        network.profiles = attempt(errors, "network history", lambda: network_history.read_windows_history(ctx), [])
+        read_windows_state(ctx, network, errors)
     targets, network.reachability_status = plan_reachability(ctx.settings, ctx.role, network.default_gateway)
     network.reachability = attempt(errors, "reachability", lambda: reachability.probe_all(targets), [])
     if ctx.role is Role.OFFLINE:
@@ -195,12 +222,42 @@ def read_ip_dynamic(ctx: ProbeContext) -> set[str] | None:
     return parse_ip_dynamic(done.stdout)
 
 
-def read_windows_gateway(ctx: ProbeContext) -> str | None:
-    script = windows.json_rows(
-        "Get-NetRoute -DestinationPrefix 0.0.0.0/0 | Select-Object NextHop, RouteMetric, InterfaceMetric, "
-        "InterfaceAlias"
-    )
-    return parse_windows_default_gateway(windows.rows(windows.run_powershell(script, run=ctx.run)))
+def read_windows_state(ctx: ProbeContext, network: Network, errors: list[ProbeError]) -> None:
+    """Gateway, DNS servers, DHCP flags and network history from one PowerShell run."""
+    text = attempt(errors, "powershell", lambda: windows.run_powershell(windows_script(), run=ctx.run), None)
+    parts = attempt(errors, "powershell", lambda: windows.parse_parts(text), None) if text is not None else None
+    if parts is not None:
+        fill_windows_state(parts, network, errors)
+
+
+def fill_windows_state(parts: dict[str, Any], network: Network, errors: list[ProbeError]) -> None:
+    network.default_gateway = windows.read_part(
+        parts, "routes", errors, lambda v: parse_windows_default_gateway(windows.rows(v)), None)
+    adapters = windows.read_part(parts, "adapters", errors, windows.rows, None)
+    if adapters is not None:
+        network.dns_servers = attempt(errors, "adapters", lambda: parse_windows_dns_servers(adapters), [])
+        dhcp = attempt(errors, "adapters", lambda: parse_windows_dhcp(adapters), {})
+        for iface in network.interfaces:
+            iface.dhcp = dhcp.get(iface.mac) if iface.mac else None
+    network.profiles = network_history.parse_windows_history(parts, errors)
+
+
+WINDOWS_PARTS = {
+    # -ErrorAction SilentlyContinue: with no default route (the offline PC) Get-NetRoute fails
+    # with "No matching MSFT_NetRoute objects found" instead of returning nothing.
+    "routes": windows.json_rows(
+        "Get-NetRoute -DestinationPrefix 0.0.0.0/0 -ErrorAction SilentlyContinue | Select-Object InterfaceIndex, "
+        "DestinationPrefix, NextHop, RouteMetric, InterfaceMetric"
+    ),
+    "adapters": windows.json_rows(
+        "Get-CimInstance Win32_NetworkAdapterConfiguration -Filter 'IPEnabled=True' | Select-Object Index, "
+        "Description, MACAddress, IPAddress, DefaultIPGateway, DNSServerSearchOrder, DHCPEnabled"
+    ),
+}
+
+
+def windows_script() -> str:
+    return windows.parts_script(WINDOWS_PARTS | network_history.WINDOWS_PARTS)
 
 
 def read_default_gateway(ctx: ProbeContext) -> str | None:

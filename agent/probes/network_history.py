@@ -1,7 +1,9 @@
 """Network history for the network probe: the networks this PC was ever connected to.
 
 Windows: the NetworkList profiles (``HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\
-NetworkList\\Profiles``), wired and Wi-Fi alike, with their created / last-connected times.
+NetworkList\\Profiles``), wired and Wi-Fi alike, with their created / last-connected times, and
+the saved Wi-Fi (WLAN) profiles ``netsh wlan show profiles`` lists; both are parts of the network
+probe's one PowerShell script (:data:`WINDOWS_PARTS`).
 Linux: NetworkManager connection profiles (keyfiles, with the last activation time from
 ``/var/lib/NetworkManager/timestamps``) and DHCP leases (ISC dhclient, NetworkManager and
 systemd-networkd). Everything is read locally. Formats and traps:
@@ -33,12 +35,24 @@ NM_CONNECTION_DIRS = (Path("/etc/NetworkManager/system-connections"), Path("/run
 NM_TIMESTAMPS = Path("/var/lib/NetworkManager/timestamps")
 LEASE_DIRS = (Path("/var/lib/dhcp"), Path("/var/lib/dhclient"), Path("/var/lib/NetworkManager"),
               Path("/run/systemd/netif/leases"))
-NETWORKLIST_SCRIPT = windows.json_rows(
-    "Get-ChildItem 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\NetworkList\\Profiles' | "
-    "ForEach-Object { $p = Get-ItemProperty $_.PSPath; [pscustomobject]@{ Guid=$_.PSChildName; "
-    "ProfileName=$p.ProfileName; Description=$p.Description; Category=$p.Category; Managed=$p.Managed; "
-    "NameType=$p.NameType; DateCreated=$p.DateCreated; DateLastConnected=$p.DateLastConnected } }"
-)
+WLAN_SOURCE = "WLAN profile"
+WINDOWS_PARTS = {
+    "networklist": windows.json_rows(
+        "Get-ChildItem 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\NetworkList\\Profiles' | "
+        "ForEach-Object { $p = Get-ItemProperty $_.PSPath; [pscustomobject]@{ Guid=$_.PSChildName; "
+        "ProfileName=$p.ProfileName; Description=$p.Description; Category=$p.Category; Managed=$p.Managed; "
+        "NameType=$p.NameType; DateCreated=$p.DateCreated; DateLastConnected=$p.DateLastConnected } }"
+    ),
+    # netsh is a native command: it does not throw, so a failing exit status is turned into the
+    # part's error (its own message: "The Wireless AutoConfig Service (wlansvc) is not running.",
+    # "There is no wireless interface on the system."). A missing netsh.exe throws by itself.
+    "wlan": "$($o = (& netsh.exe wlan show profiles | Out-String); if ($LASTEXITCODE) { throw $o.Trim() }; $o)",
+}
+# A profile line is "<label> : <name>" indented under a dashed heading; the label is translated
+# ("All User Profile", "모든 사용자 프로필", "Tutti i profili utente", "Profilo utente corrente"),
+# the shape is not. Headings ("Profiles on interface Wi-Fi:") are not indented.
+_WLAN_PROFILE_LINE = re.compile(r"^\s+[^:]+?\s*:\s*(\S.*?)\s*$")
+_DASHES = re.compile(r"^\s*-{3,}\s*$")
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,28 @@ def parse_networklist(items: list[dict[str, Any]]) -> list[NetworkProfile]:
     ]
 
 
-def read_windows_history(ctx: ProbeContext) -> list[NetworkProfile]:
-    return parse_networklist(windows.rows(windows.run_powershell(NETWORKLIST_SCRIPT, run=ctx.run)))
+def parse_wlan_profiles(text: str) -> list[NetworkProfile]:
+    """The saved Wi-Fi profiles ``netsh wlan show profiles`` lists (all interfaces, each name
+    once), in any display language. Raises ValueError with netsh's own message when the text is
+    not a listing (WLAN service stopped, no wireless interface): that is "unknown", not "none"."""
+    lines = text.replace("\r", "").splitlines()
+    if not any(_DASHES.match(line) for line in lines):
+        message = next((line.strip() for line in lines if line.strip()), "netsh printed nothing")
+        raise ValueError(message)
+    names: list[str] = []
+    for line in lines:
+        found = _WLAN_PROFILE_LINE.match(line)
+        if found and found.group(1) not in names:
+            names.append(found.group(1))
+    return [NetworkProfile(name=name, kind="wifi", source=WLAN_SOURCE) for name in names]
+
+
+def parse_windows_history(parts: dict[str, Any], errors: list[ProbeError]) -> list[NetworkProfile]:
+    """NetworkList and WLAN profiles from the network script's parts; a failed part is recorded
+    in ``errors`` and the other still counts."""
+    networklist = windows.read_part(parts, "networklist", errors, lambda v: parse_networklist(windows.rows(v)), [])
+    wlan = windows.read_part(parts, "wlan", errors, lambda v: parse_wlan_profiles(str(v or "")), [])
+    return networklist + wlan
 
 
 # --- Linux --------------------------------------------------------------------------------------

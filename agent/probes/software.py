@@ -1,8 +1,10 @@
 """Software probe: installed programs with version, publisher and install date.
 
-Windows: the uninstall registry keys, 64-bit, 32-bit (WOW6432Node) and the current user's,
-without system components and updates (``SystemComponent = 1`` or a ``ParentKeyName``), as
-"Apps & features" shows them. Linux: dpkg (Debian, Ubuntu) or rpm (Fedora, RHEL, SUSE).
+Windows: the uninstall registry keys, 64-bit, 32-bit (WOW6432Node) and every loaded user hive's
+(``HKEY_USERS\\<SID>``: the agent runs as LocalSystem, whose HKCU is not the user's), without
+system components and updates (``SystemComponent = 1`` or a ``ParentKeyName``), as "Apps &
+features" shows them; one PowerShell script with one part (:data:`WINDOWS_PARTS`).
+Linux: dpkg (Debian, Ubuntu) or rpm (Fedora, RHEL, SUSE).
 The collector compares them with the licence register and the offline PC's forbidden list.
 """
 
@@ -18,7 +20,7 @@ from agent.schema import ProbeError, Program, Software
 UNINSTALL_KEYS = (
     "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*",
     "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*",
-    "HKCU:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*",
+    "Registry::HKEY_USERS\\*\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*",
 )
 DPKG_FORMAT = "${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Maintainer}\\n"
 RPM_FORMAT = "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{VENDOR}\\t%{INSTALLTIME}\\n"
@@ -70,12 +72,23 @@ def parse_uninstall_entries(items: list[dict[str, Any]]) -> list[Program]:
     return sorted(seen.values(), key=lambda program: program.name.lower())
 
 
-def windows_script() -> str:
-    keys = ", ".join(f"'{key}'" for key in UNINSTALL_KEYS)
-    return windows.json_rows(
-        f"Get-ItemProperty -Path @({keys}) -ErrorAction SilentlyContinue | "
-        "Select-Object DisplayName, DisplayVersion, Publisher, InstallDate, SystemComponent, ParentKeyName"
-    )
+# SilentlyContinue: a key path that does not exist (no WOW6432Node on 32-bit Windows, a user
+# hive without uninstall entries) is an error for Get-ItemProperty, not an empty result.
+WINDOWS_PARTS = {
+    "programs": windows.json_rows(
+        "Get-ItemProperty -Path @(" + ", ".join(f"'{key}'" for key in UNINSTALL_KEYS) + ") "
+        "-ErrorAction SilentlyContinue | Select-Object DisplayName, DisplayVersion, Publisher, InstallDate, "
+        "SystemComponent, ParentKeyName, PSPath"
+    ),
+}
+
+
+def parse_windows_software(text: str) -> Software:
+    """The Windows script's output as the section; a failed part is an error, not no programs."""
+    found = Software()
+    found.programs = windows.read_part(windows.parse_parts(text), "programs", found.errors,
+                                       lambda v: parse_uninstall_entries(windows.rows(v)), [])
+    return found
 
 
 def read_linux_programs(ctx: ProbeContext) -> list[Program]:
@@ -95,9 +108,12 @@ def read_linux_programs(ctx: ProbeContext) -> list[Program]:
 def collect(ctx: ProbeContext) -> Software:
     errors: list[ProbeError] = []
     if ctx.system == "Windows":
-        programs = attempt(errors, "uninstall keys", lambda: parse_uninstall_entries(
-            windows.rows(windows.run_powershell(windows_script(), run=ctx.run))), [])
-    elif ctx.system == "Linux":
+        script = windows.parts_script(WINDOWS_PARTS)
+        text = attempt(errors, "powershell", lambda: windows.run_powershell(script, run=ctx.run), None)
+        if text is None:
+            return Software(errors=errors)
+        return attempt(errors, "powershell", lambda: parse_windows_software(text), Software(errors=errors))
+    if ctx.system == "Linux":
         programs = attempt(errors, "packages", lambda: read_linux_programs(ctx), [])
     else:
         programs = []

@@ -12,7 +12,7 @@ import pytest
 
 from agent import windows
 from agent.commands import CommandResult
-from agent.probes import ProbeContext, antivirus, backup, hardening, hardware, licence, network, software
+from agent.probes import ProbeContext, antivirus, backup, hardening, hardware, licence, network
 from agent.probes.network_history import parse_networklist, parse_systemtime
 from agent.schema import ProbeError, Role
 
@@ -189,9 +189,9 @@ def test_it_reads_networklist_profiles_with_systemtime_dates() -> None:
 
 
 def test_offline_windows_pc_reports_its_profiles_as_evidence() -> None:
-    found = network.collect(windows_ctx(sample("networklist.json"), role=Role.OFFLINE))
-    assert [p.name for p in found.profiles] == ["shieldbase.local"]
-    assert "network_profile" in {e.kind for e in found.evidence}
+    found = network.collect(windows_ctx(sample("network.json"), role=Role.OFFLINE))
+    assert [p.name for p in found.profiles][:2] == ["shieldbase.local", "ContosoCORP"]
+    assert {"network_profile", "wifi_profile", "default_route"} <= {e.kind for e in found.evidence}
     assert found.reachability == []
 
 
@@ -209,27 +209,6 @@ def test_it_reads_wbadmin_version_identifiers_in_utc() -> None:
 
 
 # --- readers without a recorded sample (documented property names only) -------------------------
-
-
-def test_it_picks_the_default_route_windows_would_use() -> None:
-    # MSFT_NetRoute properties NextHop, RouteMetric, InterfaceMetric (learn.microsoft.com); no sample yet.
-    rows = [{"NextHop": "10.0.0.1", "RouteMetric": 0, "InterfaceMetric": 50},
-            {"NextHop": "10.0.1.1", "RouteMetric": 0, "InterfaceMetric": 25}, {"NextHop": "0.0.0.0"}]
-    assert network.parse_windows_default_gateway(rows) == "10.0.1.1"
-    assert network.parse_windows_default_gateway([]) is None
-
-
-def test_it_lists_programs_without_system_components_and_updates() -> None:
-    # Uninstall-key value names (DisplayName, DisplayVersion, Publisher, InstallDate YYYYMMDD,
-    # SystemComponent, ParentKeyName) as documented by Microsoft; no recorded sample yet.
-    rows = [{"DisplayName": "UltraViewer", "DisplayVersion": "6.6", "Publisher": "DucFabulous",
-             "InstallDate": "20240105"},
-            {"DisplayName": "UltraViewer", "DisplayVersion": "6.6"},
-            {"DisplayName": "Hidden", "SystemComponent": 1}, {"DisplayName": "KB5000", "ParentKeyName": "Office"},
-            {"DisplayVersion": "1.0"}, {"DisplayName": "Odd date", "InstallDate": "05/01/2024"}]
-    programs = software.parse_uninstall_entries(rows)
-    assert [(p.name, p.installed_on) for p in programs] == [("Odd date", None),
-                                                            ("UltraViewer", date(2024, 1, 5))]
 
 
 @pytest.mark.parametrize(
