@@ -1,7 +1,10 @@
 """Hardware probe: CPU, RAM, disks, the SMBIOS identity (vendor, model, serial, BIOS date)
 and attached scanners and printers.
 
-Linux: /sys/class/dmi/id, and CUPS' printers.conf for printers. Windows: one PowerShell script
+Linux: /sys/class/dmi/id; CUPS' printers.conf for printers; for scanners, the USB devices in
+/sys whose vendor:product SANE's own hardware database (libsane1's 20-sane.hwdb, the list udev
+tags ``libsane_matched``) names as a scanner it supports: read from files, never by running
+``scanimage -L``, whose network backends would send packets from an offline PC. Windows: one PowerShell script
 (Win32_ComputerSystem, Win32_BIOS, MSFT_PhysicalDisk for health and media, Win32_PnPEntity of
 class Image for scanners, Win32_Printer). Source: shared/reference/endpoint-formats.md §5.
 """
@@ -83,7 +86,8 @@ def collect(ctx: ProbeContext) -> Hardware:
     )
     if ctx.system == "Linux":
         read_dmi(ctx, hardware, errors)
-        hardware.peripherals = attempt(errors, "printers", lambda: read_cups_printers(ctx), [])
+        hardware.peripherals = (attempt(errors, "scanners", lambda: read_usb_scanners(ctx), [])
+                                + attempt(errors, "printers", lambda: read_cups_printers(ctx), []))
     elif ctx.system == "Windows":
         script = windows.parts_script(WINDOWS_PARTS)
         text = attempt(errors, "powershell", lambda: windows.run_powershell(script, run=ctx.run), None)
@@ -173,6 +177,9 @@ def _rows(value: Any) -> list[dict[str, Any]]:
 # --- Linux printers -----------------------------------------------------------------------------
 
 CUPS_PRINTERS = Path("/etc/cups/printers.conf")
+USB_DEVICES = Path("/sys/bus/usb/devices")
+SANE_HWDB = (Path("/usr/lib/udev/hwdb.d/20-sane.hwdb"), Path("/lib/udev/hwdb.d/20-sane.hwdb"))
+_HWDB_MATCH = re.compile(r"^usb:v([0-9A-Fa-f]{4})p([0-9A-Fa-f]{4})\*$")
 
 
 def parse_cups_printers(text: str) -> list[Peripheral]:
@@ -180,6 +187,39 @@ def parse_cups_printers(text: str) -> list[Peripheral]:
     ``State`` and ``Accepting`` inside are not needed for "attached")."""
     names = re.findall(r"^<(?:Default)?Printer\s+([^>]+)>", text, re.MULTILINE)
     return [Peripheral(kind="printer", name=name.strip()) for name in names]
+
+
+def parse_sane_hwdb(text: str) -> dict[tuple[str, str], str]:
+    """(vendor, product) in lower-case hex -> the models named in the comment above the match
+    (``# Canon CanoScan LiDE 110`` / ``usb:v04A9p1909*`` / `` libsane_matched=yes``)."""
+    known: dict[tuple[str, str], str] = {}
+    comment = ""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            comment = line[1:].strip()
+        elif found := _HWDB_MATCH.match(line.strip()):
+            known[(found.group(1).lower(), found.group(2).lower())] = comment
+    return known
+
+
+def read_usb_scanners(ctx: ProbeContext) -> list[Peripheral]:
+    """Attached USB devices SANE knows as scanners; [] without SANE's database (no libsane)."""
+    known: dict[tuple[str, str], str] = {}
+    for path in SANE_HWDB:
+        known.update(parse_sane_hwdb(read_optional(ctx, path) or ""))
+    if not known:
+        return []
+    found = []
+    for device in sorted(USB_DEVICES.glob("*")):
+        ids = (_sysfs(ctx, device / "idVendor").lower(), _sysfs(ctx, device / "idProduct").lower())
+        if ids in known:
+            label = f"{_sysfs(ctx, device / 'manufacturer')} {_sysfs(ctx, device / 'product')}".strip()
+            found.append(Peripheral(kind="scanner", name=label or known[ids].split(" | ")[0]))
+    return found
+
+
+def _sysfs(ctx: ProbeContext, path: Path) -> str:
+    return (read_optional(ctx, path) or "").strip()
 
 
 def read_cups_printers(ctx: ProbeContext) -> list[Peripheral]:
