@@ -55,16 +55,15 @@ def test_it_reads_the_default_gateway_from_recorded_get_netroute_rows(case: str,
 
 def test_it_reads_dns_servers_in_order_and_dhcp_by_mac_from_adapter_configuration() -> None:
     adapters = json.loads(sample("win32-networkadapterconfiguration.json"))
-    assert network.parse_windows_dns_servers(adapters) == ["10.80.7.1", "192.168.25.6", "192.168.25.7",
-                                                           "192.168.0.100"]
-    # the Hyper-V row shows no MACAddress in its source, so it cannot be joined to an interface
-    assert network.parse_windows_dhcp(adapters) == {"64:5a:ed:f3:6c:cb": True, "00:50:56:96:67:81": True}
+    assert network.parse_windows_dns_servers(adapters) == ["10.80.7.1"]
+    # the Hyper-V rows' source shows no DHCPEnabled: unknown, not "static"
+    assert network.parse_windows_dhcp(adapters) == {"64:5a:ed:f3:6c:cb": True}
 
 
 def recorded_interfaces() -> list[Interface]:
     """Interfaces as psutil would list the recorded adapters (named here by their Description)."""
     return [Interface(name="ASIX AX88772A USB2.0 to Fast Ethernet Adapter", mac="64:5a:ed:f3:6c:cb", is_up=True),
-            Interface(name="vmxnet3 Ethernet Adapter", mac="00:50:56:96:67:81", is_up=True)]
+            Interface(name="Hyper-V Virtual Ethernet Adapter #3", mac="00:15:5d:51:83:a2", is_up=True)]
 
 
 def test_it_fills_gateway_dns_dhcp_and_history_from_one_script() -> None:
