@@ -220,13 +220,14 @@ def test_it_reads_the_autorun_policy(row: object, expected: bool | None) -> None
     assert hardening.autorun_disabled(row) is expected
 
 
-# --- hardening, on recordings (README: hardening.ws2022.json) -------------------------------------
+# --- hardening, on recordings (README: hardening.json) ---------------------------------------------
 
 
 def test_it_reads_firewall_profiles_and_local_accounts_as_windows_prints_them() -> None:
-    found = hardening.collect(windows_ctx(sample("hardening.ws2022.json")))
+    found = hardening.collect(windows_ctx(sample("hardening.json")))
     assert found.errors == []
     assert found.firewall_enabled == {"domain": True, "private": True, "public": True}  # GpoBoolean 1
+    assert (found.smb1_enabled, found.disk_encrypted) == (False, True)  # BitLocker ProtectionStatus 1 = On
     administrator, guest = found.local_accounts
     assert (administrator.name, administrator.enabled, administrator.admin) == ("Administrator", True, True)
     assert (guest.name, guest.enabled, guest.admin, guest.last_logon) == ("Guest", False, False, None)
@@ -240,6 +241,12 @@ def test_it_reads_firewall_profiles_and_local_accounts_as_windows_prints_them() 
 )
 def test_it_reads_a_gpo_boolean_as_number_or_name(value: object, expected: bool | None) -> None:
     assert hardening.parse_gpo_boolean(value) is expected
+
+
+def test_an_unprotected_system_drive_is_not_encrypted() -> None:
+    # the recording's second volume (E:, ProtectionStatus 0 = Off), as the script's part would hold it
+    found = hardening.parse_windows_hardening('{"bitlocker": {"ProtectionStatus": 0}}')
+    assert found.disk_encrypted is False
 
 
 def test_a_firewall_profile_not_configured_is_not_counted_as_on() -> None:
