@@ -92,9 +92,9 @@ def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
 
 def matching_names(names: Iterable[tuple[int, str]], pattern: str) -> list[int]:
     """Ids of the names that match ``pattern`` as rules.facts.matches_any does (case-insensitive
-    shell pattern over the whole name)."""
+    shell pattern over the whole name); ``names`` are (id, name) with the names lower-cased."""
     compiled = re.compile(fnmatch.translate(pattern.lower()))
-    return [name_id for name_id, name in names if compiled.match(name.lower())]
+    return [name_id for name_id, name in names if compiled.match(name)]
 
 
 def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm]) -> dict[int, int]:
@@ -102,7 +102,7 @@ def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm
     product matching its pattern."""
     if not terms:
         return {}
-    names = list(session.execute(select(ProductName.id, ProductName.name)).tuples())
+    names = [(name_id, name.lower()) for name_id, name in session.execute(select(ProductName.id, ProductName.name))]
     counts: dict[int, int] = {}
     for term in terms:
         ids = matching_names(names, term.pattern)
