@@ -26,11 +26,13 @@ from collector.models import Machine, StoredReport, Unit
 from collector.network_scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.licences import licence_terms
+from collector.store.products import licence_installs
 from collector.store.readiness import record_machine_readiness, scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
+from collector.store.scope import EVERYTHING
 from rules.engine import RuleSet, compile_rules, evaluate
 from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
-from rules.licences import Installed, LicenceTerm, seats_exceeded, valid_patterns
+from rules.licences import LicenceTerm, seats_exceeded, valid_patterns
 from rules.loader import load_packs
 from rules.model import Rule, RuleError, Scope
 
@@ -122,9 +124,9 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, netw
         terms = licence_terms(session)
         seen = _Seen(network_facts(session), rejections_by_machine(session, now), line)
         prune_rejections(session, now)
-        installed = _scan_machines(session, rules, units, terms, now, summary, seen)
+        judged = _scan_machines(session, rules, units, terms, now, summary, seen)
         below = scan_readiness(session, now, line_reach=line)  # rows refreshed, today's snapshot, below target
-        _scan_units(session, rules, units, terms, installed, now, summary, seen, below)
+        _scan_units(session, rules, units, terms, judged, now, summary, seen, below)
     return summary
 
 
@@ -149,10 +151,11 @@ class _Seen:
 
 
 def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
-                   now: datetime, summary: ScanSummary, seen: _Seen) -> list[tuple[Installed, Report]]:
+                   now: datetime, summary: ScanSummary, seen: _Seen) -> list[tuple[str, Report]]:
+    """Judge every machine; returns each judged machine's unit path and report (for the units)."""
     by_id = {u.id: u for u in units}
     chains = unit_chains(units)
-    installed = []
+    judged = []
     for machine in session.scalars(select(Machine).where(Machine.state_json.is_not(None))):
         try:
             report = msgspec.json.decode(machine.state_json or "", type=Report)
@@ -171,22 +174,20 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], 
         # which leaves their alerts as ingest set them.
         summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
         summary.machines += 1
-        names = [*(p.name for p in (report.antivirus.products if report.antivirus else [])),
-                 *(p.name for p in (report.software.programs if report.software else []))]
-        installed.append((Installed(unit.path, names), report))
-    return installed
+        judged.append((unit.path, report))
+    return judged
 
 
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
-                installed: Sequence[tuple[Installed, Report]], now: datetime, summary: ScanSummary,
+                judged: Sequence[tuple[str, Report]], now: datetime, summary: ScanSummary,
                 seen: _Seen, below: dict[int, list[str]] | None = None) -> None:
     tallies: dict[int, _UnitTally] = defaultdict(_UnitTally)
-    for machine, report in installed:
-        for unit_id in path_ids(machine.unit_path):  # the machine's unit and each ancestor
+    for unit_path, report in judged:
+        for unit_id in path_ids(unit_path):  # the machine's unit and each ancestor
             _tally(tallies[unit_id], report)
     chains = unit_chains(units)
-    machines = [m for m, _ in installed]
-    over = seats_exceeded([t for t in terms if t.valid_on(now.date())], machines)
+    valid = [t for t in terms if t.valid_on(now.date())]
+    over = seats_exceeded(valid, licence_installs(session, EVERYTHING, valid))
     for unit in units:
         tally = tallies[unit.id]
         aggregate = UnitAggregate(

@@ -225,8 +225,8 @@ def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], 
         except _CEL_ERRORS as exc:
             findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"cannot evaluate: {exc}"))
             continue
-        if result is True:
-            findings.append(Finding(rule.id, subject, Outcome.FIRING, rule.severity, ""))
+        if result is True:  # the facts it read become the alert's detail (which product, which age)
+            findings.append(Finding(rule.id, subject, Outcome.FIRING, rule.severity, explain(item, facts)))
         elif result is not False:
             findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity,
                                     f"the condition gave {result!r}, not true or false"))

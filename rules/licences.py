@@ -6,11 +6,9 @@ Built-in free products (rules.facts.BUILTIN_FREE_ANTIVIRUS) need no entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-
-from rules.facts import matches_any
 
 
 @dataclass(frozen=True)
@@ -30,33 +28,13 @@ class LicenceTerm:
         return unit_path.startswith(self.unit_path)
 
 
-@dataclass(frozen=True)
-class Installed:
-    """One machine's product names (antivirus and programs) and its unit's path."""
-
-    unit_path: str
-    names: Sequence[str]
-
-
 def valid_patterns(licences: Iterable[LicenceTerm], unit_path: str, day: date) -> tuple[str, ...]:
     """Patterns of the valid licences that cover ``unit_path``."""
     return tuple(lic.pattern for lic in licences if lic.covers(unit_path) and lic.valid_on(day))
 
 
-def installs(licence: LicenceTerm, machines: Iterable[Installed]) -> int:
-    """Machines in the licence's subtree with at least one product matching its pattern."""
-    return sum(1 for m in machines if licence.covers(m.unit_path) and matches_any_name(m.names, licence.pattern))
-
-
-def matches_any_name(names: Sequence[str], pattern: str) -> bool:
-    return any(matches_any(name, (pattern,)) for name in names)
-
-
-def seats_exceeded(licences: Iterable[LicenceTerm], machines: Sequence[Installed]) -> list[tuple[LicenceTerm, int]]:
-    """Licences whose installs exceed their seats, with the install count."""
-    over = []
-    for licence in licences:
-        count = installs(licence, machines)
-        if count > licence.seats:
-            over.append((licence, count))
-    return over
+def seats_exceeded(licences: Iterable[LicenceTerm], installs: Mapping[int, int]) -> list[tuple[LicenceTerm, int]]:
+    """Licences whose installs (machines of the subtree naming the product, counted by
+    collector.store.products.licence_installs) exceed their seats, with the install count."""
+    return [(licence, installs.get(licence.id, 0)) for licence in licences
+            if installs.get(licence.id, 0) > licence.seats]

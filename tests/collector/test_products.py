@@ -10,10 +10,12 @@ from alembic import command
 from sqlalchemy import select
 
 from agent.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
+from collector.alert_models import Alert
 from collector.db import Database, create_db_engine
 from collector.migrate import alembic_config
 from collector.models import Machine
 from collector.product_models import NAME_MAX, MachineProduct, ProductName
+from collector.scan import scan_all
 from collector.store.licences import add_licence, licence_terms
 from collector.store.people import person_for_token
 from collector.store.products import licence_installs, matching_names, product_names
@@ -125,3 +127,18 @@ def test_machines_stored_before_revision_0007_get_their_names_from_their_state(d
             MachineProduct, MachineProduct.machine_id == Machine.id).join(ProductName)).all()
     assert sorted(stored) == [("pc-0", "WinRAR 6.24"), ("pc-0", "Zalo")]
     db.dispose()
+
+
+def test_the_scan_raises_seats_exceeded_from_the_same_counts(world: World) -> None:
+    for i in range(3):
+        agent = world.enroll("XA", machine_uid=f"uid-{i}", hostname=f"pc-{i}")
+        send(world, agent, report_with(agent["agent_id"], 1, ["WinRAR 6.24 (64-bit)"] if i < 2 else ["7-Zip 23.01"]))
+    with world.db.session() as session:
+        add_licence(session, "WinRAR", "winrar*", 1, date(2027, 12, 31), "XA", T0)
+        add_licence(session, "7-Zip", "7-zip*", 1, date(2027, 12, 31), "XA", T0)
+    scan_all(world.db, world.clock.now, network=False)
+    with world.db.session() as session:
+        alerts = session.execute(select(Alert.subject, Alert.detail).where(
+            Alert.rule_id == "licence.seats_exceeded", Alert.status == "open")).all()
+    assert [subject for subject, _ in alerts] == ["unit:XA"]
+    assert "WinRAR" in alerts[0][1] and "7-Zip" not in alerts[0][1]
