@@ -43,16 +43,35 @@ def error_response(status: int, code: str, detail: str, extra: Any = None) -> Re
     return Response(content, status_code=status)
 
 
-def _canhgac_error(_request: Request[Any, Any, Any], exc: CanhgacError) -> Response[dict[str, Any]]:
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    """Machines' and scripts' paths answer errors in JSON; every other path is the dashboard's (HTML)."""
+    path = request.url.path
+    return path == API_PREFIX or path.startswith(f"{API_PREFIX}/") or path == "/metrics"
+
+
+def _canhgac_error(request: Request[Any, Any, Any], exc: CanhgacError) -> Response[Any]:
+    if not is_api(request):
+        from server.web.context import canhgac_error
+
+        return canhgac_error(request, exc)
     return error_response(exc.status, exc.code, exc.detail)
 
 
-def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Also what an unknown path or method gets (no route, so no router's handler applies)."""
+    if not is_api(request):
+        from server.web.context import http_error
+
+        return http_error(request, exc)
     code = _HTTP_CODES.get(exc.status_code, "error")
     return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "extra", None))
 
 
-def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not is_api(request):
+        from server.web.context import internal_error
+
+        return internal_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal error; see the collector's log")
 

@@ -1,8 +1,10 @@
 """What every dashboard handler gets: the language, the session, the signed-in person and the
-database; plus the errors pages turn into (sign-in redirect, 403 and 404 pages)."""
+database; plus the errors pages turn into: a sign-in redirect, else an HTML page in the person's
+language (403, 404, 429, 500, ...), never JSON or a traceback (those stay with /api/v1)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ from server.web.session import (
     session_person,
     sign_session,
 )
+
+log = logging.getLogger("canhgac.server.web")
 
 
 class SignInNeeded(NotAuthorizedException):
@@ -115,19 +119,34 @@ def page_context(request: Request[Any, Any, Any]) -> Page:
     return page
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
-    page = page_context(request)
+def bare_page(request: Request[Any, Any, Any]) -> Page:
+    """A signed-out page in the asked-for language, touching neither the database nor the cookie's secret."""
+    lang = i18n.pick_language(request.query_params.get("lang"), request.cookies.get(i18n.LANG_COOKIE))
+    return Page(request=request, state=collector_state(request), lang=lang, session=new_session(), person=None)
+
+
+def error_page(request: Request[Any, Any, Any], status: int, message: str, code: str = "") -> Response[Any]:
+    if status >= 500:
+        page = bare_page(request)  # the database may be what failed: the error page must not need it
+    else:
+        page = page_context(request)
     if status == 401:
         return page.redirect(f"/login?next={quote(request.url.path)}")
-    return page.render("error.html", status=status, status_code=status, message=message)
+    return page.render("error.html", status=status, status_code=status, message=message, code=code)
 
 
 def canhgac_error(request: Request[Any, Any, Any], exc: CanhgacError) -> Response[Any]:
-    return _error_page(request, exc.status, exc.detail)
+    return error_page(request, exc.status, exc.detail, exc.code)
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    return _error_page(request, exc.status_code, str(exc.detail))
+    return error_page(request, exc.status_code, str(exc.detail))
 
 
-WEB_EXCEPTION_HANDLERS = {CanhgacError: canhgac_error, HTTPException: http_error}
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Logged with its traceback; the person sees a page without the error's text."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_page(request, 500, "")
+
+
+WEB_EXCEPTION_HANDLERS = {CanhgacError: canhgac_error, HTTPException: http_error, Exception: internal_error}

@@ -3,11 +3,13 @@ unit tree and the readiness exports (CSV, printable page: server.readiness_expor
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Annotated, Any
 
 from litestar import Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, Parameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from collector.store.readiness_report import ReadinessTable, readiness_table
 from collector.store.units import get_unit
@@ -17,6 +19,7 @@ from server.web.cache import ReadinessCache
 from server.web.context import Page
 from server.web.queries import SEVERITIES, alert_counts, recent_alerts, top_unit, unit_trail, unit_tree
 from server.web.session import check_password, fingerprint_of, new_session
+from server.web.throttle import SignInThrottle
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 HEADLINE = ("av_installed", "av_licensed", "av_up_to_date", "os_activated", "backup_within_policy",
@@ -31,28 +34,43 @@ def safe_next(target: str | None) -> str:
 
 
 @get("/login", sync_to_thread=True)
-def login_form(page: Page, next_: Annotated[str | None, Parameter(query="next")] = None) -> Response[Any]:
+def login_form(page: NamedDependency[Page],
+               next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Response[Any]:
     if page.person is not None:
         return page.redirect(safe_next(next_))
     return page.render("login.html", next=safe_next(next_), failed=False)
 
 
 @post("/login", sync_to_thread=True)
-def login(page: Page, data: Form) -> Response[Any]:
+def login(page: NamedDependency[Page], data: Form) -> Response[Any]:
+    """Refused with 429 (password not checked) while the name or the address is throttled."""
     page.check_csrf(data.get("csrf"))
+    name, now, address = data.get("name", ""), page.state.clock(), client_address(page)
+    throttle: SignInThrottle = page.request.app.state.dashboard_throttle
+    if (retry_at := throttle.retry_at(name, address, now)) is not None:
+        response = page.render("login.html", status=429, next=safe_next(data.get("next")), name=name,
+                               retry_at=retry_at)
+        response.headers["Retry-After"] = str(max(1, ceil((retry_at - now).total_seconds())))
+        return response
     with page.db() as session:
-        user = check_password(session, data.get("name", ""), data.get("password", ""))
+        user = check_password(session, name, data.get("password", ""))
         fingerprint = fingerprint_of(user.password_hash) if user else ""
         user_id = user.id if user else None
     if user_id is None:
-        return page.render("login.html", status=401, next=safe_next(data.get("next")), failed=True,
-                           name=data.get("name", ""))
+        throttle.failed(name, address, now)
+        return page.render("login.html", status=401, next=safe_next(data.get("next")), failed=True, name=name)
+    throttle.succeeded(name)
     page.start_session(new_session(user_id, fingerprint))  # a fresh CSRF token once signed in
     return page.redirect(safe_next(data.get("next")))
 
 
+def client_address(page: Page) -> str:
+    client = page.request.client
+    return client.host if client else ""
+
+
 @post("/logout", sync_to_thread=True)
-def logout(page: Page, data: Form) -> Response[Any]:
+def logout(page: NamedDependency[Page], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
     page.start_session(new_session())
     return page.redirect("/login")
@@ -64,12 +82,12 @@ def _table(page: Page, unit: str | None) -> ReadinessTable:
 
 
 @get("/", sync_to_thread=True)
-def overview(page: Page) -> Response[Any]:
+def overview(page: NamedDependency[Page]) -> Response[Any]:
     return _unit_page(page, None)
 
 
 @get("/units/{code:str}", sync_to_thread=True)
-def unit_page(page: Page, code: str) -> Response[Any]:
+def unit_page(page: NamedDependency[Page], code: FromPath[str]) -> Response[Any]:
     return _unit_page(page, code)
 
 
@@ -88,23 +106,23 @@ def _unit_page(page: Page, code: str | None) -> Response[Any]:
 
 
 @get("/units", sync_to_thread=True)
-def units(page: Page) -> Response[Any]:
+def units(page: NamedDependency[Page]) -> Response[Any]:
     with page.db() as session:
         nodes = unit_tree(session, page.me.scope)
     return page.render("units.html", nodes=nodes)
 
 
 @get("/readiness.csv", sync_to_thread=True)
-def readiness_csv(page: Page, unit: FromQuery[str | None] = None) -> Response[bytes]:
+def readiness_csv(page: NamedDependency[Page], unit: FromQuery[str | None] = None) -> Response[bytes]:
     table = _table(page, unit)
     name = f"readiness-{table.unit.code}-{table.as_of:%Y%m%d}.csv"
-    return Response(render_csv(table), media_type="text/csv; charset=utf-8",
+    return Response(render_csv(table), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @get("/readiness/print", sync_to_thread=True)
-def readiness_print(page: Page, unit: FromQuery[str | None] = None) -> Response[str]:
-    return Response(render_html(_table(page, unit)), media_type="text/html; charset=utf-8",
+def readiness_print(page: NamedDependency[Page], unit: FromQuery[str | None] = None) -> Response[str]:
+    return Response(render_html(_table(page, unit)), media_type="text/html",
                     headers={"Cache-Control": "no-store"})
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, get, post
-from litestar.params import FromQuery, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from agent.schema import Report
 from collector.errors import InvalidInput
@@ -28,14 +29,13 @@ from server.web.queries import (
     machines_page,
     network_page,
 )
+from server.web.report_view import report_sections
 
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
-SECTIONS = ("identity", "hardware", "antivirus", "licence", "network", "backup", "certificates", "software",
-            "hardening")
 
 
 @get("/machines", sync_to_thread=True)
-def machines(page: Page, unit: FromQuery[str | None] = None, q: FromQuery[str] = "",
+def machines(page: NamedDependency[Page], unit: FromQuery[str | None] = None, q: FromQuery[str] = "",
              role: FromQuery[Literal["normal", "offline"] | None] = None, p: PageNumber = 1) -> Response[Any]:
     with page.db() as session:
         result = machines_page(session, page.me.scope, unit or None, q.strip()[:100], role, p)
@@ -43,20 +43,20 @@ def machines(page: Page, unit: FromQuery[str | None] = None, q: FromQuery[str] =
 
 
 @get("/machines/{machine_id:int}", sync_to_thread=True)
-def machine(page: Page, machine_id: int) -> Response[Any]:
+def machine(page: NamedDependency[Page], machine_id: FromPath[int]) -> Response[Any]:
     with page.db() as session:
         row, state_json = get_machine(session, page.me.scope, machine_id)
         history = machine_history(session, machine_id)
         alerts = machine_alerts(session, machine_id)
     report = msgspec.json.decode(state_json, type=Report) if state_json else None
-    plain = msgspec.to_builtins(report) if report else {}
-    sections = [(name, plain.get(name)) for name in SECTIONS if plain.get(name) is not None]
-    return page.render("machine.html", machine=row, report=plain, sections=sections, history=history,
+    sections = report_sections(report, page.lang) if report else []
+    return page.render("machine.html", machine=row, report=report, sections=sections, history=history,
                        alerts=alerts)
 
 
 @get("/alerts", sync_to_thread=True)
-def alerts(page: Page, status: FromQuery[Literal["open", "acknowledged", "resolved", "all"]] = "open",
+def alerts(page: NamedDependency[Page],
+           status: FromQuery[Literal["open", "acknowledged", "resolved", "all"]] = "open",
            severity: FromQuery[Literal["critical", "high", "medium", "low", "info"] | None] = None,
            unit: FromQuery[str | None] = None, p: PageNumber = 1) -> Response[Any]:
     with page.db() as session:
@@ -66,7 +66,7 @@ def alerts(page: Page, status: FromQuery[Literal["open", "acknowledged", "resolv
 
 
 @get("/alerts/{alert_id:int}", sync_to_thread=True)
-def alert(page: Page, alert_id: int) -> Response[Any]:
+def alert(page: NamedDependency[Page], alert_id: FromPath[int]) -> Response[Any]:
     with page.db() as session:
         row, unit_code = get_alert(session, page.me.scope, alert_id)
         history = alert_history(session, alert_id)
@@ -75,7 +75,7 @@ def alert(page: Page, alert_id: int) -> Response[Any]:
 
 
 @post("/alerts/{alert_id:int}/ack", sync_to_thread=True)
-def acknowledge(page: Page, alert_id: int, data: Form) -> Response[Any]:
+def acknowledge(page: NamedDependency[Page], alert_id: FromPath[int], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
     comment = data.get("comment", "").strip()
     with page.db() as session:
@@ -88,8 +88,8 @@ def acknowledge(page: Page, alert_id: int, data: Form) -> Response[Any]:
 
 
 @get("/network", sync_to_thread=True)
-def network(page: Page, kp: PageNumber = 1, up: PageNumber = 1, lp: PageNumber = 1, sp: PageNumber = 1) \
-        -> Response[Any]:
+def network(page: NamedDependency[Page], kp: PageNumber = 1, up: PageNumber = 1, lp: PageNumber = 1,
+            sp: PageNumber = 1) -> Response[Any]:
     """Links (``kp``), devices without an agent (``up``), LAN devices (``lp``), SNMP devices (``sp``):
     each list paged on its own."""
     with page.db() as session:
@@ -98,7 +98,7 @@ def network(page: Page, kp: PageNumber = 1, up: PageNumber = 1, lp: PageNumber =
 
 
 @get("/licences", sync_to_thread=True)
-def licences(page: Page, p: PageNumber = 1) -> Response[Any]:
+def licences(page: NamedDependency[Page], p: PageNumber = 1) -> Response[Any]:
     return _licences_page(page, number=p)
 
 
@@ -111,7 +111,7 @@ def _licences_page(page: Page, status: int = 200, error: str = "", form: dict[st
 
 
 @post("/licences", sync_to_thread=True)
-def register_licence(page: Page, data: Form) -> Response[Any]:
+def register_licence(page: NamedDependency[Page], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
     page.require_officer()
     try:

@@ -193,3 +193,10 @@ def test_network_and_licence_lists_are_paged_in_sql(web: World) -> None:
     assert "Sản phẩm 049" in licences and "Sản phẩm 050" not in licences and "p=2" in licences
     second = web.client.get("/licences", params={"p": 2}).text
     assert "Sản phẩm 054" in second and "Sản phẩm 000" not in second and "0/5" in second
+
+
+def test_pages_name_their_charset_once(web: World) -> None:
+    sign_in(web.client, "admin")
+    for path, kind in (("/units", "text/html"), ("/readiness/print", "text/html"), ("/readiness.csv", "text/csv"),
+                       ("/no-such-page", "text/html")):
+        assert web.client.get(path).headers["content-type"] == f"{kind}; charset=utf-8", path  # Litestar adds it
