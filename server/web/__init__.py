@@ -25,9 +25,12 @@ def dashboard_router(config: CollectorConfig) -> Router:
 
 
 def install_dashboard(app: Litestar, config: CollectorConfig) -> None:
-    """The session secret (read or created on the first page request) and the overview's readiness cache."""
+    """The session secret (read or created on the first page request), the overview's readiness cache
+    and the sign-in throttle (in memory: serve runs one process; server.web.throttle)."""
     from server.web.cache import ReadinessCache
     from server.web.session import SecretKey
+    from server.web.throttle import SignInThrottle
 
     app.state.dashboard_secret = SecretKey(config.db_url)
     app.state.dashboard_readiness = ReadinessCache()
+    app.state.dashboard_throttle = SignInThrottle()
