@@ -1,6 +1,7 @@
 """The dashboard in a real Chromium (Debian's chromium + chromium-driver, driven by selenium)
 against a real `canhgac serve` on the demo data: sign in, the overview, drill into Tân Hòa
-(16/16 antivirus), acknowledge an alert, download the CSV, a screenshot of the overview."""
+(16/16 antivirus), acknowledge an alert, download the CSV, a machine's report under Vietnamese
+labels; screenshots of the overview and the machine detail."""
 
 from __future__ import annotations
 
@@ -126,6 +127,18 @@ def test_officer_day_in_a_real_browser(server: Server, browser, tmp_path: Path) 
     csv_file = _wait_for_file(downloads, "readiness-DT-TANHOA-*.csv")
     body = csv_file.read_bytes()
     assert body.startswith(b"\xef\xbb\xbf") and "Tân Hòa".encode() in body
+
+    # A machine's last report: every section under Vietnamese labels, values in words, no schema keys.
+    driver.get(f"{server.url}/machines?unit=DT-TANHOA")
+    _click_and_load(driver, By.CSS_SELECTOR, "table.grid tbody a[href^='/machines/']")
+    detail = _text(driver, "main")
+    assert "Phần mềm diệt virus" in detail and "Bảo vệ thời gian thực" in detail and "Lịch sử báo cáo" in detail
+    assert "signatures_age_days" not in detail and "os_licence_status" not in detail and "True" not in detail
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1600, min(int(height) + 120, 6000))
+    machine_png = tmp_path / "machine.png"
+    assert driver.save_screenshot(str(machine_png)) and machine_png.stat().st_size > 10_000
+    driver.set_window_size(1600, 1000)
 
     # English on request, and signing out ends the session.
     driver.get(f"{server.url}/units/DT-TANHOA?lang=en")
