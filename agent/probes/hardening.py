@@ -339,6 +339,8 @@ def read_gsettings(ctx: ProbeContext) -> dict[str, str]:
 
 
 def read_samba_smb1(ctx: ProbeContext) -> bool:
+    """False without smbd (no SMB server to speak SMBv1); else what testparm resolves from
+    smb.conf, includes and Samba's compiled-in default together."""
     if not any(path.exists() for path in SMBD):
         return False
     done = ctx.run(["testparm", "-s", "--parameter-name", "server min protocol", str(SAMBA_CONF)], 30.0, None)
