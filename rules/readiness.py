@@ -9,7 +9,7 @@ unit and hands the counts to :func:`rollup`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -202,6 +202,67 @@ def _unit_flags(units: Sequence[UnitNode], sums: dict[int, dict[str, int]], indi
             mine[f"ud:{indicator.id}"] = int(counted)
             mine[f"un:{indicator.id}"] = int(counted and has)
     return keys
+
+
+def rollup_children(root_id: int, root_path: str, units: Iterable[Sequence[Any]], own: Mapping[int, Sequence[int]],
+                    indicators: IndicatorSet, observed: Mapping[int, Mapping[str, bool]] | None = None,
+                    ) -> dict[int, dict[str, int]]:
+    """:func:`rollup`'s sums of the unit at ``root_path`` and of each of its direct children only
+    (what an overview shows), keyed by unit id. Each unit's own counts are added once, into the
+    child of the root its path lies under, instead of into every ancestor of every unit.
+
+    ``units``: (id, path, kind, staff) of the root's whole subtree, paths of unit ids ("/1/7/42/");
+    ``own``: per unit id, its counts in :func:`count_keys` order (none: zeros). As in :func:`rollup`,
+    a counted unit "has" a unit indicator's column when a machine of its subtree has it, unless
+    ``observed`` knows better."""
+    keys, observed = count_keys(indicators), observed or {}
+    unit_indicators = [i for i in indicators.indicators if i.kind is IndicatorKind.UNIT]
+    columns = sorted({keys.index(f"has:{i.counts}") for i in unit_indicators})
+    units = [u for u in units if u[1].startswith(root_path)]
+    counted = {str(u[0]): _bucket(root_id, root_path, u[1]) for u in units if u[2] in indicators.unit_kinds}
+    zero = (0,) * len(keys)
+    rows: dict[int, list[tuple[int, ...]]] = {root_id: []}
+    having: dict[int, set[str]] = {column: set() for column in columns}
+    for unit_id, path, _kind, staff in units:
+        counts = own.get(unit_id, zero)
+        rows.setdefault(_bucket(root_id, root_path, path), []).append((*counts, staff or 0))
+        if counted and any(counts[column] for column in columns):
+            for part in path[1:-1].split("/"):
+                if part in counted:
+                    for column in columns:
+                        if counts[column]:
+                            having[column].add(part)
+    flags = _flags_by_bucket(counted, having, keys, unit_indicators, observed)
+    names = (*keys, "staff", *(f"{side}:{i.id}" for i in unit_indicators for side in ("un", "ud")))
+    blank = [0] * (len(names) - len(keys) - 1)
+    totals = {bucket: [sum(column) for column in zip(*unit_rows, strict=True)] + flags.get(bucket, blank)
+              if unit_rows else [0] * len(names) for bucket, unit_rows in rows.items()}
+    totals[root_id] = [sum(column) for column in zip(*totals.values(), strict=True)]
+    return {unit_id: {**dict(zip(names, values, strict=True)),
+                      **{f"seen:{i.counts}": int(observed.get(unit_id, {}).get(i.counts) is not None)
+                         for i in unit_indicators}}
+            for unit_id, values in totals.items()}
+
+
+def _bucket(root_id: int, root_path: str, path: str) -> int:
+    """The id of the root's child whose subtree holds the unit at ``path`` (the root's own id for the root)."""
+    child = path[len(root_path):].split("/", 1)[0]
+    return int(child) if child else root_id
+
+
+def _flags_by_bucket(counted: Mapping[str, int], having: Mapping[int, set[str]], keys: Sequence[str],
+                     unit_indicators: Sequence[Indicator], observed: Mapping[int, Mapping[str, bool]],
+                     ) -> dict[int, list[int]]:
+    """Per bucket, the ``un:ID``/``ud:ID`` sums of its counted units (``counted``: unit id -> bucket)."""
+    flags: dict[int, list[int]] = {}
+    for unit_id, bucket in counted.items():
+        sums = flags.setdefault(bucket, [0] * (2 * len(unit_indicators)))
+        for position, indicator in enumerate(unit_indicators):
+            seen = observed.get(int(unit_id), {}).get(indicator.counts)
+            has = unit_id in having[keys.index(f"has:{indicator.counts}")] if seen is None else seen
+            sums[2 * position] += int(has)
+            sums[2 * position + 1] += 1
+    return flags
 
 
 def figure(indicator: Indicator, sums: Mapping[str, int]) -> Figure:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -26,7 +27,15 @@ from collector.store.licences import licence_terms
 from rules.facts import MachineContext, machine_facts
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
 from rules.licences import valid_patterns
-from rules.readiness import UnitNode, below_target, count_keys, figure, machine_readiness, rollup
+from rules.readiness import (
+    UnitNode,
+    below_target,
+    count_keys,
+    figure,
+    machine_readiness,
+    rollup,
+    rollup_children,
+)
 
 log = logging.getLogger("canhgac.readiness")
 _CHUNK = 500
@@ -137,13 +146,21 @@ def in_use_since(indicators: IndicatorSet, now: datetime) -> datetime:
 def unit_counts(session: Session, indicators: IndicatorSet, now: datetime,
                 subtree: str | None = None) -> dict[int, dict[str, int]]:
     """Per unit (its own machines only): the counts of rules.readiness.count_keys, machines in use."""
+    names = count_keys(indicators)
+    return {unit_id: dict(zip(names, counts, strict=True))
+            for unit_id, counts in unit_count_rows(session, indicators, now, subtree).items()}
+
+
+def unit_count_rows(session: Session, indicators: IndicatorSet, now: datetime,
+                    subtree: str | None = None) -> dict[int, tuple[int, ...]]:
+    """As :func:`unit_counts`, each unit's counts as one tuple in count_keys order (no dict per unit)."""
     keys, distinct = _distinct_aggregates(indicators)
+    pick = itemgetter(*(1 + position for _, position in keys))
     query = select(MachineReadiness.unit_id, *(c.label(f"c{i}") for i, c in enumerate(distinct)))
     query = query.where(MachineReadiness.seen_at >= in_use_since(indicators, now)).group_by(MachineReadiness.unit_id)
     if subtree is not None and subtree != "/":
         query = query.where(MachineReadiness.unit_path.startswith(subtree, autoescape=True))
-    return {row[0]: {key: int(row[1 + position] or 0) for key, position in keys}
-            for row in session.execute(query)}
+    return {row[0]: pick(row) for row in session.execute(query)}
 
 
 def _distinct_aggregates(indicators: IndicatorSet) -> tuple[list[tuple[str, int]], list[Any]]:
@@ -190,6 +207,18 @@ def subtree_sums(session: Session, units: Sequence[Any], indicators: IndicatorSe
     known (collector.store.links.dedicated_line_reach); it decides "units reaching the line"."""
     observed = {unit_id: {"has_dedicated_line": up} for unit_id, up in (line_reach or {}).items()}
     return rollup(unit_nodes(units), unit_counts(session, indicators, now, subtree), indicators, observed)
+
+
+def children_sums(session: Session, root_id: int, root_path: str, indicators: IndicatorSet, now: datetime,
+                  line_reach: Mapping[int, bool] | None = None) -> dict[int, dict[str, int]]:
+    """The subtree sums of the unit ``root_id`` at ``root_path`` and of each of its direct children
+    only (rules.readiness.rollup_children): what the readiness table shows, the same figures as
+    :func:`subtree_sums` without summing every unit of the subtree. ``line_reach`` as there."""
+    units = session.execute(select(Unit.id, Unit.path, Unit.kind, Unit.staff_count)
+                            .where(Unit.path.startswith(root_path, autoescape=True)))
+    observed = {unit_id: {"has_dedicated_line": up} for unit_id, up in (line_reach or {}).items()}
+    return rollup_children(root_id, root_path, units, unit_count_rows(session, indicators, now, root_path),
+                           indicators, observed)
 
 
 # --- snapshot, below target -------------------------------------------------------------------

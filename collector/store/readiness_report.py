@@ -17,12 +17,13 @@ from collector.models import Machine, Unit
 from collector.readiness_models import MachineReadiness, ReadinessSnapshot
 from collector.store.readiness import (
     among_condition,
+    children_sums,
     column_condition,
     in_use_since,
     subtree_sums,
     subtree_unit_rows,
 )
-from collector.store.scope import EVERYTHING, Scope
+from collector.store.scope import Scope
 from collector.store.units import get_unit
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
 from rules.readiness import Figure, figure, machine_reason, percent_text, unit_reason
@@ -133,19 +134,21 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
     """The readiness of ``unit_code`` (the top of the scope when None) and of each of its children."""
     indicators = indicators or builtin_indicators()
     root = _root(session, scope, unit_code)
-    units = subtree_unit_rows(session, root.path)
-    sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, now))
-    children = [u for u in units if u.parent_id == root.id]
+    sums = children_sums(session, root.id, root.path, indicators, now, _line_reach(session, root.path, now))
+    children = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
+                               .where(Unit.parent_id == root.id).order_by(Unit.path))
     return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], indicators),
                           children=[_figures(u, sums[u.id], indicators) for u in children],
                           indicators=[info(i) for i in indicators.indicators],
                           trend=trend(session, root.id, now.date() - timedelta(days=trend_days)))
 
 
-def _line_reach(session: Session, now: datetime) -> dict[int, bool]:
+def _line_reach(session: Session, path: str, now: datetime) -> dict[int, bool]:
+    """Per unit of the subtree at ``path``, whether its configured dedicated line is up (where known)."""
     from collector.store.links import dedicated_line_reach, link_states
 
-    return dedicated_line_reach(session, link_states(session, EVERYTHING, now))
+    rows = link_states(session, Scope(path), now)
+    return dedicated_line_reach(session, rows) if rows else {}
 
 
 def trend(session: Session, unit_id: int, since: date) -> dict[str, list[TrendPoint]]:
@@ -176,7 +179,7 @@ def explain(session: Session, scope: Scope, unit_code: str | None, indicator_id:
     indicator = indicators.get(indicator_id)
     root = _root(session, scope, unit_code)
     units = subtree_unit_rows(session, root.path)
-    sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, now))
+    sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, root.path, now))
     if indicator.kind is IndicatorKind.MACHINE:
         missing = _missing_machines(session, indicator, root.path, indicators, now)
     elif indicator.kind is IndicatorKind.UNIT:

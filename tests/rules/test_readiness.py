@@ -3,6 +3,7 @@ facts, the rollup sums numerators and denominators (never averages), figures rea
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,11 +14,13 @@ from rules.indicators import IndicatorError, IndicatorKind, builtin_indicators, 
 from rules.readiness import (
     Figure,
     UnitNode,
+    count_keys,
     figure,
     machine_readiness,
     machine_reason,
     percent_text,
     rollup,
+    rollup_children,
     unit_reason,
 )
 
@@ -143,3 +146,28 @@ def test_a_units_observed_dedicated_line_state_decides_over_its_agents() -> None
     assert figure(line, sums[1]) == Figure(2, 3)
     assert "down" in unit_reason(line, sums[3]).en
     assert figure(line, rollup(units, own, indicators)[1]) == Figure(2, 3)  # agents only: 3 and 4
+
+
+def _random_tree(rng: random.Random, size: int) -> list[UnitNode]:
+    units = [UnitNode(1, None, "/1/", "province", 0)]
+    for unit_id in range(2, size + 1):
+        parent = rng.choice(units)
+        kind = rng.choice(("commune", "office", "district"))
+        units.append(UnitNode(unit_id, parent.id, f"{parent.path}{unit_id}/", kind, rng.randint(0, 9)))
+    return units
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rolling_up_to_the_children_gives_the_full_rollups_sums(seed: int) -> None:
+    """The overview's shortcut (each unit's counts added into the root's child above it) must give
+    exactly the full rollup's sums for the root and its children, communes at any depth included."""
+    rng, indicators = random.Random(seed), builtin_indicators()
+    units, keys = _random_tree(rng, 60), count_keys(indicators)
+    own = {u.id: tuple(rng.choice((0, 0, 1, 3)) for _ in keys) for u in units if rng.random() < 0.7}
+    observed = {u.id: {"has_dedicated_line": rng.random() < 0.5} for u in units if rng.random() < 0.2}
+    full = rollup(units, {i: dict(zip(keys, c, strict=True)) for i, c in own.items()}, indicators, observed)
+    for root in [u for u in units if u.id == 1 or rng.random() < 0.3]:
+        subtree = [(u.id, u.path, u.kind, u.staff) for u in units if u.path.startswith(root.path)]
+        shown = rollup_children(root.id, root.path, subtree, own, indicators, observed)
+        assert set(shown) == {root.id} | {u.id for u in units if u.parent_id == root.id}
+        assert all(shown[unit_id] == full[unit_id] for unit_id in shown)
