@@ -5,7 +5,9 @@
 Builds a province of ``--communes`` communes whose machines each list ``--programs`` installed
 programs (drawn from a shared vocabulary of real-looking names) and one antivirus, with their
 product names in the tables ingest writes (collector.store.products), and a register of
-one province-wide entry plus one entry per commune (more than one page). Then it renders the
+one province-wide entry plus one entry per commune (more than one page): half of them the
+commune's own antivirus, half one office program. The vocabulary's vendor names make nearly
+every machine match "Kaspersky*" (a worst case: ~8 matching names per machine). Then it renders the
 licences page (/licences, 50 entries with their installs) through the real app, signed in
 province-wide, and prints the cold and median times. For comparison it also prints how long it
 takes only to read the product names out of every stored report of the province, which is what
@@ -60,7 +62,8 @@ def build(db: Database, machines: int, communes: int, programs: int, now: dateti
         session.execute(insert(LicenceEntry), [
             {"product": "Kaspersky (toàn tỉnh)", "pattern": "Kaspersky*", "seats": machines // 2, "unit_id": 1,
              "expires_on": date(2027, 12, 31), "created_at": now}] + [
-            {"product": f"Bộ văn phòng xã {c}", "pattern": f"Microsoft Product {c % 150:04d}*", "seats": 20,
+            {"product": f"Kaspersky xã {c}" if c % 2 else f"Bộ văn phòng xã {c}",
+             "pattern": "Kaspersky*" if c % 2 else f"Microsoft Product {c * 20 % 3000:04d}*", "seats": 20,
              "unit_id": c, "expires_on": date(2027, 12, 31), "created_at": now} for c in range(2, communes + 2)])
     for start in range(1, machines + 1, 2_000):
         rows = []
@@ -75,8 +78,9 @@ def build(db: Database, machines: int, communes: int, programs: int, now: dateti
             session.execute(insert(Machine), rows)
             listed = {row["id"]: stored_product_names(row["state_json"]) for row in rows}
             ids = name_ids(session, set().union(*listed.values()))
-            session.execute(insert(MachineProduct), [{"machine_id": m, "product_id": ids[n]}
-                                                     for m, names_of in listed.items() for n in names_of])
+            session.execute(insert(MachineProduct), [
+                {"machine_id": m, "product_id": ids[n], "unit_path": f"/1/{2 + m % communes}/"}
+                for m, names_of in listed.items() for n in names_of])
 
 
 def decode_all(db: Database) -> float:

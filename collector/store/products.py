@@ -5,7 +5,8 @@ writing only the difference (a PC's program list rarely changes between two repo
 ``licence_installs`` counts, for register entries, the machines of each entry's subtree (within a
 person's scope) that name a product matching its pattern: the pattern is matched in Python
 (rules.facts.matches_any, the same case-insensitive shell match the rules use) against the
-distinct names, and the machines are counted in SQL.
+distinct names, and the machines are counted in SQL, as a range of unit paths in the
+(product, unit path, machine) index: a commune's entry reads its commune's rows only.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import re
 from collections.abc import Iterable, Sequence
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.schema import Report
-from collector.models import Machine, Unit
 from collector.product_models import NAME_MAX, MachineProduct, ProductName
 from collector.store.scope import Scope
 from rules.licences import LicenceTerm
@@ -58,19 +58,25 @@ def stored_product_names(state_json: str) -> set[str]:
     return product_names(_NAMES_ONLY.decode(state_json))
 
 
-def record_machine_products(session: Session, machine_id: int, names: set[str]) -> None:
-    """Make the machine's stored names ``names``: delete the gone, add the new."""
-    current = dict(session.execute(
-        select(ProductName.name, ProductName.id).join(MachineProduct, MachineProduct.product_id == ProductName.id)
-        .where(MachineProduct.machine_id == machine_id)).all())
-    gone = [current[name] for name in current.keys() - names]
+def record_machine_products(session: Session, machine_id: int, unit_path: str, names: set[str]) -> None:
+    """Make the machine's stored names ``names`` (under ``unit_path``): delete the gone, add the
+    new, and move the kept ones when the machine's unit changed."""
+    current = {name: (name_id, path) for name, name_id, path in session.execute(
+        select(ProductName.name, ProductName.id, MachineProduct.unit_path)
+        .join(MachineProduct, MachineProduct.product_id == ProductName.id)
+        .where(MachineProduct.machine_id == machine_id))}
+    gone = [current[name][0] for name in current.keys() - names]
     if gone:
         session.execute(delete(MachineProduct).where(MachineProduct.machine_id == machine_id,
                                                      MachineProduct.product_id.in_(gone)))
+    if any(path != unit_path for _, path in current.values()):
+        session.execute(update(MachineProduct).where(MachineProduct.machine_id == machine_id)
+                        .values(unit_path=unit_path))
     new = names - current.keys()
     if new:
         ids = name_ids(session, new)
-        session.execute(insert(MachineProduct), [{"machine_id": machine_id, "product_id": ids[n]} for n in new])
+        session.execute(insert(MachineProduct),
+                        [{"machine_id": machine_id, "product_id": ids[n], "unit_path": unit_path} for n in new])
 
 
 def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
@@ -97,6 +103,19 @@ def matching_names(names: Iterable[tuple[int, str]], pattern: str) -> list[int]:
     return [name_id for name_id, name in names if compiled.match(name)]
 
 
+def subtree_within(path: str, scope: Scope) -> str | None:
+    """The part of ``path``'s subtree inside ``scope``, as a path prefix; None when they do not meet."""
+    if scope.unit_path is None or path.startswith(scope.unit_path):
+        return path
+    return scope.unit_path if scope.unit_path.startswith(path) else None
+
+
+def path_range(prefix: str) -> tuple[str, str]:
+    """Paths starting with ``prefix`` ("/1/7/") are those >= prefix and < its successor ("/1/70"):
+    a range an index can seek, where LIKE with an ESCAPE clause is read row by row by SQLite."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm]) -> dict[int, int]:
     """For each entry: machines in scope and in the entry's subtree whose current report names a
     product matching its pattern."""
@@ -106,13 +125,13 @@ def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm
     counts: dict[int, int] = {}
     for term in terms:
         ids = matching_names(names, term.pattern)
-        if not ids:
+        prefix = subtree_within(term.unit_path, scope)
+        if not ids or prefix is None:
             counts[term.id] = 0
             continue
-        query = (select(func.count(func.distinct(MachineProduct.machine_id)))
-                 .join(Machine, MachineProduct.machine_id == Machine.id).join(Unit, Machine.unit_id == Unit.id)
-                 .where(MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
-                        scope.units_clause(),
-                        Unit.path.startswith(term.unit_path, autoescape=True)))
-        counts[term.id] = session.scalar(query) or 0
+        low, high = path_range(prefix)
+        counts[term.id] = session.scalar(
+            select(func.count(func.distinct(MachineProduct.machine_id))).where(
+                MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
+                MachineProduct.unit_path >= low, MachineProduct.unit_path < high)) or 0
     return counts

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from agent.schema import Report
 from collector.errors import Conflict
-from collector.models import Agent, Machine, StoredReport
+from collector.models import Agent, Machine, StoredReport, Unit
 from collector.store.products import product_names, record_machine_products
 
 
@@ -91,7 +91,9 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         Machine.id == agent.machine_id, Machine.current_agent_id == agent.id,
         Machine.state_sequence < identity.sequence).values(current)).rowcount == 1
     if became_current:
-        record_machine_products(session, agent.machine_id, product_names(report))
+        unit_path = session.scalar(select(Unit.path).join(Machine, Machine.unit_id == Unit.id)
+                                   .where(Machine.id == agent.machine_id))
+        record_machine_products(session, agent.machine_id, unit_path or "", product_names(report))
 
 
 def read_report_body(row: StoredReport) -> bytes:

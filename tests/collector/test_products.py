@@ -18,7 +18,8 @@ from collector.product_models import NAME_MAX, MachineProduct, ProductName
 from collector.scan import scan_all
 from collector.store.licences import add_licence, licence_terms
 from collector.store.people import person_for_token
-from collector.store.products import licence_installs, matching_names, product_names
+from collector.store.products import licence_installs, matching_names, path_range, product_names, subtree_within
+from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import add_unit
 from tests.api_world import World
 from tests.factories import T0, make_report, signed
@@ -67,6 +68,15 @@ def test_patterns_match_whole_names_without_case_as_the_rules_do() -> None:
     assert matching_names(names, "[bz]*") == [3, 4]
 
 
+def test_subtrees_meet_scopes_as_path_ranges() -> None:
+    assert subtree_within("/1/7/", EVERYTHING) == "/1/7/"
+    assert subtree_within("/1/7/", Scope("/1/")) == "/1/7/"  # an entry inside the person's scope
+    assert subtree_within("/1/", Scope("/1/7/")) == "/1/7/"  # a province entry seen from a commune
+    assert subtree_within("/1/8/", Scope("/1/7/")) is None
+    low, high = path_range("/1/7/")
+    assert [p for p in ("/1/7/", "/1/7/42/", "/1/70/", "/1/8/", "/1/6/9/") if low <= p < high] == ["/1/7/", "/1/7/42/"]
+
+
 def test_a_machine_keeps_the_names_of_its_newest_report_only(world: World) -> None:
     agent = world.enroll("XA")
     machine = int(agent["machine_id"])
@@ -102,6 +112,17 @@ def test_installs_count_machines_of_the_subtree_in_scope_naming_the_product(worl
                                            "WinRAR": 0}
     send(world, commune, report_with(commune["agent_id"], 2, []))  # uninstalled everything
     assert installs(world, "admin")["Kaspersky (xã A)"] == 1
+
+
+def test_a_machine_re_enrolled_in_another_unit_counts_there(world: World) -> None:
+    first = world.enroll("XA", machine_uid="uid-moving", hostname="pc-moving")
+    send(world, first, report_with(first["agent_id"], 1, ["Foxit PDF Reader"]))
+    with world.db.session() as session:
+        add_licence(session, "Foxit (xã B)", "foxit*", 5, date(2027, 12, 31), "XB", T0)
+    assert installs(world, "admin") == {"Foxit (xã B)": 0}
+    moved = world.enroll("XB", machine_uid="uid-moving", hostname="pc-moving")
+    send(world, moved, report_with(moved["agent_id"], 1, ["Foxit PDF Reader"]))  # same names, new unit
+    assert installs(world, "admin") == {"Foxit (xã B)": 1}
 
 
 def test_machines_stored_before_revision_0007_get_their_names_from_their_state(db_url: str) -> None:
