@@ -68,8 +68,7 @@ def parse_antivirus_expired(items: list[dict[str, Any]]) -> bool | None:
 
 def parse_windows_licence(text: str) -> Licence:
     parts = windows.parse_parts(text)
-    # antivirus_licence_expires stays None: SecurityCenter2 and Defender do not expose an expiry,
-    # and no recorded output of a vendor tool that does (ESET ermm.exe, Kaspersky avp.com) was found.
+    # antivirus_licence_expires stays None: no expiry in SecurityCenter2/Defender, no recorded ermm/avp.com output.
     licence = Licence()
     for name, fill in (("os", lambda v: parse_os_licence(windows.rows(v), licence)),
                        ("antivirus", lambda v: setattr(licence, "antivirus_licence_expired",
