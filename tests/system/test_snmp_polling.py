@@ -81,16 +81,21 @@ def test_one_dead_device_does_not_delay_the_others(snmpd: SnmpdAgent) -> None:
     targets += [target_of(snmpd.address, GOOD_V3) for _ in range(10)]
     started = time.monotonic()
     results = poll(targets, concurrency=8)
-    assert time.monotonic() - started < 2 * 1.0 + 1.5
+    wall_ms = (time.monotonic() - started) * 1000
     assert results[0].error_kind is SnmpErrorKind.NO_ANSWER
+    assert results[0].elapsed_ms >= 2 * 1000 * 0.9  # it waited its two tries out
     assert all(result.ok for result in results[1:]), [r.error for r in results if not r.ok]
-    assert max(result.elapsed_ms for result in results[1:]) < 1500
+    # Polled one after another, the run would last the dead device's wait plus every live poll;
+    # the live polls ran beside the wait instead. Relative figures, not a wall-clock bound, so
+    # that a loaded machine (which slows both sides alike) does not fail it.
+    assert wall_ms - results[0].elapsed_ms < sum(result.elapsed_ms for result in results[1:])
+    assert max(result.elapsed_ms for result in results[1:]) < results[0].elapsed_ms
 
 
 def test_the_deadline_bounds_a_poll_whatever_the_retries(snmpd: SnmpdAgent) -> None:
     started = time.monotonic()
     result = poll_one(f"127.0.0.1:{free_udp_port()}", V2c(COMMUNITY), timeout_s=1.0, retries=10, deadline_s=1.5)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 6  # eleven tries would take 11 s; the deadline cut them at 1.5 s
     assert result.error_kind is SnmpErrorKind.NO_ANSWER
 
 
