@@ -123,8 +123,11 @@ def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm
         return {}
     names = [(name_id, name.lower()) for name_id, name in session.execute(select(ProductName.id, ProductName.name))]
     counts: dict[int, int] = {}
+    matched: dict[str, list[int]] = {}  # many entries share a pattern (each commune's "Kaspersky*")
     for term in terms:
-        ids = matching_names(names, term.pattern)
+        ids = matched.get(term.pattern)
+        if ids is None:
+            ids = matched[term.pattern] = matching_names(names, term.pattern)
         prefix = subtree_within(term.unit_path, scope)
         if not ids or prefix is None:
             counts[term.id] = 0
