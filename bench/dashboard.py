@@ -5,16 +5,20 @@ with one row per commune and the open alerts by severity) and machine list pages
 
     python bench/dashboard.py [--machines 200000] [--units 10000] [--alerts 20000] [--repeat 5] [--json]
 
-The figure printed per page is the median of ``--repeat`` renders after the first; the first (cold)
-render is printed too. The overview pages keep a unit's readiness table for 60 s
-(server/web/cache.py), so their cold render pays the province rollup (bench/readiness.py) and the
-median does not; list pages have no cache.
-"""
+Three figures per page, each a full request:
+- first: the first render of the page after the app started (nothing cached; templates compiled);
+- cold: the median of ``--repeat`` renders with the readiness cache emptied before each one, i.e.
+  the render after the 60 s cache (server/web/cache.py) expired: the province rollup is computed
+  afresh every time (list pages have no cache: their cold figure is their warm one);
+- warm: the median of ``--repeat`` renders after that (overview pages: the readiness table cached).
+The target holds for the cold and first figures, not only the warm one."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import re
 import statistics
 import sys
@@ -77,29 +81,45 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     with db.session() as session:
         add_user(session, "bench-admin", "admin", now, None, PasswordHasher().hash(PASSWORD))
     print(f"  built {args.machines} machines in {args.units} units, {args.alerts} open alerts in "
-          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+          f"{time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other work on the machine slows every figure)", file=sys.stderr)
     results: dict[str, dict[str, float]] = {}
     try:
         with TestClient(create_app(CollectorConfig(db_url=url), db)) as client:
             sign_in(client)
+            cache = client.app.state.dashboard_readiness
             for name, path in PAGES.items():
-                times = []
-                for _ in range(args.repeat + 1):
-                    begun = time.perf_counter()
-                    response = client.get(path)
-                    times.append(time.perf_counter() - begun)
-                    assert response.status_code == 200, (path, response.status_code, response.text[:500])
-                results[name] = {"cold_ms": round(times[0] * 1000, 1),
-                                 "median_ms": round(statistics.median(times[1:]) * 1000, 1),
-                                 "kb": round(len(response.content) / 1024, 1)}
-                print(f"  {name:26} {path:22} median {results[name]['median_ms']:7.1f} ms  "
-                      f"(cold {results[name]['cold_ms']:.1f} ms, {results[name]['kb']} KiB)", file=sys.stderr)
+                results[name] = page_times(client, path, cache, args.repeat)
+                print(f"  {name:26} {path:22} first {results[name]['first_ms']:7.1f} ms  cold "
+                      f"{results[name]['cold_ms']:7.1f} ms  warm {results[name]['warm_ms']:7.1f} ms  "
+                      f"({results[name]['kb']} KiB)", file=sys.stderr)
     finally:
         db.dispose()
     return results
 
 
+def page_times(client, path: str, cache, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """First render, median with the readiness cache emptied before each render, median warm (ms)."""
+    def render(clear: bool) -> float:
+        if clear:
+            cache.clear()
+        begun = time.perf_counter()
+        response = client.get(path)
+        took = time.perf_counter() - begun
+        assert response.status_code == 200, (path, response.status_code, response.text[:500])
+        sizes.append(len(response.content))
+        return took * 1000
+
+    sizes: list[int] = []
+    first = render(clear=True)
+    cold = statistics.median(render(clear=True) for _ in range(repeat))
+    warm = statistics.median(render(clear=False) for _ in range(repeat))
+    return {"first_ms": round(first, 1), "cold_ms": round(cold, 1), "warm_ms": round(warm, 1),
+            "kb": round(sizes[-1] / 1024, 1)}
+
+
 def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--machines", type=int, default=200_000)
     parser.add_argument("--units", type=int, default=10_000)
@@ -112,10 +132,11 @@ def main() -> None:
     if args.json:
         print(json.dumps({"machines": args.machines, "units": args.units, "sqlite": results}))
     else:
-        slowest = max(results.items(), key=lambda item: item[1]["median_ms"])
-        print(f"dashboard on SQLite, {args.machines} machines: every page's median under "
-              f"{slowest[1]['median_ms']:.0f} ms (slowest: {slowest[0]})")
-
+        slowest = max(results.items(), key=lambda item: max(item[1]["first_ms"], item[1]["cold_ms"]))
+        worst = max(slowest[1]["first_ms"], slowest[1]["cold_ms"])
+        print(f"dashboard on SQLite, {args.machines} machines: every page under {worst:.0f} ms cold "
+              f"(slowest: {slowest[0]}, first {slowest[1]['first_ms']:.0f} / cold {slowest[1]['cold_ms']:.0f} / "
+              f"warm {slowest[1]['warm_ms']:.0f} ms)")
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ class Alert(Base):
     __table_args__ = (
         UniqueConstraint("subject", "rule_id", name="uq_alerts_subject_rule"),
         Index("ix_alerts_unit_status", "unit_id", "status"),
+        Index("ix_alerts_status_severity_seen", "status", "severity", "last_seen_at"),  # revision 0008
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,12 @@ from collector.models import Base, UTCDateTime
 
 class MachineReadiness(Base):
     __tablename__ = "machine_readiness"
-    __table_args__ = (Index("ix_machine_readiness_unit_seen", "unit_id", "seen_at"),)
+    # Every column the per-unit aggregate reads (collector.store.readiness.unit_count_rows), after
+    # (unit_id, seen_at): the aggregate scans this index alone, never the rows (revision 0008).
+    __table_args__ = (Index("ix_machine_readiness_counts", "unit_id", "seen_at", "role", "via_network", "has_lan",
+                            "has_internet", "has_dedicated_line", "av_installed", "av_licensed", "av_up_to_date",
+                            "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_certs", "certs_valid",
+                            "offline_isolated"),)
 
     machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"), primary_key=True, autoincrement=False)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

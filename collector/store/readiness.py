@@ -116,10 +116,14 @@ def column_condition(name: str) -> ColumnElement[bool]:
 
 def among_condition(indicator: Indicator) -> ColumnElement[bool]:
     """The SQL condition "this machine in use is in the indicator's denominator"."""
+    return and_(true(), *_among_parts(indicator))
+
+
+def _among_parts(indicator: Indicator) -> list[ColumnElement[bool]]:
     parts: list[ColumnElement[bool]] = [column_condition(name) for name in indicator.only]
     if indicator.exclude_roles:
         parts.append(MachineReadiness.role.not_in(sorted(indicator.exclude_roles)))
-    return and_(true(), *parts)
+    return parts
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -130,9 +134,11 @@ def _aggregates(indicators: IndicatorSet) -> dict[str, Any]:
     columns: dict[str, Any] = {"in_use": func.count(), "offline": _count(MachineReadiness.role == "offline")}
     for indicator in indicators.indicators:
         if indicator.kind is IndicatorKind.MACHINE:
-            among = among_condition(indicator)
-            columns[f"n:{indicator.id}"] = _count(and_(among, column_condition(indicator.counts)))
-            columns[f"d:{indicator.id}"] = _count(among)
+            # No "1 = 1" for an indicator counted among every machine: its denominator is then the
+            # same COUNT(*) as "in_use", computed once (_distinct_aggregates).
+            among = _among_parts(indicator)
+            columns[f"n:{indicator.id}"] = _count(and_(*among, column_condition(indicator.counts)))
+            columns[f"d:{indicator.id}"] = _count(and_(*among)) if among else func.count()
         elif indicator.kind is IndicatorKind.UNIT:
             columns[f"has:{indicator.counts}"] = _count(column_condition(indicator.counts))
     assert tuple(columns) == count_keys(indicators)
@@ -159,7 +165,11 @@ def unit_count_rows(session: Session, indicators: IndicatorSet, now: datetime,
     query = select(MachineReadiness.unit_id, *(c.label(f"c{i}") for i, c in enumerate(distinct)))
     query = query.where(MachineReadiness.seen_at >= in_use_since(indicators, now)).group_by(MachineReadiness.unit_id)
     if subtree is not None and subtree != "/":
-        query = query.where(MachineReadiness.unit_path.startswith(subtree, autoescape=True))
+        # By unit id, not machine_readiness.unit_path: SQLite's LIKE cannot use an index (its LIKE is
+        # case-insensitive), while a list of unit ids seeks the (unit_id, ...) index: a commune reads
+        # its own machines' rows only, not the province's.
+        units = select(Unit.id).where(Unit.path.startswith(subtree, autoescape=True))
+        query = query.where(MachineReadiness.unit_id.in_(units.scalar_subquery()))
     return {row[0]: pick(row) for row in session.execute(query)}
 
 

@@ -96,7 +96,7 @@ def _unit_page(page: Page, code: str | None) -> Response[Any]:
         unit = get_unit(session, code, page.me.scope) if code else top_unit(session, page.me.scope)
         trail = unit_trail(session, unit, page.me.scope)
         counts = alert_counts(session, page.me.scope, unit.path)
-        recent = recent_alerts(session, page.me.scope, unit.path)
+        recent = recent_alerts(session, page.me.scope, unit.path, open_counts=counts["open"])
     cache: ReadinessCache = page.request.app.state.dashboard_readiness
     table = cache.get(unit.code, lambda: _table(page, unit.code))
     indicators = {info.id: info for info in table.indicators}

@@ -3,6 +3,7 @@ looks exactly like absent (collector.errors.NotFound)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -50,8 +51,13 @@ class MachineLine:
 
 def machines_page(session: Session, scope: Scope, unit: str | None, text: str, role: str | None,
                   page: int) -> Paged:
-    """A page of machines (by hostname) with their readiness flags and open alert count."""
-    query = select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
+    """A page of machines (by hostname) with their readiness flags and open alert count.
+
+    The page's machine ids are found first, sorting (hostname, id) pairs only: sorting whole
+    machine rows, stored report included, for every page of a province was most of the cost."""
+    query = select(Machine.id)
+    if unit or scope.unit_path is not None:
+        query = query.join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
     if unit:
         query = query.where(Unit.path.startswith(get_unit(session, unit, scope).path, autoescape=True))
     if text:
@@ -59,15 +65,16 @@ def machines_page(session: Session, scope: Scope, unit: str | None, text: str, r
         query = query.where(Machine.hostname.ilike(f"%{literal}%", escape="\\"))
     if role:
         query = query.where(Machine.role == role)
-    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Machine.id).subquery())) or 0
-    rows = session.execute(query.order_by(Machine.hostname, Machine.id)
-                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    ids = [m.id for m, _ in rows]
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(session.scalars(query.order_by(Machine.hostname, Machine.id)
+                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    found = {m.id: (m, u) for m, u in session.execute(select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id)
+                                                      .where(Machine.id.in_(ids)))} if ids else {}
     flags = {r.machine_id: r for r in session.scalars(select(MachineReadiness)
                                                       .where(MachineReadiness.machine_id.in_(ids)))} if ids else {}
     alerts = dict(session.execute(select(Alert.machine_id, func.count()).where(
         Alert.machine_id.in_(ids), Alert.status != "resolved").group_by(Alert.machine_id)).all()) if ids else {}
-    lines = [MachineLine(_to_row(m, u), flags.get(m.id), int(alerts.get(m.id, 0))) for m, u in rows]
+    lines = [MachineLine(_to_row(*found[i]), flags.get(i), int(alerts.get(i, 0))) for i in ids]
     return paged(lines, total, page)
 
 
@@ -93,10 +100,14 @@ def machine_alerts(session: Session, machine_id: int) -> list[Alert]:
 
 def alert_counts(session: Session, scope: Scope, unit_path: str | None = None) -> dict[str, dict[str, int]]:
     """Open and acknowledged alerts by severity: {"open": {"high": 8, ...}, "acknowledged": {...}}."""
-    query = (select(Alert.status, Alert.severity, func.count()).join(Unit, Alert.unit_id == Unit.id)
-             .where(scope.units_clause(), Alert.status != "resolved").group_by(Alert.status, Alert.severity))
+    query = (select(Alert.status, Alert.severity, func.count())
+             .where(Alert.status != "resolved").group_by(Alert.status, Alert.severity))
+    units = select(Unit.id).where(scope.units_clause())
     if unit_path:
-        query = query.where(Unit.path.startswith(unit_path, autoescape=True))
+        units = units.where(Unit.path.startswith(unit_path, autoescape=True))
+    if unit_path or scope.unit_path is not None:
+        # By unit id: a commune's count seeks its own units' alerts (ix_alerts_unit_status).
+        query = query.where(Alert.unit_id.in_(units.scalar_subquery()))
     counts: dict[str, dict[str, int]] = {"open": {}, "acknowledged": {}}
     for status, severity, count in session.execute(query):
         counts.setdefault(status, {})[severity] = int(count)
@@ -121,14 +132,39 @@ def alerts_page(session: Session, scope: Scope, status: str | None, severity: st
     return paged([tuple(r) for r in rows], total, page)
 
 
-def recent_alerts(session: Session, scope: Scope, unit_path: str, limit: int = 8) -> list[tuple[Alert, str, str]]:
-    """The most severe, then newest, open alerts of a subtree (no count: the overview shows those)."""
-    rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=Alert.severity, else_=len(SEVERITIES))
+def recent_alerts(session: Session, scope: Scope, unit_path: str, limit: int = 8,
+                  open_counts: Mapping[str, int] | None = None) -> list[tuple[Alert, str, str]]:
+    """The most severe, then newest, open alerts of a subtree (no count: the overview shows those).
+    ``open_counts`` (the subtree's open alerts by severity, from :func:`alert_counts`) skips the
+    severities it has none of.
+
+    One severity at a time, each newest first from ix_alerts_status_severity_seen and stopping at
+    ``limit``: sorting every open alert of a province by a severity rank cannot use an index."""
+    found: list[tuple[Alert, str, str]] = []
+    for severity in (*SEVERITIES, None):
+        wanted = limit - len(found)
+        if wanted <= 0:
+            break
+        if open_counts is not None:
+            wanted = min(wanted, _uncounted(open_counts) if severity is None else open_counts.get(severity, 0))
+        if wanted > 0:
+            found += _open_alerts(session, scope, unit_path, severity, wanted)
+    return found
+
+
+def _uncounted(open_counts: Mapping[str, int]) -> int:
+    return sum(n for severity, n in open_counts.items() if severity not in SEVERITIES)
+
+
+def _open_alerts(session: Session, scope: Scope, unit_path: str, severity: str | None,
+                 limit: int) -> list[tuple[Alert, str, str]]:
+    """Newest first, the open alerts of ``severity`` (None: of a severity outside SEVERITIES)."""
     rows = session.execute(select(Alert, Unit.code, Machine.hostname).join(Unit, Alert.unit_id == Unit.id)
                            .outerjoin(Machine, Alert.machine_id == Machine.id)
                            .where(scope.units_clause(), Alert.status == "open",
+                                  Alert.severity.not_in(SEVERITIES) if severity is None else Alert.severity == severity,
                                   Unit.path.startswith(unit_path, autoescape=True))
-                           .order_by(rank, Alert.last_seen_at.desc(), Alert.id.desc()).limit(limit))
+                           .order_by(Alert.last_seen_at.desc(), Alert.id.desc()).limit(limit))
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 

@@ -173,3 +173,18 @@ def test_report_command_explains_a_figure(fleet: Database, db_url: str) -> None:
     assert "7/10 — 70%" in result.output and "tanlong-pc06 (DT-TANLONG): chưa cấu hình sao lưu" in result.output
     unknown = runner.invoke(main, ["report", "readiness", "--db", db_url, "--explain", "nope"])
     assert unknown.exit_code == 2 and "no indicator 'nope'" in unknown.output
+
+
+def test_the_count_index_holds_every_column_the_readiness_aggregate_can_read() -> None:
+    """The per-unit aggregate reads ix_machine_readiness_counts alone (revision 0008) only while
+    every column an indicator may count is in it."""
+    from sqlalchemy import Column
+    from sqlalchemy.sql.visitors import iterate
+
+    from collector.readiness_models import MachineReadiness
+    from collector.store.readiness import column_condition
+    from rules.indicators import MACHINE_COLUMNS
+
+    read = {e.name for name in MACHINE_COLUMNS for e in iterate(column_condition(name)) if isinstance(e, Column)}
+    index = next(i for i in MachineReadiness.__table__.indexes if i.name == "ix_machine_readiness_counts")
+    assert read | {"unit_id", "seen_at", "role"} <= {c.name for c in index.columns}
