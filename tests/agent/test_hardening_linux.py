@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from agent.commands import CommandResult, run_command
-from agent.probes import ProbeContext, hardening
+from agent.probes import ProbeContext, hardening, hardening_linux
 from agent.schema import ProbeError
 from tests.agent.conftest import T0
 
 
 def need(*programs: str) -> None:
-    missing = [p for p in programs if hardening._program(p) is None]
+    missing = [p for p in programs if hardening_linux._program(p) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (.ci/run installs it)")
 
@@ -68,26 +68,26 @@ FORWARD_ONLY = ("table inet filter {\n chain input { type filter hook input prio
 )
 def test_it_reads_the_nftables_ruleset_nft_lists(tmp_path: Path, ruleset: str, expected: bool) -> None:
     ctx = ProbeContext(now=T0, run=in_namespace(tmp_path, ruleset))
-    assert hardening.read_nftables(ctx) is expected
+    assert hardening_linux.read_nftables(ctx) is expected
 
 
 def test_nftables_speaks_when_ufw_is_absent_and_ufw_wins_when_on(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = ProbeContext(now=T0, run=in_namespace(tmp_path, INPUT_DROP))
-    monkeypatch.setattr(hardening, "UFW_CONF", tmp_path / "absent.conf")
+    monkeypatch.setattr(hardening_linux, "UFW_CONF", tmp_path / "absent.conf")
     errors: list[ProbeError] = []
-    assert hardening.read_linux_firewall(ctx, errors) == {"nftables": True} and errors == []
+    assert hardening_linux.read_linux_firewall(ctx, errors) == {"nftables": True} and errors == []
     (tmp_path / "ufw.conf").write_text("ENABLED=yes\n")
-    monkeypatch.setattr(hardening, "UFW_CONF", tmp_path / "ufw.conf")
-    assert hardening.read_linux_firewall(ctx, errors) == {"ufw": True}
+    monkeypatch.setattr(hardening_linux, "UFW_CONF", tmp_path / "ufw.conf")
+    assert hardening_linux.read_linux_firewall(ctx, errors) == {"ufw": True}
 
 
 def test_an_agent_without_net_admin_records_nfts_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     need("nft", "setpriv")
-    monkeypatch.setattr(hardening, "UFW_CONF", tmp_path / "absent.conf")
+    monkeypatch.setattr(hardening_linux, "UFW_CONF", tmp_path / "absent.conf")
     no_caps = ProbeContext(now=T0, run=runner(["setpriv", "--inh-caps=-all", "--bounding-set=-all"]))
     errors: list[ProbeError] = []
-    assert hardening.read_linux_firewall(no_caps, errors) == {}
+    assert hardening_linux.read_linux_firewall(no_caps, errors) == {}
     assert [e.what for e in errors] == ["nftables"] and "Operation not permitted" in errors[0].reason
 
 
@@ -128,17 +128,18 @@ LOCKED_DOWN = ("[org/gnome/desktop/session]\nidle-delay=uint32 600\n\n[org/gnome
 def test_it_reads_gnomes_screen_lock_and_autorun_as_gsettings_does(
     tmp_path: Path, keyfile: str | None, timeout_s: int, autorun_off: bool
 ) -> None:
-    values = hardening.read_gsettings(gnome(tmp_path, keyfile))
-    assert hardening.gnome_screen_lock_timeout(values) == timeout_s
-    assert hardening.gnome_autorun_disabled(values) is autorun_off
+    values = hardening_linux.read_gsettings(gnome(tmp_path, keyfile))
+    assert hardening_linux.gnome_screen_lock_timeout(values) == timeout_s
+    assert hardening_linux.gnome_autorun_disabled(values) is autorun_off
 
 
 def test_without_gnomes_schemas_screen_lock_and_autorun_stay_unknown(tmp_path: Path) -> None:
     need("gsettings")
     ctx = ProbeContext(now=T0, run=runner(env={"XDG_DATA_DIRS": str(tmp_path), "GSETTINGS_SCHEMA_DIR": str(tmp_path)}))
-    values = hardening.read_gsettings(ctx)
+    values = hardening_linux.read_gsettings(ctx)
     assert values == {}
-    assert (hardening.gnome_screen_lock_timeout(values), hardening.gnome_autorun_disabled(values)) == (None, None)
+    assert hardening_linux.gnome_screen_lock_timeout(values) is None
+    assert hardening_linux.gnome_autorun_disabled(values) is None
 
 
 # --- SMBv1 (Samba) ------------------------------------------------------------------------------
@@ -156,23 +157,23 @@ def test_it_reads_samba_s_minimum_protocol_as_testparm_resolves_it(
     conf, smbd = tmp_path / "smb.conf", tmp_path / "smbd"
     conf.write_text(f"[global]\n   workgroup = UBND\n{global_section}")
     smbd.touch()
-    monkeypatch.setattr(hardening, "SAMBA_CONF", conf)
-    monkeypatch.setattr(hardening, "SMBD", (smbd,))
-    assert hardening.read_samba_smb1(ProbeContext(now=T0)) is smb1
+    monkeypatch.setattr(hardening_linux, "SAMBA_CONF", conf)
+    monkeypatch.setattr(hardening_linux, "SMBD", (smbd,))
+    assert hardening_linux.read_samba_smb1(ProbeContext(now=T0)) is smb1
 
 
 def test_without_smbd_there_is_no_smb_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def must_not_run(argv: Sequence[str], timeout: float, env: Mapping[str, str] | None) -> CommandResult:
         raise AssertionError(argv)
 
-    monkeypatch.setattr(hardening, "SMBD", (tmp_path / "smbd",))
-    assert hardening.read_samba_smb1(ProbeContext(now=T0, run=must_not_run)) is False
+    monkeypatch.setattr(hardening_linux, "SMBD", (tmp_path / "smbd",))
+    assert hardening_linux.read_samba_smb1(ProbeContext(now=T0, run=must_not_run)) is False
 
 
 @pytest.mark.parametrize("text", ["", "Load smb config files from /etc/samba/smb.conf\n", "yes\n"])
 def test_testparm_output_that_is_not_a_protocol_is_an_error(text: str) -> None:
     with pytest.raises(ValueError, match="not a protocol name"):
-        hardening.parse_server_min_protocol(text)
+        hardening_linux.parse_server_min_protocol(text)
 
 
 # --- last logon (lastlog, wtmp) -----------------------------------------------------------------
@@ -209,9 +210,10 @@ def test_it_reads_the_lastlog_record_lastlog_wrote(lastlog_root: Path) -> None:
     printed = sh("lastlog", "--root", str(lastlog_root), "--user", "canbo").splitlines()[-1]
     expected = datetime.strptime(" ".join(printed.split()[-6:]), "%a %b %d %H:%M:%S %z %Y")
     path = lastlog_root / "var" / "log" / "lastlog"
-    assert hardening.parse_lastlog(hardening._read_bytes(path, hardening.LASTLOG_RECORD.size, 1000)) == expected
-    assert hardening.parse_lastlog(hardening._read_bytes(path, hardening.LASTLOG_RECORD.size, 1001)) is None
-    assert hardening.parse_lastlog(hardening._read_bytes(path, hardening.LASTLOG_RECORD.size, 5000)) is None
+    record_size = hardening_linux.LASTLOG_RECORD.size
+    assert hardening_linux.parse_lastlog(hardening_linux._read_bytes(path, record_size, 1000)) == expected
+    assert hardening_linux.parse_lastlog(hardening_linux._read_bytes(path, record_size, 1001)) is None
+    assert hardening_linux.parse_lastlog(hardening_linux._read_bytes(path, record_size, 5000)) is None
 
 
 def test_it_reads_the_logins_utmpdump_wrote_as_last_does(tmp_path: Path) -> None:
@@ -221,10 +223,10 @@ def test_it_reads_the_logins_utmpdump_wrote_as_last_does(tmp_path: Path) -> None
                                     check=True).stdout)
     assert "canbo    pts/1        192.0.2.10       Fri Nov 20 08:15:00 2026" in sh(
         "env", "TZ=UTC", "last", "-F", "-f", str(wtmp))
-    assert hardening.parse_wtmp(wtmp.read_bytes()) == {"canbo": datetime(2026, 11, 20, 8, 15, tzinfo=UTC),
+    assert hardening_linux.parse_wtmp(wtmp.read_bytes()) == {"canbo": datetime(2026, 11, 20, 8, 15, tzinfo=UTC),
                                                        "binh": datetime(2026, 11, 21, 7, 30, 5, tzinfo=UTC)}
     # only the tail of a long wtmp is read, from the record boundary before it (here: the last two)
-    assert hardening.parse_wtmp(hardening._read_bytes(wtmp, 384 + 100)) == {
+    assert hardening_linux.parse_wtmp(hardening_linux._read_bytes(wtmp, 384 + 100)) == {
         "binh": datetime(2026, 11, 21, 7, 30, 5, tzinfo=UTC)}
 
 
@@ -234,8 +236,8 @@ def test_an_accounts_last_logon_is_the_newer_of_lastlog_and_wtmp(lastlog_root: P
     wtmp = lastlog_root / "var" / "log" / "wtmp"
     wtmp.write_bytes(subprocess.run(["utmpdump", "--reverse"], input=WTMP_TEXT.encode(), capture_output=True,
                                     check=True).stdout)
-    monkeypatch.setattr(hardening, "LASTLOG", lastlog_root / "var" / "log" / "lastlog")
-    monkeypatch.setattr(hardening, "WTMP", wtmp)
+    monkeypatch.setattr(hardening_linux, "LASTLOG", lastlog_root / "var" / "log" / "lastlog")
+    monkeypatch.setattr(hardening_linux, "WTMP", wtmp)
     files = {Path("/etc/passwd"): PASSWD, Path("/etc/group"): "sudo:x:27:canbo\n"}
 
     def read(path: Path) -> str:
@@ -244,7 +246,7 @@ def test_an_accounts_last_logon_is_the_newer_of_lastlog_and_wtmp(lastlog_root: P
         return files[path]
 
     errors: list[ProbeError] = []
-    accounts = hardening.read_linux_accounts(ProbeContext(now=T0, read_text=read), errors)
+    accounts = hardening_linux.read_linux_accounts(ProbeContext(now=T0, read_text=read), errors)
     by_name = {a.name: a for a in accounts}
     assert errors == []
     assert by_name["canbo"].last_logon and by_name["canbo"].last_logon > datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
@@ -255,5 +257,5 @@ def test_an_accounts_last_logon_is_the_newer_of_lastlog_and_wtmp(lastlog_root: P
 def test_hardening_on_this_machine_reads_every_linux_field_or_says_why() -> None:
     found = hardening.collect(ProbeContext(now=T0))
     assert found.smb1_enabled is not None or any(e.what == "samba" for e in found.errors)
-    if shutil.which("gsettings") and hardening._program("nft"):
+    if shutil.which("gsettings") and hardening_linux._program("nft"):
         assert found.firewall_enabled or any(e.what == "nftables" for e in found.errors)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import ProbeSettings, Repository
-from agent.probes import ProbeContext, antivirus, backup, certificates, hardening, software
+from agent.probes import ProbeContext, antivirus, backup, certificates, hardening, hardening_linux, software
 from tests.agent.conftest import T0
 
 BUILT = datetime(2026, 11, 19, 6, 30, tzinfo=UTC)  # three days before T0
@@ -239,17 +239,17 @@ def test_it_lists_dpkg_packages_of_this_machine() -> None:
     ],
 )
 def test_the_last_os_update_is_the_newest_apt_upgrade(text: str, expected: datetime | None) -> None:
-    assert hardening.parse_apt_history(text) == expected
+    assert hardening_linux.parse_apt_history(text) == expected
 
 
 def test_it_lists_login_accounts_and_their_admin_rights() -> None:
     passwd = ("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/usr/sbin/nologin\n"
               "an:x:1000:1000::/home/an:/bin/bash\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
               "binh:x:1001:1001::/home/binh:/bin/bash\n")
-    accounts = hardening.parse_linux_accounts(passwd, "sudo:x:27:an\n", "root:*:1::\nan:$y$j9T:1::\nbinh:!:1::\n")
+    accounts = hardening_linux.parse_linux_accounts(passwd, "sudo:x:27:an\n", "root:*:1::\nan:$y$j9T:1::\nbinh:!:1::\n")
     assert [(a.name, a.enabled, a.admin) for a in accounts] == [
         ("root", False, True), ("an", True, True), ("binh", False, False)]
-    assert hardening.parse_ufw_conf("# ufw\nENABLED=yes\n") is True
+    assert hardening_linux.parse_ufw_conf("# ufw\nENABLED=yes\n") is True
 
 
 def test_hardening_reads_this_machine() -> None:
