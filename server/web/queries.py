@@ -105,13 +105,22 @@ def alert_counts(session: Session, scope: Scope, unit_path: str | None = None) -
     units = select(Unit.id).where(scope.units_clause())
     if unit_path:
         units = units.where(Unit.path.startswith(unit_path, autoescape=True))
-    if unit_path or scope.unit_path is not None:
-        # By unit id: a commune's count seeks its own units' alerts (ix_alerts_unit_status).
+    if scope.unit_path is not None or not _everything(session, unit_path):
+        # By unit id: a commune's count seeks its own units' alerts (ix_alerts_unit_status). The
+        # whole tree (a province's overview) needs no filter: a list of every unit id costs more.
         query = query.where(Alert.unit_id.in_(units.scalar_subquery()))
     counts: dict[str, dict[str, int]] = {"open": {}, "acknowledged": {}}
     for status, severity, count in session.execute(query):
         counts.setdefault(status, {})[severity] = int(count)
     return counts
+
+
+def _everything(session: Session, unit_path: str | None) -> bool:
+    """Whether the subtree at ``unit_path`` (None: no subtree asked) holds every unit."""
+    if unit_path is None:
+        return True
+    outside = select(Unit.id).where(~Unit.path.startswith(unit_path, autoescape=True)).limit(1)
+    return session.scalar(outside) is None
 
 
 def alerts_page(session: Session, scope: Scope, status: str | None, severity: str | None, unit: str | None,
