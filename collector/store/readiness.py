@@ -1,8 +1,10 @@
 """Readiness storage: each machine's readiness row (written as its report is stored, refreshed by
 the scheduled scan), the per-unit SQL aggregate every figure comes from, and the daily snapshot.
 
-The heavy part is one ``GROUP BY unit_id`` over ``machine_readiness``; the tree rollup then adds
-those per-unit counts up the units (rules.readiness.rollup), never looping over machines.
+The heavy part is one ``GROUP BY unit_id`` over ``machine_readiness``, read from one covering
+index (ix_machine_readiness_counts); the tree rollup then adds those per-unit counts up the units
+(rules.readiness.rollup), never looping over machines. A readiness table needs its unit and that
+unit's children only (:func:`children_sums`, rules.readiness.rollup_children).
 """
 
 from __future__ import annotations
