@@ -98,12 +98,20 @@ def collect(ctx: ProbeContext) -> Hardware:
 
 # --- Windows ------------------------------------------------------------------------------------
 
-# MSFT_PhysicalDisk enums (reference §5): HealthStatus and MediaType.
+# MSFT_PhysicalDisk enums (reference §5), by number (the raw CIM UInt16) and by the name the
+# Storage module's adapted properties carry: Get-PhysicalDisk | Select * prints HealthStatus
+# "Healthy", MediaType "SSD", BusType "NVMe"/"SATA" (tests/fixtures/windows/get-physicaldisk.json).
 DISK_HEALTH = {0: "healthy", 1: "warning", 2: "unhealthy", 5: ""}
+DISK_HEALTH_NAMES = {"healthy": "healthy", "warning": "warning", "unhealthy": "unhealthy", "unknown": ""}
 DISK_MEDIA = {0: "", 3: "hdd", 4: "ssd", 5: "scm"}
-BUS_NVME = 17
-# Printers Windows installs by itself, not attached devices.
-VIRTUAL_PRINTER_PORTS = ("PORTPROMPT:", "NUL:", "SHRFAX:", "ONENOTE")
+DISK_MEDIA_NAMES = {"unspecified": "", "hdd": "hdd", "ssd": "ssd", "scm": "scm"}
+DISK_BUS_NVME = {17: "nvme"}
+DISK_BUS_NVME_NAMES = {"nvme": "nvme"}
+# Software printers print to their port monitor's own port, named with a trailing colon
+# (PORTPROMPT:, nul:, SHRFAX:, FOXIT_Reader: in the recording, RedMon's redirected PDF ports);
+# of such ports only LPTn: and COMn: reach a device. OneNote's ports have no colon.
+_HARDWARE_COLON_PORT = re.compile(r"^(LPT|COM)\d+:$", re.IGNORECASE)
+VIRTUAL_PRINTER_PORT_PREFIXES = ("ONENOTE",)
 WINDOWS_PARTS = {
     "system": "Get-CimInstance Win32_ComputerSystem | Select-Object Manufacturer, Model",
     "bios": "Get-CimInstance Win32_BIOS | Select-Object SerialNumber, ReleaseDate",
@@ -119,29 +127,48 @@ WINDOWS_PARTS = {
 }
 
 
+def disk_enum(value: Any, by_number: dict[int, str], by_name: dict[str, str]) -> str:
+    """An MSFT_PhysicalDisk enum given as its number or its name; "" for null, a value the maps do
+    not know, or anything else (unknown, never "healthy" by default)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return by_number.get(value, "")
+    text = windows.as_text(value)
+    return by_number.get(int(text), "") if text.isdigit() else by_name.get(text.lower(), "")
+
+
 def parse_physical_disks(items: list[dict[str, Any]]) -> list[Disk]:
-    """MSFT_PhysicalDisk rows: model, size, media (NVMe by bus type) and health."""
+    """MSFT_PhysicalDisk rows: model, size, media (NVMe by bus type) and health; enums may be
+    numbers or names. Raises ValueError for a Size that is not a number."""
     disks = []
     for item in items:
-        media = DISK_MEDIA.get(windows.as_int(item.get("MediaType")) or 0, "")
+        media = disk_enum(item.get("MediaType"), DISK_MEDIA, DISK_MEDIA_NAMES)
         disks.append(Disk(
             device=windows.as_text(item.get("FriendlyName")) or "?",
             model=windows.as_text(item.get("FriendlyName")),
             total_bytes=windows.as_int(item.get("Size")),
-            media="nvme" if windows.as_int(item.get("BusType")) == BUS_NVME else media,
-            health=DISK_HEALTH.get(windows.as_int(item.get("HealthStatus")) or 0, ""),
+            media=disk_enum(item.get("BusType"), DISK_BUS_NVME, DISK_BUS_NVME_NAMES) or media,
+            health=disk_enum(item.get("HealthStatus"), DISK_HEALTH, DISK_HEALTH_NAMES),
         ))
     return disks
 
 
+def is_virtual_printer_port(port: str) -> bool:
+    """True for the ports software printers print to (see the comment on the constants)."""
+    text = port.strip()
+    if text.upper().startswith(VIRTUAL_PRINTER_PORT_PREFIXES):
+        return True
+    return text.endswith(":") and not _HARDWARE_COLON_PORT.match(text)
+
+
 def parse_windows_peripherals(scanners: list[dict[str, Any]], printers: list[dict[str, Any]]) -> list[Peripheral]:
-    """Scanners (PnP class Image) and real printers (virtual ones such as "Microsoft Print to
-    PDF" print to PORTPROMPT:, OneNote and Fax to their own ports, and are left out)."""
+    """Scanners (PnP class Image) and printers that reach a device; software printers ("Microsoft
+    Print to PDF", Fax, OneNote, PDF writers) are left out by their port."""
     found = [Peripheral(kind="scanner", name=windows.as_text(s.get("Name")), present=s.get("Present") is not False)
              for s in scanners]
     for printer in printers:
-        port = windows.as_text(printer.get("PortName")).upper()
-        if port.startswith(VIRTUAL_PRINTER_PORTS):
+        if is_virtual_printer_port(windows.as_text(printer.get("PortName"))):
             continue
         found.append(Peripheral(kind="printer", name=windows.as_text(printer.get("Name")),
                                 present=printer.get("WorkOffline") is not True))
@@ -149,6 +176,8 @@ def parse_windows_peripherals(scanners: list[dict[str, Any]], printers: list[dic
 
 
 def apply_windows_hardware(text: str, hardware: Hardware) -> None:
+    """Fill the SMBIOS fields, add the physical disks and set the peripherals from the script's
+    output; a part that failed or cannot be read is recorded and the others still count."""
     parts = windows.parse_parts(text)
     for name in WINDOWS_PARTS:
         failed = windows.part_error(parts.get(name))
@@ -161,8 +190,10 @@ def apply_windows_hardware(text: str, hardware: Hardware) -> None:
     released = attempt(hardware.errors, "bios_release_date", lambda: windows.parse_ps_date(bios.get("ReleaseDate")),
                        None)
     hardware.bios_release_date = released.date() if released else None
-    hardware.disks = hardware.disks + parse_physical_disks(_rows(parts.get("disks")))
-    hardware.peripherals = parse_windows_peripherals(_rows(parts.get("scanners")), _rows(parts.get("printers")))
+    hardware.disks = hardware.disks + attempt(hardware.errors, "disks",
+                                              lambda: parse_physical_disks(_rows(parts.get("disks"))), [])
+    hardware.peripherals = attempt(hardware.errors, "peripherals", lambda: parse_windows_peripherals(
+        _rows(parts.get("scanners")), _rows(parts.get("printers"))), [])
 
 
 def _row(value: Any) -> dict[str, Any]:

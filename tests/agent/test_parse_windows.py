@@ -4,6 +4,7 @@ that prints those samples (the one seam mocked)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from agent import windows
 from agent.commands import CommandResult
 from agent.probes import ProbeContext, antivirus, backup, hardening, hardware, licence, network
 from agent.probes.network_history import parse_networklist, parse_systemtime
-from agent.schema import ProbeError, Role
+from agent.schema import Disk, Peripheral, ProbeError, Role
 
 WINDOWS = Path(__file__).resolve().parent.parent / "fixtures" / "windows"
 NOW = datetime(2024, 4, 20, tzinfo=UTC)
@@ -202,6 +203,33 @@ def test_it_reads_bios_date_and_drops_oem_placeholders() -> None:
     assert found.bios_release_date == date(2019, 6, 12)
 
 
+def test_the_hardware_probe_adds_recorded_physical_disks_and_real_printers_only() -> None:
+    found = hardware.collect(windows_ctx(sample("hardware.json")))
+    assert found.errors == []
+    name = "SAMSUNG MZFLV256HCHP-000MV"
+    assert [d for d in found.disks if d.model] == [Disk(device=name, model=name, total_bytes=256060514304,
+                                                          media="nvme", health="healthy")]
+    assert found.peripherals == [Peripheral(kind="printer", name="HP LaserJet 1018")]
+
+
+@pytest.mark.parametrize(
+    ("index", "media"),
+    # Get-PhysicalDisk | Select * prints the Storage module's names (README: get-physicaldisk.json)
+    [(0, "ssd"), (1, "nvme")],
+)
+def test_it_reads_recorded_physical_disks_whose_enums_are_names(index: int, media: str) -> None:
+    row = json.loads(sample("get-physicaldisk.json"))[index]
+    (disk,) = hardware.parse_physical_disks([row])
+    assert (disk.model, disk.total_bytes) == (row["FriendlyName"], row["Size"])
+    assert (disk.media, disk.health) == (media, "healthy")
+
+
+def test_software_printers_are_left_out_whatever_their_port_monitor() -> None:
+    # the recording's Foxit Reader PDF Printer prints to the port monitor's FOXIT_Reader: port
+    printers = json.loads(sample("win32-printer.json"))
+    assert hardware.parse_windows_peripherals([], printers) == [Peripheral(kind="printer", name="HP LaserJet 1018")]
+
+
 def test_it_reads_wbadmin_version_identifiers_in_utc() -> None:
     newest = backup.parse_wbadmin_versions(sample("wbadmin-get-versions.txt"))
     assert newest == datetime(2018, 6, 13, 7, 7, tzinfo=UTC)
@@ -218,6 +246,29 @@ def test_it_reads_wbadmin_version_identifiers_in_utc() -> None:
 )
 def test_it_reads_the_autorun_policy(row: object, expected: bool | None) -> None:
     assert hardening.autorun_disabled(row) is expected
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    # MSFT_PhysicalDisk's documented numbers (reference §5) next to the names the recordings show
+    [({"HealthStatus": 0, "MediaType": 3, "BusType": 11}, ("healthy", "hdd")),
+     ({"HealthStatus": "Warning", "MediaType": "HDD", "BusType": "SATA"}, ("warning", "hdd")),
+     ({"HealthStatus": 2, "MediaType": 4, "BusType": 17}, ("unhealthy", "nvme")),
+     ({"HealthStatus": "Unhealthy", "MediaType": "Unspecified", "BusType": "USB"}, ("unhealthy", "")),
+     ({"HealthStatus": 5, "MediaType": 0, "BusType": 7}, ("", "")),
+     ({"HealthStatus": "Unknown", "MediaType": 5, "BusType": None}, ("", "scm")),
+     ({}, ("", ""))],
+)
+def test_it_reads_disk_health_and_media_as_numbers_or_names(row: dict[str, object], expected: tuple[str, str]) -> None:
+    (disk,) = hardware.parse_physical_disks([{"FriendlyName": "d", **row}])
+    assert (disk.health, disk.media) == expected
+
+
+def test_it_lists_image_class_devices_as_scanners_absent_when_not_present() -> None:
+    # Win32_PnPEntity Name and Present (Boolean) as documented; no recorded scanner row was found
+    rows = [{"Name": "scanner a", "Present": True, "Status": "OK"}, {"Name": "scanner b", "Present": False}]
+    assert hardware.parse_windows_peripherals(rows, []) == [Peripheral(kind="scanner", name="scanner a"),
+                                                            Peripheral(kind="scanner", name="scanner b", present=False)]
 
 
 # --- hardening, on recordings (README: hardening.json) ---------------------------------------------
