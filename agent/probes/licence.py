@@ -1,13 +1,20 @@
-"""Licence probe: Windows activation from ``SoftwareLicensingProduct`` and whether an antivirus
-reports its licence expired (Security Center's "expired" product state).
+"""Licence probe: Windows activation from ``SoftwareLicensingProduct``, whether an antivirus
+reports its licence expired (Security Center's "expired" product state), and the antivirus
+licence's end date where the product writes it down: ESET's licence file (``License\\license.lf``
+under the data folder ESET's own ``HKLM\\SOFTWARE\\ESET\\ESET Security\\CurrentVersion\\Info``
+names in ``AppDataDir``, the file and attribute the GLPI agent reads). The file is only read;
+nothing is run, and no path comes from configuration.
 
 Only ``PartialProductKey`` (the last five characters) is ever read; the full key is not.
 Elsewhere (Linux) there is no activation: the section stays empty, without errors.
-Source: shared/reference/endpoint-formats.md section 2.
+Source: shared/reference/endpoint-formats.md section 2; tests/fixtures/windows/README.md.
 """
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ElementTree
+from datetime import date, datetime
 from typing import Any
 
 from agent import windows
@@ -37,6 +44,13 @@ WINDOWS_PARTS = {
         "Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct | "
         "Select-Object displayName, productState"
     ),
+    # license.lf holds the licence XML inside a signed file, UTF-16 by the GLPI agent's account:
+    # only the <ESET>...</ESET> element travels; null when ESET or its file is not there.
+    "eset": "$($info = Get-ItemProperty 'HKLM:\\SOFTWARE\\ESET\\ESET Security\\CurrentVersion\\Info' "
+    "-ErrorAction SilentlyContinue; $lf = if ($info.AppDataDir) { Join-Path $info.AppDataDir 'License\\license.lf' }; "
+    "if ($lf -and (Test-Path -LiteralPath $lf)) { $b = [IO.File]::ReadAllBytes($lf); "
+    "foreach ($enc in [Text.Encoding]::Unicode, [Text.Encoding]::UTF8) { "
+    "$m = [regex]::Match($enc.GetString($b), '(?s)<ESET[\\s>].*</ESET>'); if ($m.Success) { $m.Value; break } } })",
 }
 
 
@@ -66,13 +80,34 @@ def parse_antivirus_expired(items: list[dict[str, Any]]) -> bool | None:
     return "expired" in states if states else None
 
 
+def parse_eset_license(text: str | None) -> date | None:
+    """The end of ESET's licence: the latest ``EXPIRATION_DATE`` of an ``ACTIVE_PRODUCT`` in the
+    ``<ESET>`` element of license.lf (``2019-12-11T12:00:00Z``, a UTC date). None when there is no
+    file or no active product; the ``FREE_PRODUCT`` element's date is not the licence's end.
+    Raises ValueError (ElementTree.ParseError) for text that is not the XML."""
+    if not text or not text.strip():
+        return None
+    root = ElementTree.fromstring(text.strip())
+    dates = [_utc_date(product.get("EXPIRATION_DATE", "")) for product in root.iter("ACTIVE_PRODUCT")]
+    found = [value for value in dates if value is not None]
+    return max(found) if found else None
+
+
+def _utc_date(value: str) -> date | None:
+    # ESET writes UTC with a Z and, in ISSUE_DATE, seven fractional digits (.0576783Z): the date part is enough.
+    found = re.match(r"^(\d{4}-\d{2}-\d{2})T", value.strip())
+    return datetime.strptime(found.group(1), "%Y-%m-%d").date() if found else None
+
+
 def parse_windows_licence(text: str) -> Licence:
+    """The licence section from the script's output; a part that failed or cannot be read is
+    recorded in ``errors`` and leaves its fields unknown."""
     parts = windows.parse_parts(text)
-    # antivirus_licence_expires stays None: no expiry in SecurityCenter2/Defender, no recorded ermm/avp.com output.
     licence = Licence()
     for name, fill in (("os", lambda v: parse_os_licence(windows.rows(v), licence)),
                        ("antivirus", lambda v: setattr(licence, "antivirus_licence_expired",
-                                                       parse_antivirus_expired(windows.rows(v))))):
+                                                       parse_antivirus_expired(windows.rows(v)))),
+                       ("eset", lambda v: setattr(licence, "antivirus_licence_expires", parse_eset_license(v)))):
         failed = windows.part_error(parts.get(name))
         if failed:
             licence.errors.append(ProbeError(what=name, reason=failed))

@@ -166,6 +166,31 @@ def test_it_reads_the_activation_with_the_partial_key_only() -> None:
     assert found.antivirus_licence_expired is False
 
 
+def test_it_reads_the_eset_licence_expiry_from_the_active_product() -> None:
+    # the recorded license.lf also carries FREE_PRODUCT EXPIRATION_DATE 2015-12-29: not the licence's end
+    assert licence.parse_eset_license(sample("eset-license.xml")) == date(2019, 12, 11)
+
+
+@pytest.mark.parametrize("text", [None, "", "   "])
+def test_no_eset_license_file_leaves_the_expiry_unknown(text: str | None) -> None:
+    assert licence.parse_eset_license(text) is None
+
+
+def test_the_licence_probe_reports_the_eset_expiry_with_the_activation() -> None:
+    parts = json.loads(sample("licence.json")) | {"eset": sample("eset-license.xml")}
+    found = licence.collect(windows_ctx(json.dumps(parts)))
+    assert found.errors == []
+    assert (found.antivirus_licence_expires, found.os_licence_status) == (date(2019, 12, 11), "licensed")
+    assert licence.collect(windows_ctx(sample("licence.json"))).antivirus_licence_expires is None
+
+
+def test_an_unreadable_eset_license_is_an_error_and_the_activation_still_counts() -> None:
+    parts = json.loads(sample("licence.json")) | {"eset": "<ESET><LICENSE>"}
+    found = licence.collect(windows_ctx(json.dumps(parts)))
+    assert [e.what for e in found.errors] == ["eset"]
+    assert (found.antivirus_licence_expires, found.os_activated) == (None, True)
+
+
 def test_it_prefers_the_licensed_row_and_flags_an_expired_antivirus() -> None:
     found = licence.Licence()
     licence.parse_os_licence([{"LicenseStatus": 5}, {"LicenseStatus": 1, "PartialProductKey": "ABCDE"}], found)
