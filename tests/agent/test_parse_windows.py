@@ -319,6 +319,13 @@ def test_it_reads_a_gpo_boolean_as_number_or_name(value: object, expected: bool 
     assert hardening.parse_gpo_boolean(value) is expected
 
 
+def test_a_policies_system_key_without_an_inactivity_limit_leaves_it_unknown() -> None:
+    # hardening.json's inactivity part: the recorded key has no InactivityTimeoutSecs, the script prints null
+    found = hardening.collect(windows_ctx(sample("hardening.json")))
+    assert found.screen_lock_timeout_s is None
+    assert "inactivity" not in {e.what for e in found.errors}
+
+
 def test_an_unprotected_system_drive_is_not_encrypted() -> None:
     # the recording's second volume (E:, ProtectionStatus 0 = Off), as the script's part would hold it
     found = hardening.parse_windows_hardening('{"bitlocker": {"ProtectionStatus": 0}}')
