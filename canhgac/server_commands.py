@@ -138,7 +138,8 @@ def serve(db_url: str | None, host: str, port: int, max_body_bytes: int, signatu
     click.echo(f"canhgac: serving http://{host}:{port}/api/v1 on {_safe_url(config.db_url)}", err=True)
     scheduler.start()
     try:
-        uvicorn.run(create_app(config, db), host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(create_app(config, db, keep_dashboard_fresh=True), host=host, port=port, log_level=log_level,
+                    access_log=False)
     finally:
         scheduler.stop()
         if listener is not None:

@@ -76,7 +76,10 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return error_response(500, "internal_error", "internal error; see the collector's log")
 
 
-def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> Litestar:
+def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow,
+               keep_dashboard_fresh: bool = False) -> Litestar:
+    """``keep_dashboard_fresh``: what a long-running server wants (serve, demo): the overview's
+    readiness figures computed as the app starts and kept fresh in a thread (server.web.cache)."""
     limits = IngestLimits(max_body_bytes=config.max_body_bytes, signature_window_s=config.signature_window_s)
     people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *READINESS_ROUTES],
                     dependencies=PEOPLE_DEPENDENCIES)
@@ -89,5 +92,5 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
                                      render_plugins=[JsonRenderPlugin()]),
     )
     app.state.collector = CollectorState(db=db, limits=limits, clock=clock)
-    install_dashboard(app, config)
+    install_dashboard(app, config, keep_fresh=keep_dashboard_fresh)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -41,6 +42,7 @@ from rules.readiness import (
 
 log = logging.getLogger("canhgac.readiness")
 _CHUNK = 500
+_ROLLED_KEPT = 512  # units whose rollup a CountsSnapshot keeps (then it starts again)
 
 
 def readiness_row(machine_id: int, unit_id: int, unit_path: str, report: Report, facts: Mapping[str, Any],
@@ -217,8 +219,7 @@ def subtree_sums(session: Session, units: Sequence[Any], indicators: IndicatorSe
     """Every unit's subtree sums (rules.readiness.rollup) for ``units`` (a whole subtree).
     ``line_reach``: per unit id, whether its configured dedicated line is up, where its state is
     known (collector.store.links.dedicated_line_reach); it decides "units reaching the line"."""
-    observed = {unit_id: {"has_dedicated_line": up} for unit_id, up in (line_reach or {}).items()}
-    return rollup(unit_nodes(units), unit_counts(session, indicators, now, subtree), indicators, observed)
+    return rollup(unit_nodes(units), unit_counts(session, indicators, now, subtree), indicators, _observed(line_reach))
 
 
 def children_sums(session: Session, root_id: int, root_path: str, indicators: IndicatorSet, now: datetime,
@@ -228,9 +229,61 @@ def children_sums(session: Session, root_id: int, root_path: str, indicators: In
     :func:`subtree_sums` without summing every unit of the subtree. ``line_reach`` as there."""
     units = session.execute(select(Unit.id, Unit.path, Unit.kind, Unit.staff_count)
                             .where(Unit.path.startswith(root_path, autoescape=True)))
-    observed = {unit_id: {"has_dedicated_line": up} for unit_id, up in (line_reach or {}).items()}
     return rollup_children(root_id, root_path, units, unit_count_rows(session, indicators, now, root_path),
-                           indicators, observed)
+                           indicators, _observed(line_reach))
+
+
+def _observed(line_reach: Mapping[int, bool] | None) -> dict[int, dict[str, bool]]:
+    return {unit_id: {"has_dedicated_line": up} for unit_id, up in (line_reach or {}).items()}
+
+
+@dataclass(frozen=True)
+class CountsSnapshot:
+    """Every unit's own counts at ``taken_at`` (one aggregate over the whole tree), the units and the
+    known dedicated-line states: any unit's readiness table rolls up from it with no SQL over machines
+    (:meth:`children_sums`). The dashboard keeps one and shares it between people (server.web.cache)."""
+
+    taken_at: datetime
+    indicators: IndicatorSet
+    units: list[tuple[int, str, str, int]]
+    """(id, path, kind, staff) of every unit."""
+    labels: dict[int, tuple[str, str]]
+    """Unit id -> (code, name)."""
+    own: dict[int, tuple[int, ...]]
+    """Unit id -> its own machines' counts in count_keys order (units with no machine in use: absent)."""
+    line_reach: dict[int, bool]
+    _rolled: dict[int, dict[int, dict[str, int]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def children_sums(self, root_id: int, root_path: str) -> dict[int, dict[str, int]]:
+        """As the function :func:`children_sums`, for a unit the snapshot knows; kept for the next
+        request (the snapshot never changes; a province's rollup is tens of milliseconds)."""
+        found = self._rolled.get(root_id)
+        if found is None:
+            found = rollup_children(root_id, root_path, self.units, self.own, self.indicators,
+                                    _observed(self.line_reach))
+            if len(self._rolled) >= _ROLLED_KEPT:
+                self._rolled.clear()
+            self._rolled[root_id] = found
+        return found
+
+    def children(self, root_path: str) -> list[tuple[int, str, str, str]]:
+        """(id, code, name, kind) of the direct children of the unit at ``root_path``, in path order."""
+        depth = root_path.count("/") + 1
+        found = [(path, unit_id, kind) for unit_id, path, kind, _staff in self.units
+                 if path.startswith(root_path) and path.count("/") == depth]
+        return [(unit_id, *self.labels[unit_id], kind) for _path, unit_id, kind in sorted(found)]
+
+
+def counts_snapshot(session: Session, indicators: IndicatorSet, now: datetime,
+                    line_reach: Mapping[int, bool]) -> CountsSnapshot:
+    """Every unit's counts at ``now`` (``line_reach`` for every unit, as for :func:`subtree_sums`)."""
+    units, labels = [], {}
+    for unit_id, path, kind, staff, code, name in session.execute(
+            select(Unit.id, Unit.path, Unit.kind, Unit.staff_count, Unit.code, Unit.name)):
+        units.append((unit_id, path, kind, staff or 0))
+        labels[unit_id] = (code, name)
+    return CountsSnapshot(now, indicators, units, labels, unit_count_rows(session, indicators, now),
+                          dict(line_reach))
 
 
 # --- snapshot, below target -------------------------------------------------------------------

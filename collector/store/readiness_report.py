@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import case, select
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from collector.models import Machine, Unit
 from collector.readiness_models import MachineReadiness, ReadinessSnapshot
 from collector.store.readiness import (
+    CountsSnapshot,
     among_condition,
     children_sums,
     column_condition,
+    counts_snapshot,
     in_use_since,
     subtree_sums,
     subtree_unit_rows,
@@ -130,17 +132,36 @@ def _root(session: Session, scope: Scope, unit_code: str | None) -> Unit:
 
 
 def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: datetime,
-                    indicators: IndicatorSet | None = None, trend_days: int = 365) -> ReadinessTable:
-    """The readiness of ``unit_code`` (the top of the scope when None) and of each of its children."""
-    indicators = indicators or builtin_indicators()
+                    indicators: IndicatorSet | None = None, trend_days: int = 365,
+                    counts: CountsSnapshot | None = None) -> ReadinessTable:
+    """The readiness of ``unit_code`` (the top of the scope when None) and of each of its children,
+    computed now, or as of ``counts`` (its indicators and time) when given and it knows the unit."""
     root = _root(session, scope, unit_code)
-    sums = children_sums(session, root.id, root.path, indicators, now, _line_reach(session, root.path, now))
-    children = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
-                               .where(Unit.parent_id == root.id).order_by(Unit.path))
+    if counts is not None and root.id in counts.labels:
+        indicators, now = counts.indicators, counts.taken_at
+        sums = counts.children_sums(root.id, root.path)
+        children = [UnitRow(*child) for child in counts.children(root.path)]
+    else:
+        indicators = indicators or builtin_indicators()
+        sums = children_sums(session, root.id, root.path, indicators, now, _line_reach(session, root.path, now))
+        children = [UnitRow(*row) for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
+                                                             .where(Unit.parent_id == root.id).order_by(Unit.path))]
     return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], indicators),
                           children=[_figures(u, sums[u.id], indicators) for u in children],
                           indicators=[info(i) for i in indicators.indicators],
                           trend=trend(session, root.id, now.date() - timedelta(days=trend_days)))
+
+
+class UnitRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+def readiness_counts(session: Session, now: datetime, indicators: IndicatorSet | None = None) -> CountsSnapshot:
+    """Every unit's readiness counts at ``now``, for :func:`readiness_table` to roll any unit up from."""
+    return counts_snapshot(session, indicators or builtin_indicators(), now, _line_reach(session, "/", now))
 
 
 def _line_reach(session: Session, path: str, now: datetime) -> dict[int, bool]:

@@ -3,13 +3,19 @@ for signed-in people, each read and form scoped to the person's unit subtree lik
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from collector.config import CollectorConfig
+
+if TYPE_CHECKING:
+    from collector.store.readiness import CountsSnapshot
+    from server.web.cache import ReadinessCache
 
 
 def dashboard_router(config: CollectorConfig) -> Router:
@@ -24,13 +30,37 @@ def dashboard_router(config: CollectorConfig) -> Router:
                   exception_handlers=WEB_EXCEPTION_HANDLERS, include_in_schema=False)
 
 
-def install_dashboard(app: Litestar, config: CollectorConfig) -> None:
-    """The session secret (read or created on the first page request), the overview's readiness cache
-    and the sign-in throttle (in memory: serve runs one process; server.web.throttle)."""
-    from server.web.cache import ReadinessCache
+def install_dashboard(app: Litestar, config: CollectorConfig, keep_fresh: bool = False) -> None:
+    """The session secret (read or created on the first page request), the overview's readiness
+    figures (server.web.cache; ``keep_fresh``: computed as the app starts and every 45 s until it
+    stops, as ``serve`` runs it) and the sign-in throttle (in memory: serve runs one process;
+    server.web.throttle)."""
+    from server.web.cache import ReadinessCache, keep_fresh_in_thread
     from server.web.session import SecretKey
     from server.web.throttle import SignInThrottle
 
     app.state.dashboard_secret = SecretKey(config.db_url)
     app.state.dashboard_readiness = ReadinessCache()
     app.state.dashboard_throttle = SignInThrottle()
+    if keep_fresh:
+        stopping: list[Callable[[], None]] = []
+        app.on_startup.append(lambda: stopping.append(keep_fresh_in_thread(
+            app.state.dashboard_readiness, READINESS_KEY, lambda: compute_readiness_counts(app))))
+        app.on_shutdown.append(lambda: [stop() for stop in stopping])
+
+
+READINESS_KEY = "*"  # one set of figures: every unit's counts
+
+
+def compute_readiness_counts(app: Litestar) -> CountsSnapshot:
+    from collector.store.readiness_report import readiness_counts
+
+    state = app.state.collector
+    with state.db.session() as session:
+        return readiness_counts(session, state.clock())
+
+
+def kept_readiness_counts(app: Litestar) -> CountsSnapshot:
+    """Every unit's readiness counts at most a minute old, shared by every overview (server.web.cache)."""
+    cache: ReadinessCache[CountsSnapshot] = app.state.dashboard_readiness
+    return cache.get(READINESS_KEY, lambda: compute_readiness_counts(app))

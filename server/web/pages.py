@@ -15,7 +15,7 @@ from collector.store.readiness_report import ReadinessTable, readiness_table
 from collector.store.units import get_unit
 from server.readiness_export import render_csv
 from server.readiness_html import render_html
-from server.web.cache import ReadinessCache
+from server.web import kept_readiness_counts
 from server.web.context import Page
 from server.web.queries import SEVERITIES, alert_counts, recent_alerts, top_unit, unit_trail, unit_tree
 from server.web.session import check_password, fingerprint_of, new_session
@@ -97,8 +97,8 @@ def _unit_page(page: Page, code: str | None) -> Response[Any]:
         trail = unit_trail(session, unit, page.me.scope)
         counts = alert_counts(session, page.me.scope, unit.path)
         recent = recent_alerts(session, page.me.scope, unit.path, open_counts=counts["open"])
-    cache: ReadinessCache = page.request.app.state.dashboard_readiness
-    table = cache.get(unit.code, lambda: _table(page, unit.code))
+        table = readiness_table(session, page.me.scope, unit.code, page.state.clock(),
+                                counts=kept_readiness_counts(page.request.app))
     indicators = {info.id: info for info in table.indicators}
     headline = [indicators[i] for i in HEADLINE if i in indicators]
     return page.render("overview.html", table=table, trail=trail, counts=counts, severities=SEVERITIES,

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,13 @@ from sqlalchemy import delete, func, select
 from canhgac.cli import main
 from collector.alert_models import Alert
 from collector.db import Database, open_database
+from collector.network_models import LinkKind
 from collector.readiness_models import MachineReadiness, ReadinessSnapshot
 from collector.scan import scan_all
-from collector.store.readiness_report import explain, readiness_table
+from collector.store.readiness_report import explain, readiness_counts, readiness_table
 from collector.store.scope import EVERYTHING
+from collector.store.snmp_devices import set_link
+from collector.store.units import add_unit
 from rules.indicators import IndicatorKind, builtin_indicators
 from tests.readiness_fleet import seed_demo_fleet
 
@@ -79,6 +82,30 @@ def test_the_province_is_the_sum_of_its_communes_not_the_mean(fleet: Database) -
     signatures = table.unit.figures["av_up_to_date"]
     assert signatures.text == "33/37 — 89.2%"  # the mean of 100%, 60% and 100% would say 86.7%
     assert signatures.below_target
+
+
+def test_tables_rolled_up_from_a_counts_snapshot_are_the_ones_computed_afresh(fleet: Database) -> None:
+    with fleet.session() as session:  # configured lines, so the snapshot carries their states too
+        set_link(session, "DT-TANLONG", LinkKind.DEDICATED_LINE, None, "", ["10.0.0.10:443"])
+        set_link(session, "DT-TANPHU", LinkKind.DEDICATED_LINE, None, "", ["10.0.0.10:443"])
+        counts = readiness_counts(session, NOW)
+        assert counts.line_reach
+        for code in (*EXPECTED, "DT-TANHOA-VP"):
+            assert readiness_table(session, EVERYTHING, code, NOW, counts=counts) == \
+                readiness_table(session, EVERYTHING, code, NOW), code
+            assert readiness_table(session, EVERYTHING, code, NOW, counts=counts) == \
+                readiness_table(session, EVERYTHING, code, NOW, counts=counts), "kept rollup"
+
+
+def test_a_unit_added_after_the_snapshot_is_computed_afresh(fleet: Database) -> None:
+    later = NOW + timedelta(seconds=30)
+    with fleet.session() as session:
+        counts = readiness_counts(session, NOW)
+        add_unit(session, "DT-MOI", "Xã Mới", "commune", later, "DT", 5)
+        table = readiness_table(session, EVERYTHING, "DT-MOI", later, counts=counts)
+        province = readiness_table(session, EVERYTHING, "DT", later, counts=counts)
+    assert table.as_of == later and table.unit.figures["computers_per_official"].text == "0/5 — 0%"
+    assert province.as_of == NOW and "DT-MOI" not in [c.code for c in province.children]  # as of the snapshot
 
 
 def test_explain_lists_each_gap_with_its_reason(fleet: Database) -> None:

@@ -142,7 +142,7 @@ def test_officer_day_in_a_real_browser(server: Server, browser, tmp_path: Path) 
 
     # English on request, and signing out ends the session.
     driver.get(f"{server.url}/units/DT-TANHOA?lang=en")
-    assert "IT readiness on" in _text(driver, "main")
+    assert "IT readiness, figures of" in _text(driver, "main")
     _click_and_load(driver, By.CSS_SELECTOR, "form[action='/logout'] button")
     driver.get(f"{server.url}/machines")
     assert "/login" in driver.current_url

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from server.web.cache import ReadinessCache
 
 
@@ -32,7 +34,7 @@ def test_a_table_is_kept_for_the_ttl_then_recomputed() -> None:
 
 
 def test_the_oldest_unit_leaves_first() -> None:
-    cache, calls = ReadinessCache(ttl_s=60, max_units=2, clock=Clock()), []
+    cache, calls = ReadinessCache(ttl_s=60, max_kept=2, clock=Clock()), []
     for code in ("A", "B", "C", "A"):
         cache.get(code, lambda code=code: calls.append(code) or code)  # type: ignore[func-returns-value]
     assert calls == ["A", "B", "C", "A"]
@@ -95,3 +97,51 @@ def test_requests_missing_the_same_unit_together_compute_it_once() -> None:
     for thread in (first, *others):
         thread.join(5)
     assert results == ["table"] * 4 and calls == [1]
+
+
+class Rounds:
+    """A stop event for keep_fresh: lets it run ``rounds`` times, the clock moving on by what it waits."""
+
+    def __init__(self, rounds: int, clock: Clock) -> None:
+        self.left, self.clock, self.waited = rounds, clock, []
+
+    def is_set(self) -> bool:
+        return self.left <= 0
+
+    def wait(self, seconds: float) -> bool:
+        self.waited.append(seconds)
+        self.left -= 1
+        self.clock.now += seconds
+        return self.is_set()
+
+
+def test_keep_fresh_computes_at_once_then_every_refresh_and_outlives_a_failure() -> None:
+    clock, calls = Clock(), []
+
+    def compute() -> Any:
+        calls.append(clock.now)
+        if clock.now == 45:
+            raise RuntimeError("database gone for a moment")
+        return f"figures@{clock.now}"
+
+    cache = ReadinessCache(ttl_s=60, refresh_s=45, clock=clock, spawn=lambda work: pytest.fail("no request spawns"))
+    stop = Rounds(3, clock)
+    cache.keep_fresh("*", compute, stop)  # type: ignore[arg-type]
+    assert calls == [0, 45, 90] and stop.waited == [45, 45, 45]
+    clock.now = 100
+    assert cache.get("*", lambda: pytest.fail("kept figures are not computed again")) == "figures@90.0"
+
+
+def test_keep_fresh_leaves_the_old_figures_to_requests_while_it_computes() -> None:
+    clock = Clock()
+    cache = ReadinessCache(ttl_s=60, refresh_s=45, clock=clock, spawn=lambda work: None)
+    cache.get("*", lambda: "old")
+    clock.now = 50
+    seen = []
+
+    def compute() -> Any:
+        seen.append(cache.get("*", lambda: pytest.fail("a request waited for the refresh")))
+        return "new"
+
+    cache.keep_fresh("*", compute, Rounds(1, clock))  # type: ignore[arg-type]
+    assert seen == ["old"] and cache.get("*", lambda: "computed") == "new"

@@ -200,3 +200,26 @@ def test_pages_name_their_charset_once(web: World) -> None:
     for path, kind in (("/units", "text/html"), ("/readiness/print", "text/html"), ("/readiness.csv", "text/csv"),
                        ("/no-such-page", "text/html")):
         assert web.client.get(path).headers["content-type"] == f"{kind}; charset=utf-8", path  # Litestar adds it
+
+
+def test_a_serving_app_computes_the_overview_figures_as_it_starts_and_stops_keeping_them(web: World,
+                                                                                    db_url: str) -> None:
+    import threading
+    import time
+
+    from litestar.testing import TestClient
+
+    from collector.config import CollectorConfig
+    from server.app import create_app
+
+    app = create_app(CollectorConfig(db_url=db_url), web.db, web.clock, keep_dashboard_fresh=True)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 20
+        while "*" not in app.state.dashboard_readiness._kept and time.monotonic() < deadline:  # bounded: 20 s
+            time.sleep(0.02)
+        kept = app.state.dashboard_readiness._kept["*"][1]
+        assert [code for code, _name in kept.labels.values()] == ["PV", "XA", "XA-VP", "XB"]
+        sign_in(client, "admin")
+        assert client.get("/units/XA").status_code == 200
+        assert app.state.dashboard_readiness._kept["*"][1] is kept  # the page read the kept figures
+    assert not [t for t in threading.enumerate() if t.name == "readiness-keeper"]
