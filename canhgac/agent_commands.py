@@ -2,6 +2,10 @@
 
 Library errors become one-line messages here (exit 1); usage errors are click's (exit 2);
 ``run --once`` exits 3 when reports are left in the spool for the next cycle.
+
+``collect`` runs on every office PC at every cycle (and as a process of its own), so this module
+imports only what collecting needs; enrolling, sending and exporting (hashing, HTTP, the spool)
+are imported by the command that uses them.
 """
 
 from __future__ import annotations
@@ -10,22 +14,21 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import msgspec
 
 from agent.config import AgentConfig, ConfigError, make_config
-from agent.enrollment import EnrollmentError, enroll_agent, enroll_offline
-from agent.export import ExportError, export_report
 from agent.report import build_report
-from agent.runner import CycleResult, OfflineRoleError, run_cycle, run_forever, sending_state, utc_now
 from agent.schema import Role, encode_report
-from agent.spool import FULL_DISK, SpoolWriteError, spool_dir
 from agent.state import StateError, load_state
-from agent.transport import TransportError
 from canhgac.options import agent_probe_values, state_dir_option
+
+if TYPE_CHECKING:
+    from agent.runner import CycleResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_PENDING = 3
@@ -88,17 +91,38 @@ def library_errors() -> Iterator[None]:
     """Turn the agent library's typed errors into click's one-line messages (exit 1)."""
     try:
         yield
-    except (ConfigError, EnrollmentError, TransportError, OfflineRoleError) as exc:
+    except (ConfigError, *_refusal_errors()) as exc:
         raise click.ClickException(str(exc)) from exc
     except StateError as exc:
         raise click.ClickException(f"{exc}. {ENROLL_HINT}") from exc
-    except (SpoolWriteError, ExportError) as exc:
+    except _write_errors() as exc:
         raise click.ClickException(str(exc.strerror)) from exc
     except OSError as exc:
+        from agent.spool import FULL_DISK
+
         reason = exc.strerror or str(exc)
         if exc.errno in FULL_DISK:
             reason = f"the disk is full ({reason}); nothing was changed / ổ đĩa đầy"
         raise click.ClickException(f"{exc.filename or 'disk'}: {reason}") from exc
+
+
+def _refusal_errors() -> tuple[type[Exception], ...]:
+    """The refusals of enrolling and sending. An ``except`` clause evaluates its expression only
+    when an exception reaches it, so these modules are imported then (they are already loaded
+    when they raised one), never by a ``collect`` that goes well."""
+    from agent.enrollment import EnrollmentError
+    from agent.runner import OfflineRoleError
+    from agent.transport import TransportError
+
+    return EnrollmentError, TransportError, OfflineRoleError
+
+
+def _write_errors() -> tuple[type[OSError], ...]:
+    """Full-disk errors of the spool and of export files, imported as :func:`_refusal_errors`."""
+    from agent.export import ExportError
+    from agent.spool import SpoolWriteError
+
+    return SpoolWriteError, ExportError
 
 
 ENROLL_HINT = "Enroll first / Hãy đăng ký trước: canhgac agent enroll --server URL --token TOKEN"
@@ -146,9 +170,11 @@ def enroll(server: str | None, token: str, role: str | None, offline: bool, out:
         return
     if not server or out is not None:
         raise click.UsageError("enroll needs --server URL (or --offline --out FILE for the offline PC)")
+    from agent.enrollment import enroll_agent
+
     config = load_config(state_dir=state_dir, server=server, role=role or Role.NORMAL.value, timeout_s=timeout_s)
     with library_errors():
-        state, set_aside = enroll_agent(config, token, utc_now())
+        state, set_aside = enroll_agent(config, token, datetime.now(UTC))
     click.echo(f"Đã đăng ký / Enrolled: agent {state.agent_id} in unit {state.unit_code} (role {state.role})")
     show_set_aside(set_aside, config)
 
@@ -160,15 +186,19 @@ def enroll_by_file(token: str, role: str | None, out: Path | None, server: str |
         click.echo(f"--offline: the server {server} is not used; nothing is sent over a network", err=True)
     if role and role.lower() != Role.OFFLINE.value:
         raise click.UsageError("--offline enrolls the offline PC: its role is offline")
+    from agent.enrollment import enroll_offline
+
     config = load_config(state_dir=state_dir, role=Role.OFFLINE.value)
     with library_errors():
-        state, path, set_aside = enroll_offline(config, token, out, utc_now())
+        state, path, set_aside = enroll_offline(config, token, out, datetime.now(UTC))
     click.echo(f"Đã ghi yêu cầu đăng ký / Enrollment request written: {path} (agent {state.agent_id}).")
     click.echo("Mang tệp sang máy chủ và chạy / Carry it to the collector and run: canhgac import FILE")
     show_set_aside(set_aside, config)
 
 
 def show_set_aside(set_aside: int, config: AgentConfig) -> None:
+    from agent.spool import spool_dir
+
     if set_aside:
         click.echo(f"{set_aside} unsent report(s) of the previous enrollment kept in {spool_dir(config.state_dir)}",
                    err=True)
@@ -189,7 +219,7 @@ def collect(pretty: bool, role: str | None, state_dir: str | None) -> None:
     except StateError as exc:
         click.echo(f"warning: {exc}; collecting as not enrolled", err=True)
         state = None
-    body = encode_report(build_report(config, state, 0, utc_now()))
+    body = encode_report(build_report(config, state, 0, datetime.now(UTC)))
     click.echo((msgspec.json.format(body, indent=2) if pretty else body).decode("utf-8"))
 
 
@@ -214,6 +244,8 @@ def run(once: bool, server: str | None, role: str | None, interval_minutes: floa
     Exit status: 0 all acknowledged (or stopped with Ctrl-C), 1 refused (not enrolled, offline
     role, bad configuration, disk full), 3 (--once) reports left in the spool for the next cycle.
     """
+    from agent.runner import run_cycle, run_forever
+
     config = load_config(state_dir=state_dir, server=server, role=role,
                          interval_minutes=interval_minutes, timeout_s=timeout_s, **delivery)
     check_may_send(config)
@@ -242,14 +274,18 @@ def export(out: Path, role: str | None, state_dir: str | None) -> None:
     The report takes the next sequence number; `canhgac import FILE` on the collector stores
     it once. The file is written atomically: whole, or not at all (exit 1 on a full disk).
     """
+    from agent.export import export_report
+
     config = load_config(state_dir=state_dir, role=role)
     with library_errors():
-        exported = export_report(config, out, utc_now())
+        exported = export_report(config, out, datetime.now(UTC))
     click.echo(f"Đã xuất / Exported: report #{exported.sequence} to {exported.path} ({exported.size} bytes)")
 
 
 def check_may_send(config: AgentConfig) -> None:
     """Refuse (exit 1) before doing anything when not enrolled or the PC is an offline one."""
+    from agent.runner import OfflineRoleError, sending_state
+
     try:
         sending_state(config)
     except OfflineRoleError as exc:

@@ -7,7 +7,6 @@ Nothing in a config value is ever executed.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +39,8 @@ def read_config_table(path: Path, table: str, known: Iterable[str]) -> dict[str,
 
     Raises click.BadParameter naming the file, the key and the value that is wrong.
     """
+    import tomllib  # only when a --config file is given: most agents run on the defaults
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
