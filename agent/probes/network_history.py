@@ -12,14 +12,14 @@ shared/reference/endpoint-formats.md sections 4 and 9.
 
 from __future__ import annotations
 
-import configparser
 import re
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from agent import windows
 from agent.probes.context import ProbeContext, read_optional
@@ -55,8 +55,7 @@ _WLAN_PROFILE_LINE = re.compile(r"^\s+[^:]+?\s*:\s*(\S.*?)\s*$")
 _DASHES = re.compile(r"^\s*-{3,}\s*$")
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(msgspec.Struct, frozen=True):
     interface: str
     address: str
     router: str
@@ -121,9 +120,14 @@ def parse_windows_history(parts: dict[str, Any], errors: list[ProbeError]) -> li
 def parse_nmconnection(text: str, timestamps: dict[str, datetime]) -> NetworkProfile:
     """A NetworkManager keyfile (nm-settings-keyfile(5)): id, type, uuid; the last activation
     from the keyfile's own ``timestamp`` or NM's timestamps file. Raises ValueError when it has
-    no [connection] id."""
+    no [connection] id or is not a keyfile."""
+    import configparser  # only on a PC with NetworkManager keyfiles
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
-    parser.read_string(text)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise ValueError(str(exc)) from exc
     if not parser.has_option("connection", "id"):
         raise ValueError("no [connection] id")
     uuid = parser.get("connection", "uuid", fallback="")
@@ -190,7 +194,7 @@ def read_linux_history(ctx: ProbeContext, errors: list[ProbeError]) -> tuple[lis
         if text is not None:
             try:
                 profiles.append(parse_nmconnection(text, stamps))
-            except (ValueError, configparser.Error) as exc:
+            except ValueError as exc:
                 errors.append(ProbeError(what=f"network profile {path}", reason=str(exc)))
     return profiles, read_leases(ctx, errors)
 

@@ -13,7 +13,6 @@ import os
 import socket
 import struct
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from agent.config import Target
 from agent.schema import Reachability
@@ -28,6 +27,8 @@ def probe_all(targets: list[tuple[str, Target]], timeout: float = TIMEOUT_S) -> 
     """Each ``(kind, target)`` probed, in parallel, results in the given order."""
     if not targets:
         return []
+    from concurrent.futures import ThreadPoolExecutor  # only when there is something to probe
+
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(targets))) as pool:
         return list(pool.map(lambda item: probe(item[0], item[1], timeout), targets))
 
