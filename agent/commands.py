@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 DEFAULT_COMMAND_TIMEOUT_S = 60.0
 
 
-@dataclass(frozen=True)
-class CommandResult:
+class CommandResult(msgspec.Struct, frozen=True):
     """What a finished command printed (text, bad bytes replaced) and its exit status."""
 
     returncode: int

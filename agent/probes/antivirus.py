@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psutil
 
 from agent import windows
@@ -56,8 +56,7 @@ WINDOWS_PARTS = {
 }
 
 
-@dataclass(frozen=True)
-class ProductState:
+class ProductState(msgspec.Struct, frozen=True):
     state: str  # "off", "on", "snoozed", "expired", "unknown"
     signatures_up_to_date: bool
     microsoft: bool
@@ -180,8 +179,7 @@ CLAMAV_PROGRAMS = ("clamscan", "clamd")  # both print the same line; clamdscan w
 _FOUND = re.compile(r"^(?:(?P<when>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}) -> )?(?P<path>.+): (?P<sig>\S+) FOUND$")
 
 
-@dataclass(frozen=True)
-class CvdHeader:
+class CvdHeader(msgspec.Struct, frozen=True):
     version: int
     build_time: datetime
     signatures: int

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
+
+import msgspec
 
 from agent.commands import CommandError, CommandResult, CommandRunner, run_command
 from agent.config import QUIET, ProbeSettings
@@ -24,8 +25,7 @@ def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-@dataclass(frozen=True)
-class ProbeContext:
+class ProbeContext(msgspec.Struct, frozen=True):
     """``now`` is the report's clock; ``read_text`` is how probes read local files (tests pass
     a failing one); ``run`` how they run commands (PowerShell included); ``system`` is
     platform.system() ("Linux", "Windows", "Darwin", ...); ``settings`` what the configuration
@@ -34,7 +34,7 @@ class ProbeContext:
 
     now: datetime
     read_text: TextReader = read_text
-    system: str = field(default_factory=platform.system)
+    system: str = msgspec.field(default_factory=platform.system)
     run: CommandRunner = run_command
     settings: ProbeSettings = QUIET
     role: Role = Role.NORMAL
