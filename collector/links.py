@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import msgspec
 
@@ -68,10 +69,17 @@ class LinkState(msgspec.Struct, kw_only=True):
         return self.status in (LinkStatus.UP, LinkStatus.DEGRADED)
 
 
+class AgentsReach(NamedTuple):
+    """Of the machines whose latest report checked a target of the link's kind, how many reached one."""
+
+    reaching: int = 0
+    reporting: int = 0
+
+
 def link_state(kind: str, samples: Sequence[InterfaceSample], collector_reach: Sequence[bool],
-               agents_reach: Sequence[bool], now: datetime, params: LinkParams = DEFAULT_PARAMS) -> LinkState:
+               agents: AgentsReach, now: datetime, params: LinkParams = DEFAULT_PARAMS) -> LinkState:
     """The link's state from its interface samples (oldest first), the collector's target checks
-    and each reporting agent's "reached a target of this kind" (one bool per machine)."""
+    and the unit's agents' latest reports."""
     recent = [sample for sample in samples if sample.at >= now - params.flap_window]
     oper_up = _oper_up(recent[-1]) if recent else None
     changes = _oper_changes(recent)
@@ -80,7 +88,7 @@ def link_state(kind: str, samples: Sequence[InterfaceSample], collector_reach: S
     state = LinkState(kind=kind, status=LinkStatus.UNKNOWN, oper_up=oper_up, changes_in_window=changes,
                       flapping=changes >= params.flap_changes, saturated=saturated, utilisation=latest_use,
                       targets_reachable=sum(collector_reach), targets_total=len(collector_reach),
-                      agents_reaching=sum(agents_reach), agents_reporting=len(agents_reach), reasons=[])
+                      agents_reaching=agents.reaching, agents_reporting=agents.reporting, reasons=[])
     state.status, state.reasons = _judge(state)
     return state
 

@@ -1,5 +1,6 @@
 """The links (dedicated data line, Internet) of units in scope, with their state computed from
-stored SNMP polls and the agents' latest reports (``network.reachability`` of the same kind)."""
+stored SNMP polls and the agents' latest reports (``network.reachability`` of the same kind, as
+their readiness rows hold it)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
-from collector.links import DEFAULT_PARAMS, InterfaceSample, LinkParams, LinkState, link_state
+from collector.links import DEFAULT_PARAMS, AgentsReach, InterfaceSample, LinkParams, LinkState, link_state
 from collector.models import Machine, Unit
 from collector.network_models import LinkKind, NetworkLink, SnmpDevice
+from collector.readiness_models import MachineReadiness
 from collector.snmp import PollResult, find_interface
 from collector.snmp_delta import interface_usage
 from collector.store.scope import Scope
@@ -30,29 +32,20 @@ class LinkRow(msgspec.Struct, kw_only=True):
     reachable: bool
 
 
-class _Reach(msgspec.Struct):
-    kind: str
-    reachable: bool
+_REACHED = {LinkKind.DEDICATED_LINE: MachineReadiness.has_dedicated_line,
+            LinkKind.INTERNET: MachineReadiness.has_internet}
 
 
-class _Network(msgspec.Struct):
-    reachability: list[_Reach] = []
-
-
-class _State(msgspec.Struct):
-    network: _Network | None = None
-
-
-def agents_reach(state_json: str | None, kind: str) -> bool | None:
-    """Whether a report says the machine reached a target of ``kind``; None when it checked none."""
-    if not state_json:
-        return None
-    try:
-        state = msgspec.json.decode(state_json, type=_State)
-    except msgspec.ValidationError:
-        return None
-    checks = [check.reachable for check in (state.network.reachability if state.network else []) if check.kind == kind]
-    return any(checks) if checks else None
+def agents_reach(session: Session, unit_path: str, kind: str) -> AgentsReach:
+    """How many machines of the subtree at ``unit_path`` reached a target of ``kind`` in their latest
+    report, of those that checked one. Read from each machine's readiness row, which holds that
+    report's ``net.*_reachable`` fact (rules.facts), not by decoding every report: a commune's
+    2,000 stored reports took ~0.1 s per link, a province's links tens of seconds."""
+    reached = _REACHED[LinkKind(kind)]
+    units = select(Unit.id).where(Unit.path.startswith(unit_path, autoescape=True)).scalar_subquery()
+    query = (select(func.count(case((reached == true(), 1))), func.count(reached))
+             .join(Machine, Machine.id == MachineReadiness.machine_id).where(Machine.unit_id.in_(units)))
+    return AgentsReach(*session.execute(query).one())
 
 
 def interface_samples(polls: Sequence[PollResult], interface: str) -> list[InterfaceSample]:
@@ -82,11 +75,9 @@ def link_states(session: Session, scope: Scope, now: datetime, params: LinkParam
     rows = []
     for link, unit, device in session.execute(query):
         polls = polls_since(session, device.id, now - params.flap_window) if device else []
-        agents = session.scalars(select(Machine.state_json).join(Unit, Machine.unit_id == Unit.id)
-                                 .where(Unit.path.startswith(unit.path, autoescape=True)))
-        reached = [r for r in (agents_reach(state_json, link.kind) for state_json in agents) if r is not None]
         state = link_state(link.kind, interface_samples(polls, link.interface),
-                           (collector_reach or {}).get(link.id, []), reached, now, params)
+                           (collector_reach or {}).get(link.id, []), agents_reach(session, unit.path, link.kind),
+                           now, params)
         rows.append(LinkRow(unit_code=unit.code, kind=link.kind, device=device.name if device else "",
                             interface=link.interface, targets=json.loads(link.targets_json), state=state,
                             reachable=state.reachable))

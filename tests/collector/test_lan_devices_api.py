@@ -17,18 +17,14 @@ from collector.snmp_delta import ChangeKind
 from collector.store.devices import record_sweep
 from collector.store.snmp_devices import add_snmp_device, record_poll, set_link
 from tests.api_world import World
-from tests.factories import T0, make_report
+from tests.factories import T0, make_report, signed
 
 OFFLINE_MAC, PC_MAC, PRINTER_MAC = "00:14:22:00:00:07", "00:14:22:00:00:03", "00:1b:54:00:00:09"
 
 
-def give_state(world: World, machine_id: int, mac: str, role: Role = Role.NORMAL,
-               dedicated_line: bool | None = None) -> None:
+def give_state(world: World, machine_id: int, mac: str, role: Role = Role.NORMAL) -> None:
     report = make_report("a", 1)
-    checks = [] if dedicated_line is None else [Reachability(target="10.0.0.10:443", kind="dedicated_line",
-                                                             method="tcp", reachable=dedicated_line)]
-    report.network = Network(interfaces=[Interface(name="Ethernet", mac=mac.upper(), is_up=True)],
-                             reachability=checks)
+    report.network = Network(interfaces=[Interface(name="Ethernet", mac=mac.upper(), is_up=True)])
     report.role = role
     with world.db.session() as session:
         session.execute(update(Machine).where(Machine.id == machine_id).values(
@@ -86,9 +82,19 @@ def router_poll(minutes: int, oper: int, octets: int, uptime: int) -> PollResult
                       sys_name="router-xb", uptime_ticks=uptime, interfaces=[wan])
 
 
+def send_reaching_the_line(world: World, agent: dict[str, str]) -> None:
+    """A signed report through the real path whose check of the dedicated line succeeded."""
+    report = make_report(agent["agent_id"], 1, machine_uid="uid-b1", hostname="pc-b1")
+    report.network = Network(reachability=[Reachability(target="10.0.0.10:443", kind="dedicated_line",
+                                                        method="tcp", reachable=True)])
+    body = encode_report(report)
+    response = world.client.post("/api/v1/reports", content=body, headers=signed(agent["agent_id"], agent["key"], body))
+    assert response.status_code == 201, response.text
+
+
 def test_snmp_devices_polls_and_the_dedicated_line_state(world: World) -> None:
     agent = world.enroll("XB", "uid-b1", "pc-b1")
-    give_state(world, agent["machine_id"], PC_MAC, dedicated_line=True)
+    send_reaching_the_line(world, agent)
     with world.db.session() as session:
         device = add_snmp_device(session, "XB", "router-xb", "10.0.0.1", 161, V2c("s3cret-community"), T0)
         set_link(session, "XB", LinkKind.DEDICATED_LINE, device.id, "wan-tsl", ["10.0.0.10:443"])

@@ -15,12 +15,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
+from agent.schema import decode_report
 from canhgac.cli import main
 from collector.alert_models import Alert
 from collector.db import Database, open_database
+from collector.models import Machine, Unit
 from collector.network_models import LinkKind
 from collector.readiness_models import MachineReadiness, ReadinessSnapshot
 from collector.scan import scan_all
+from collector.store.links import agents_reach
 from collector.store.readiness_report import explain, readiness_counts, readiness_table
 from collector.store.scope import EVERYTHING
 from collector.store.snmp_devices import set_link
@@ -95,6 +98,23 @@ def test_tables_rolled_up_from_a_counts_snapshot_are_the_ones_computed_afresh(fl
                 readiness_table(session, EVERYTHING, code, NOW), code
             assert readiness_table(session, EVERYTHING, code, NOW, counts=counts) == \
                 readiness_table(session, EVERYTHING, code, NOW, counts=counts), "kept rollup"
+
+
+def test_links_count_the_agents_reach_their_latest_reports_tell(fleet: Database) -> None:
+    with fleet.session() as session:
+        paths = set(session.scalars(select(Unit.path).join(Machine, Machine.unit_id == Unit.id)))
+        seen = []
+        for path in {p[:p.index("/", 1) + 1] for p in paths} | paths:  # the province and each unit
+            for kind in LinkKind:
+                reports = [decode_report(s.encode()) for s in session.scalars(
+                    select(Machine.state_json).join(Unit, Machine.unit_id == Unit.id)
+                    .where(Unit.path.startswith(path), Machine.state_json.is_not(None)))]
+                checked = [[r.reachable for r in report.network.reachability if r.kind == kind]
+                           for report in reports if report.network]
+                expected = (sum(any(c) for c in checked if c), sum(1 for c in checked if c))
+                assert tuple(agents_reach(session, path, kind)) == expected, (path, kind)
+                seen.append(expected)
+    assert any(reporting for _, reporting in seen) and any(n < reporting for n, reporting in seen)  # not all 0/0
 
 
 def test_a_unit_added_after_the_snapshot_is_computed_afresh(fleet: Database) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.links import InterfaceSample, LinkParams, LinkStatus, check_targets, link_state
+from collector.links import AgentsReach, InterfaceSample, LinkParams, LinkStatus, check_targets, link_state
 from collector.snmp import Interface
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -31,14 +31,15 @@ def sample(minutes_ago: float, oper: int | None = 1, use: float | None = None) -
 ])
 def test_link_status(samples: list[InterfaceSample], collector: list[bool], agents: list[bool],
                      status: LinkStatus) -> None:
-    assert link_state("dedicated_line", samples, collector, agents, NOW).status is status
+    reach = AgentsReach(reaching=sum(agents), reporting=len(agents))
+    assert link_state("dedicated_line", samples, collector, reach, NOW).status is status
 
 
 def test_it_flags_flapping() -> None:
     flaps = [sample(50, 1), sample(40, 2), sample(30, 1), sample(20, 2), sample(10, 1)]
-    state = link_state("dedicated_line", flaps, [], [], NOW, LinkParams(flap_changes=3))
+    state = link_state("dedicated_line", flaps, [], AgentsReach(), NOW, LinkParams(flap_changes=3))
     assert state.changes_in_window == 4 and state.flapping and state.status is LinkStatus.DEGRADED
-    calm = link_state("dedicated_line", flaps[-2:], [], [], NOW, LinkParams(flap_changes=3))
+    calm = link_state("dedicated_line", flaps[-2:], [], AgentsReach(), NOW, LinkParams(flap_changes=3))
     assert calm.changes_in_window == 1 and not calm.flapping
 
 
@@ -49,7 +50,7 @@ def test_it_flags_flapping() -> None:
 ])
 def test_it_flags_saturation_held_for_the_whole_span(uses: list[tuple[int, float]], saturated: bool) -> None:
     samples = [sample(minutes, use=use) for minutes, use in uses]
-    state = link_state("internet", samples, [], [], NOW, LinkParams(saturation=0.9,
+    state = link_state("internet", samples, [], AgentsReach(), NOW, LinkParams(saturation=0.9,
                                                                     saturation_for=timedelta(minutes=10)))
     assert state.saturated is saturated
     assert state.reachable  # saturated is still reachable (degraded or up)
