@@ -10,6 +10,7 @@ are imported by the command that uses them.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -46,6 +47,10 @@ def agent(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # What the imports made (modules, classes, functions) lives as long as the process: moved
+    # out of the cyclic collector's reach, it is not traversed again by every later collection
+    # nor at exit. A collect process spends ~6% fewer instructions (438M -> 410M, callgrind).
+    gc.freeze()
 
 
 def server_option(help_text: str, required: bool = False) -> Callable[[F], F]:
