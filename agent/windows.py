@@ -35,8 +35,9 @@ PRELUDE = (
     "$ProgressPreference='SilentlyContinue'; "
 )
 DEFAULT_TIMEOUT_S = 90.0  # the SPP (licensing) provider and WMI can take tens of seconds cold
-_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
-_DMTF = re.compile(r"^(\d{14})\.(\d{6})([+-])(\d{3}|\*{3})$")
+# Patterns, compiled (and cached by re) on first use: this module is imported on Linux too.
+_MS_DATE = r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$"
+_DMTF = r"^(\d{14})\.(\d{6})([+-])(\d{3}|\*{3})$"
 
 
 class PowerShellError(Exception):
@@ -128,10 +129,10 @@ def parse_ps_date(value: Any) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = str(value).strip().replace("\\/", "/")
-    found = _MS_DATE.match(text)
+    found = re.match(_MS_DATE, text)
     if found:
         moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(found.group(1)))
-    elif _DMTF.match(text):
+    elif re.match(_DMTF, text):
         moment = parse_dmtf(text)
     else:
         moment = datetime.fromisoformat(text)
@@ -143,7 +144,7 @@ def parse_ps_date(value: Any) -> datetime | None:
 def parse_dmtf(text: str) -> datetime:
     """A CIM_DATETIME ``yyyymmddHHMMSS.ffffff+UUU``: UUU is the offset from UTC in minutes
     (``***`` when unknown, read as UTC)."""
-    found = _DMTF.match(text.strip())
+    found = re.match(_DMTF, text.strip())
     if not found:
         raise ValueError(f"not a DMTF date: {text!r}")
     stamp, micro, sign, offset = found.groups()

@@ -174,9 +174,9 @@ LOG_TAIL_BYTES = 256 * 1024
 CLAMAV_STALE_DAYS = 7
 # print_version() in ClamAV's common/misc.c: "ClamAV <engine>/<daily version>/<ctime>", or
 # "ClamAV <engine>" alone when no database is found (reference §7).
-_CLAMAV_VERSION = re.compile(r"^ClamAV (?P<engine>\d[\w.~+-]*)(?:/(?P<daily>\d+)/.*)?$")
+_CLAMAV_VERSION = r"^ClamAV (?P<engine>\d[\w.~+-]*)(?:/(?P<daily>\d+)/.*)?$"  # patterns compiled on first use
 CLAMAV_PROGRAMS = ("clamscan", "clamd")  # both print the same line; clamdscan would ask clamd
-_FOUND = re.compile(r"^(?:(?P<when>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}) -> )?(?P<path>.+): (?P<sig>\S+) FOUND$")
+_FOUND = r"^(?:(?P<when>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}) -> )?(?P<path>.+): (?P<sig>\S+) FOUND$"
 
 
 class CvdHeader(msgspec.Struct, frozen=True):
@@ -215,7 +215,7 @@ def parse_clamav_version(text: str) -> str:
     """The engine version of ``clamscan --version`` output ("1.0.1" of
     ``ClamAV 1.0.1/26839/Fri Mar 10 08:21:54 2023``, or of ``ClamAV 1.0.1`` when it found no
     database); raises ValueError for anything else."""
-    found = _CLAMAV_VERSION.match(text.strip())
+    found = re.match(_CLAMAV_VERSION, text.strip())
     if not found:
         raise ValueError(f"not a ClamAV version line: {text.strip()[:80]!r}")
     return found["engine"]
@@ -224,9 +224,10 @@ def parse_clamav_version(text: str) -> str:
 def parse_clamav_found(text: str, now: datetime) -> list[Detection]:
     """``<path>: <signature> FOUND`` lines of a clamd/clamscan log, newest first; clamd's
     ``LogTime`` prefix (ctime, local time) gives the time when present."""
+    pattern = re.compile(_FOUND)
     found = []
     for line in text.splitlines():
-        match = _FOUND.match(line.strip())
+        match = pattern.match(line.strip())
         if not match:
             continue
         when = datetime.strptime(match["when"], "%a %b %d %H:%M:%S %Y").astimezone(UTC) if match["when"] else None

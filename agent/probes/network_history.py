@@ -51,8 +51,8 @@ WINDOWS_PARTS = {
 # A profile line is "<label> : <name>" indented under a dashed heading; the label is translated
 # ("All User Profile", "모든 사용자 프로필", "Tutti i profili utente", "Profilo utente corrente"),
 # the shape is not. Headings ("Profiles on interface Wi-Fi:") are not indented.
-_WLAN_PROFILE_LINE = re.compile(r"^\s+[^:]+?\s*:\s*(\S.*?)\s*$")
-_DASHES = re.compile(r"^\s*-{3,}\s*$")
+_WLAN_PROFILE_LINE = r"^\s+[^:]+?\s*:\s*(\S.*?)\s*$"  # compiled on first use (Windows only)
+_DASHES = r"^\s*-{3,}\s*$"
 
 
 class Lease(msgspec.Struct, frozen=True):
@@ -95,12 +95,13 @@ def parse_wlan_profiles(text: str) -> list[NetworkProfile]:
     once), in any display language. Raises ValueError with netsh's own message when the text is
     not a listing (WLAN service stopped, no wireless interface): that is "unknown", not "none"."""
     lines = text.replace("\r", "").splitlines()
-    if not any(_DASHES.match(line) for line in lines):
+    dashes, profile_line = re.compile(_DASHES), re.compile(_WLAN_PROFILE_LINE)
+    if not any(dashes.match(line) for line in lines):
         message = next((line.strip() for line in lines if line.strip()), "netsh printed nothing")
         raise ValueError(message)
     names: list[str] = []
     for line in lines:
-        found = _WLAN_PROFILE_LINE.match(line)
+        found = profile_line.match(line)
         if found and found.group(1) not in names:
             names.append(found.group(1))
     return [NetworkProfile(name=name, kind="wifi", source=WLAN_SOURCE) for name in names]
