@@ -38,8 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_ENV = {"CANHGAC_PROBE_GATEWAY": "false", "CANHGAC_INTERNET_TARGETS": "", "CANHGAC_DEDICATED_LINE_TARGETS": ""}
 TARGETS = {"peak_rss_mb": 30.0, "cpu_s": 0.3}
-AGENT_IMPORTS = "import canhgac.cli, canhgac.agent_commands"
-"""What ``canhgac agent collect`` imports before it runs the probes (cli loads agent_commands)."""
+AGENT_IMPORTS = "import canhgac.cli, canhgac.agent_commands, gc; gc.freeze()"
+"""What ``canhgac agent collect`` imports before it runs the probes (cli loads agent_commands),
+then the gc.freeze() the ``agent`` group does before any of its commands."""
 
 BREAKDOWN = f"""
 import json, resource, time
