@@ -1,7 +1,8 @@
 """Dashboard benchmark: the readiness benchmark's 200,000 machines in 10,000 units (bench/readiness.py
-builds them) plus open alerts, on SQLite, then the time to render pages through the real app
-(Litestar TestClient, signed in as a province-wide admin): the overview (the province's readiness
-with one row per commune and the open alerts by severity) and machine list pages. Target: < 500 ms.
+builds them) plus open alerts and each commune's dedicated line, on SQLite, then the time to render
+pages through the real app (Litestar TestClient, signed in as a province-wide admin): the overview
+(the province's readiness with one row per commune and the open alerts by severity) and machine
+list pages. Target: < 500 ms.
 
     python bench/dashboard.py [--machines 200000] [--units 10000] [--alerts 20000] [--repeat 5] [--json]
 
@@ -36,12 +37,14 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from readiness import build  # noqa: E402  (bench/readiness.py: the same province)
+from readiness import COMMUNES, build  # noqa: E402  (bench/readiness.py: the same province)
 
 from collector.alert_models import Alert  # noqa: E402
 from collector.config import CollectorConfig  # noqa: E402
 from collector.db import Database, open_database  # noqa: E402
+from collector.network_models import LinkKind  # noqa: E402
 from collector.store.people import add_user  # noqa: E402
+from collector.store.snmp_devices import set_link  # noqa: E402
 
 PAGES = {"overview": "/", "commune overview": "/units/C7", "machines, page 1": "/machines",
          "machines, page 2,000": "/machines?p=2000", "machines of one commune": "/machines?unit=C7",
@@ -64,6 +67,14 @@ def add_alerts(db: Database, count: int, machines: int, now: datetime) -> None:
             session.execute(insert(Alert), rows)
 
 
+def add_dedicated_lines(db: Database) -> None:
+    """Each commune's dedicated data line configured, as a province sets them up (DESIGN: per unit):
+    every readiness table and the kept figures work out their states."""
+    with db.session() as session:
+        for commune in range(2, COMMUNES + 2):
+            set_link(session, f"C{commune}", LinkKind.DEDICATED_LINE, None, "", ["10.0.0.10:443"])
+
+
 def sign_in(client) -> None:  # type: ignore[no-untyped-def]
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
     response = client.post("/login", data={"csrf": token, "name": "bench-admin", "password": PASSWORD},
@@ -82,6 +93,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     started = time.perf_counter()
     build(db, args.machines, args.units, now)
     add_alerts(db, args.alerts, args.machines, now)
+    add_dedicated_lines(db)
     with db.session() as session:
         add_user(session, "bench-admin", "admin", now, None, PasswordHasher().hash(PASSWORD))
     print(f"  built {args.machines} machines in {args.units} units, {args.alerts} open alerts in "

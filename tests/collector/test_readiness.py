@@ -25,7 +25,7 @@ from collector.readiness_models import MachineReadiness, ReadinessSnapshot
 from collector.scan import scan_all
 from collector.store.links import agents_reach
 from collector.store.readiness_report import explain, readiness_counts, readiness_table
-from collector.store.scope import EVERYTHING
+from collector.store.scope import EVERYTHING, Scope
 from collector.store.snmp_devices import set_link
 from collector.store.units import add_unit
 from rules.indicators import IndicatorKind, builtin_indicators
@@ -112,7 +112,8 @@ def test_links_count_the_agents_reach_their_latest_reports_tell(fleet: Database)
                 checked = [[r.reachable for r in report.network.reachability if r.kind == kind]
                            for report in reports if report.network]
                 expected = (sum(any(c) for c in checked if c), sum(1 for c in checked if c))
-                assert tuple(agents_reach(session, path, kind)) == expected, (path, kind)
+                assert tuple(agents_reach(session, EVERYTHING, [path])[(path, kind)]) == expected, (path, kind)
+                assert agents_reach(session, Scope(path), [path])[(path, kind)] == expected, "scoped"
                 seen.append(expected)
     assert any(reporting for _, reporting in seen) and any(n < reporting for n, reporting in seen)  # not all 0/0
 
