@@ -20,10 +20,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.commands import CommandError, CommandRunner, run_command
 from agent.schema import ProbeError
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 T = TypeVar("T")
 
@@ -164,3 +167,15 @@ def as_int(value: Any) -> int | None:
 
 def as_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
+
+
+def parse_xml(text: str) -> Element:
+    """The root element of an XML document a part printed (File History's Config1.xml, ESET's
+    license.lf); ValueError when it is not XML. ElementTree is imported here, not by the probes:
+    only Windows parts need it, and a Linux collect would load it for nothing."""
+    from xml.etree import ElementTree
+
+    try:
+        return ElementTree.fromstring(text.lstrip("\ufeff").strip())
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"not XML: {exc}") from exc

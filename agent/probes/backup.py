@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,8 +101,8 @@ def parse_filetime(value: Any) -> datetime | None:
 def parse_file_history_config(text: str) -> tuple[bool, str]:
     """(enabled, target) from a File History ``Config1.xml`` (``DataProtectionUserConfig``):
     ``DPStatus`` ENABLED and the ``Target``'s ``TargetUrl`` (else ``TargetName``). Raises
-    ValueError (ElementTree.ParseError) when it is not such a file."""
-    root = ElementTree.fromstring(text.lstrip("\ufeff").encode("utf-8"))
+    ValueError when it is not such a file."""
+    root = windows.parse_xml(text)
     if root.tag != "DataProtectionUserConfig":
         raise ValueError(f"not a File History configuration: <{root.tag}>")
     target = root.findtext("Target/TargetUrl") or root.findtext("Target/TargetName") or ""
@@ -120,7 +119,7 @@ def _file_history_source(item: dict[str, Any]) -> BackupSource:
     source = BackupSource(kind="windows", location="File History")
     try:
         enabled, target = parse_file_history_config(windows.as_text(item.get("Config")))
-    except (ValueError, ElementTree.ParseError) as exc:
+    except ValueError as exc:
         source.error = f"Config1.xml: {exc}"
         return source
     source.location = f"File History: {target}" if target else "File History"

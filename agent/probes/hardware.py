@@ -234,15 +234,19 @@ def parse_sane_hwdb(text: str) -> dict[tuple[str, str], str]:
 
 
 def read_usb_scanners(ctx: ProbeContext) -> list[Peripheral]:
-    """Attached USB devices SANE knows as scanners; [] without SANE's database (no libsane)."""
-    known: dict[tuple[str, str], str] = {}
-    for path in SANE_HWDB:
-        known.update(parse_sane_hwdb(read_optional(ctx, path) or ""))
-    if not known:
+    """Attached USB devices SANE knows as scanners; [] without SANE's database (no libsane).
+    SANE's 80 KB database is read only when a USB device is attached, and once where /lib is
+    /usr/lib (usrmerge: both paths are the same file)."""
+    attached = [(device, (_sysfs(ctx, device / "idVendor").lower(), _sysfs(ctx, device / "idProduct").lower()))
+                for device in sorted(USB_DEVICES.glob("*"))]
+    attached = [(device, ids) for device, ids in attached if all(ids)]
+    if not attached:
         return []
+    known: dict[tuple[str, str], str] = {}
+    for path in dict.fromkeys(path.resolve() for path in SANE_HWDB):
+        known.update(parse_sane_hwdb(read_optional(ctx, path) or ""))
     found = []
-    for device in sorted(USB_DEVICES.glob("*")):
-        ids = (_sysfs(ctx, device / "idVendor").lower(), _sysfs(ctx, device / "idProduct").lower())
+    for device, ids in attached:
         if ids in known:
             label = f"{_sysfs(ctx, device / 'manufacturer')} {_sysfs(ctx, device / 'product')}".strip()
             found.append(Peripheral(kind="scanner", name=label or known[ids].split(" | ")[0]))

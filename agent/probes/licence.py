@@ -13,7 +13,6 @@ Source: shared/reference/endpoint-formats.md section 2; tests/fixtures/windows/R
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ElementTree
 from datetime import date, datetime
 from typing import Any
 
@@ -84,10 +83,10 @@ def parse_eset_license(text: str | None) -> date | None:
     """The end of ESET's licence: the latest ``EXPIRATION_DATE`` of an ``ACTIVE_PRODUCT`` in the
     ``<ESET>`` element of license.lf (``2019-12-11T12:00:00Z``, a UTC date). None when there is no
     file or no active product; the ``FREE_PRODUCT`` element's date is not the licence's end.
-    Raises ValueError (ElementTree.ParseError) for text that is not the XML."""
+    Raises ValueError for text that is not the XML."""
     if not text or not text.strip():
         return None
-    root = ElementTree.fromstring(text.strip())
+    root = windows.parse_xml(text)
     dates = [_utc_date(product.get("EXPIRATION_DATE", "")) for product in root.iter("ACTIVE_PRODUCT")]
     found = [value for value in dates if value is not None]
     return max(found) if found else None

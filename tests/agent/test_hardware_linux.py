@@ -60,14 +60,24 @@ def test_without_sanes_database_no_device_is_called_a_scanner(tmp_path: Path, mo
     assert hardware.read_usb_scanners(ProbeContext(now=T0)) == []
 
 
+def test_no_usb_device_reads_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[Path] = []
+    (tmp_path / "sys").mkdir()
+    monkeypatch.setattr(hardware, "USB_DEVICES", tmp_path / "sys")
+    assert hardware.read_usb_scanners(ProbeContext(now=T0, read_text=lambda p: read.append(p) or "")) == []
+    assert read == []
+
+
 def test_an_unreadable_sane_database_is_recorded_and_printers_still_go_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def read(path: Path) -> str:
         if path == tmp_path / "20-sane.hwdb":
             raise PermissionError(13, "Permission denied", str(path))
-        raise FileNotFoundError(2, "No such file", str(path))
+        return path.read_text()
 
+    usb_device(tmp_path / "sys", "1-1", "04a9", "1909")
+    monkeypatch.setattr(hardware, "USB_DEVICES", tmp_path / "sys")
     monkeypatch.setattr(hardware, "SANE_HWDB", (tmp_path / "20-sane.hwdb",))
     found = hardware.collect(ProbeContext(now=T0, system="Linux", read_text=read))
     assert [e.what for e in found.errors if e.what in ("scanners", "printers")] == ["scanners"]
