@@ -344,3 +344,15 @@ def test_it_marks_local_administrators_by_their_unqualified_name() -> None:
     users = [{"Name": "Administrator", "Enabled": False}, {"Name": "canbo", "Enabled": True, "LastLogon": None}]
     accounts = hardening.windows_accounts(users, [{"Name": "PC-01\\canbo"}])
     assert [(a.name, a.enabled, a.admin) for a in accounts] == [("Administrator", False, False), ("canbo", True, True)]
+
+
+@pytest.mark.parametrize("declaration", ['<?xml version="1.0" encoding="UTF-8"?>',
+                                         '<?xml version="1.0" encoding="UTF-16"?>', "\ufeff"])
+def test_xml_a_part_printed_is_read_as_decoded_text_whatever_its_declaration(declaration: str) -> None:
+    # Get-Content hands PowerShell the file already decoded: a UTF-16 declaration must not be re-applied
+    assert windows.parse_xml(f"{declaration}<ESET><A>Tân Hòa</A></ESET>").findtext("A") == "Tân Hòa"
+
+
+def test_text_that_is_not_xml_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="not XML"):
+        windows.parse_xml("Get-Content : Cannot find path")
