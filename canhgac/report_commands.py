@@ -4,6 +4,7 @@ explanation of one figure (``--explain INDICATOR``)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -80,7 +81,7 @@ def _emit_explanation(explanation, fmt: str, out: Path | None) -> None:  # type:
 
 def _emit(data: bytes, out: Path | None) -> None:
     if out is None:
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer  # bytes as they are: XLSX, CSV with its BOM
         stream.write(data)
         stream.flush()
         return
