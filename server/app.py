@@ -78,8 +78,9 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow,
                keep_dashboard_fresh: bool = False) -> Litestar:
-    """``keep_dashboard_fresh``: what a long-running server wants (serve, demo): the overview's
-    readiness figures computed as the app starts and kept fresh in a thread (server.web.cache)."""
+    """``keep_dashboard_fresh``: what ``serve`` wants: the overview's readiness figures computed as
+    the app starts and kept fresh in a thread (server.web.cache). The demo, which stores its data
+    after its server started, and the tests compute them on the first overview instead."""
     limits = IngestLimits(max_body_bytes=config.max_body_bytes, signature_window_s=config.signature_window_s)
     people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *READINESS_ROUTES],
                     dependencies=PEOPLE_DEPENDENCIES)
