@@ -95,6 +95,12 @@ class ReadinessCache(Generic[T]):
                 self._flights.pop(key, None)
             flight.done.set()
 
+    def kept(self, key: str) -> T | None:
+        """The value kept for ``key``, whatever its age; None when none is (nothing is computed)."""
+        with self._lock:
+            found = self._kept.get(key)
+        return None if found is None else found[1]
+
     def keep_fresh(self, key: str, compute: Callable[[], T], stop: threading.Event) -> None:
         """Until ``stop`` is set: compute ``key`` at once (requests arriving meanwhile wait for it),
         then again every ``refresh_s`` in place of the value kept (requests keep getting the old

@@ -215,11 +215,12 @@ def test_a_serving_app_computes_the_overview_figures_as_it_starts_and_stops_keep
     app = create_app(CollectorConfig(db_url=db_url), web.db, web.clock, keep_dashboard_fresh=True)
     with TestClient(app) as client:
         deadline = time.monotonic() + 20
-        while "*" not in app.state.dashboard_readiness._kept and time.monotonic() < deadline:  # bounded: 20 s
+        cache = app.state.dashboard_readiness
+        while cache.kept("*") is None and time.monotonic() < deadline:  # bounded: 20 s
             time.sleep(0.02)
-        kept = app.state.dashboard_readiness._kept["*"][1]
+        kept = cache.kept("*")
         assert [code for code, _name in kept.labels.values()] == ["PV", "XA", "XA-VP", "XB"]
         sign_in(client, "admin")
         assert client.get("/units/XA").status_code == 200
-        assert app.state.dashboard_readiness._kept["*"][1] is kept  # the page read the kept figures
+        assert cache.kept("*") is kept  # the page read the kept figures
     assert not [t for t in threading.enumerate() if t.name == "readiness-keeper"]
