@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from agent.schema import Role
+from agent.wire.schema import Role
 
 STATE_DIR_ENV = "CANHGAC_AGENT_DIR"
 DEFAULT_INTERVAL_MINUTES = 15.0

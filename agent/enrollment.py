@@ -2,7 +2,7 @@
 agent id and key, and save them as the agent's state.
 
 The offline PC enrolls by file instead (:func:`enroll_offline`): it makes its own agent id and
-key, seals them with the token into an enrollment file (agent/media.py says how, and what a
+key, seals them with the token into an enrollment file (agent/wire/media.py says how, and what a
 stolen file allows) that ``canhgac import`` registers on the collector, and opens no connection.
 """
 
@@ -18,13 +18,13 @@ from agent import spool
 from agent.config import AgentConfig, ConfigError
 from agent.export import write_file
 from agent.files import ensure_private_dir
-from agent.media import OfflineEnrollment, seal_enrollment
 from agent.probes import hardware, identity, network
 from agent.probes.context import ProbeContext
-from agent.schema import EnrollRequest, Role
-from agent.signing import new_key
 from agent.state import AgentState, StateError, load_state, save_state, state_lock
 from agent.transport import enroll
+from agent.wire.media import OfflineEnrollment, seal_enrollment
+from agent.wire.schema import EnrollRequest, Role
+from agent.wire.signing import new_key
 
 log = logging.getLogger(__name__)
 

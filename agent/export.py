@@ -14,11 +14,11 @@ from pathlib import Path
 
 from agent.config import AgentConfig
 from agent.files import write_atomic
-from agent.media import seal_report
 from agent.report import build_report
-from agent.schema import encode_report
 from agent.spool import SpoolWriteError, describe_write_error
 from agent.state import StateError, load_state, state_path, take_next_sequence
+from agent.wire.media import seal_report
+from agent.wire.schema import encode_report
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ import msgspec
 from agent.config import AgentConfig
 from agent.probes import PROBES, Probe, ProbeContext
 from agent.probes.context import describe
-from agent.schema import (
+from agent.state import AgentState
+from agent.wire.schema import (
     Antivirus,
     Backup,
     Certificates,
@@ -25,7 +26,6 @@ from agent.schema import (
     Section,
     Software,
 )
-from agent.state import AgentState
 
 log = logging.getLogger(__name__)
 

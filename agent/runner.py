@@ -27,9 +27,9 @@ from agent import spool
 from agent.config import AgentConfig
 from agent.export import reserve_sequence
 from agent.report import build_report, effective_role
-from agent.schema import Role, encode_report
 from agent.state import AgentState, StateError, load_state
 from agent.transport import TransportError, send_report
+from agent.wire.schema import Role, encode_report
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from agent.files import ensure_private_dir, exclusive_lock, write_atomic
-from agent.schema import Role
+from agent.wire.schema import Role
 
 STATE_FILE = "state.json"
 LOCK_FILE = "state.lock"

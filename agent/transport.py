@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
-from agent.schema import EnrollRequest, EnrollResponse, ReportAck
-from agent.signing import signed_headers
+from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
+from agent.wire.signing import signed_headers
 
 if TYPE_CHECKING:
     import requests

@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from agent.commands import CommandError, CommandRunner, run_command
-from agent.schema import ProbeError
+from agent.programs import CommandError, CommandRunner, run_command
+from agent.wire.schema import ProbeError
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element

@@ -39,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from readiness import COMMUNES, build  # noqa: E402  (bench/readiness.py: the same province)
 
-from collector.alert_models import Alert  # noqa: E402
 from collector.config import CollectorConfig  # noqa: E402
 from collector.db import Database, open_database  # noqa: E402
-from collector.network_models import LinkKind  # noqa: E402
+from collector.models.alerts import Alert  # noqa: E402
+from collector.models.network import LinkKind  # noqa: E402
 from collector.store.people import add_user  # noqa: E402
-from collector.store.snmp_devices import set_link  # noqa: E402
+from collector.store.snmp import set_link  # noqa: E402
 
 PAGES = {"overview": "/", "commune overview": "/units/C7", "machines, page 1": "/machines",
          "machines, page 2,000": "/machines?p=2000", "machines of one commune": "/machines?unit=C7",

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pg_schema import with_fresh_pg_schema  # bench/ is the script's own folder
 
-from agent.schema import EnrollRequest, Program, Software, encode_report
-from agent.signing import signed_headers
+from agent.wire.schema import EnrollRequest, Program, Software, encode_report
+from agent.wire.signing import signed_headers
 from collector.db import open_database
 from collector.store.enrollment import create_enrollment_token
 from collector.store.units import add_unit

@@ -28,7 +28,7 @@ from tests.fixtures.lan.netns import lan_lab, namespaces_available  # noqa: E402
 
 SWEEP = """
 import ipaddress, json, time
-from collector import lan
+import collector.network.arp as lan
 network = lan.check_subnet({subnet!r})
 lan._load_scapy()
 started = time.monotonic()

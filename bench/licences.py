@@ -31,12 +31,12 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.schema import Antivirus, AntivirusProduct, Identity, Program, Report, Software, encode_report  # noqa: E402
-from collector.alert_models import LicenceEntry  # noqa: E402
+from agent.wire.schema import Antivirus, AntivirusProduct, Identity, Program, Report, Software, encode_report  # noqa: E402
 from collector.config import CollectorConfig  # noqa: E402
 from collector.db import Database, open_database  # noqa: E402
-from collector.models import Machine, Unit  # noqa: E402
-from collector.product_models import MachineProduct  # noqa: E402
+from collector.models.base import Machine, Unit  # noqa: E402
+from collector.models.alerts import LicenceEntry  # noqa: E402
+from collector.models.products import MachineProduct  # noqa: E402
 from collector.store.people import add_user  # noqa: E402
 from collector.store.products import name_ids, stored_product_names  # noqa: E402
 

@@ -17,7 +17,7 @@ import click
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from collector.snmp import V3, V2c, poll, target_of  # noqa: E402
+from collector.network.snmp import V3, V2c, poll, target_of  # noqa: E402
 from tests.fixtures.snmp.agent import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, running_snmpd  # noqa: E402
 
 

@@ -24,8 +24,8 @@ import msgspec
 
 from agent.config import AgentConfig, ConfigError, make_config
 from agent.report import build_report
-from agent.schema import Role, encode_report
 from agent.state import StateError, load_state
+from agent.wire.schema import Role, encode_report
 from canhgac.options import agent_probe_values, state_dir_option
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ def demo(db_url: str | None, port: int, seed_only: bool) -> None:
     one offline PC) and two neighbouring communes, through the real enroll and report path."""
     from collector.config import CollectorConfig
     from collector.db import open_database
-    from collector.ingest import IngestLimits
+    from collector.intake.ingest import IngestLimits
     from server.demo import (
         DEMO_ADMIN,
         DEMO_OFFICER,

@@ -15,7 +15,7 @@ from canhgac.options import db_option
 from canhgac.server_commands import cli_errors
 from collector.config import default_db_url
 from collector.db import open_database
-from collector.importer import import_files
+from collector.intake.importer import import_files
 
 
 @click.command("import")

@@ -1,7 +1,7 @@
 """``canhgac scan lan`` and ``canhgac scan snmp``: the collector's own look at the network.
 
-Thin: options are checked here, the work is collector.lan / collector.snmp, the storing is
-collector.store.devices / snmp_devices. Labels are Vietnamese / English.
+Thin: options are checked here, the work is collector.network.arp / collector.network.snmp, the storing is
+collector.store.lan / snmp_devices. Labels are Vietnamese / English.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import msgspec
 from canhgac.options import db_option
 from canhgac.server_commands import cli_errors, db_session
 from collector.errors import InvalidInput
-from collector.network_models import LinkKind
-from collector.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, V3, Credentials, PollResult, SnmpTarget, V2c
+from collector.models.network import LinkKind
+from collector.network.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, V3, Credentials, PollResult, SnmpTarget, V2c
 
 
 def echo_json(value: Any) -> None:
@@ -64,8 +64,8 @@ def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_p
     Needs root or CAP_NET_RAW. Reports devices found, new since the last sweep, devices with
     no agent, and any offline PC (máy soạn thảo văn bản mật) whose MAC answered.
     """
-    from collector import lan
-    from collector.store.devices import record_sweep
+    import collector.network.arp as lan
+    from collector.store.lan import record_sweep
     from collector.store.units import get_unit
 
     if known_macs:
@@ -104,10 +104,10 @@ def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_
     import ipaddress
     import queue
 
-    from collector import lan
+    import collector.network.arp as lan
     from collector.config import default_db_url
     from collector.db import open_database
-    from collector.store.devices import record_seen
+    from collector.store.lan import record_seen
     from collector.store.units import get_unit
 
     db = open_database(db_url or default_db_url())
@@ -229,7 +229,7 @@ def scan_snmp(target: str | None, community: str | None, v3_user: str | None, au
     if not target:
         raise click.UsageError("give --target HOST[:PORT] (or --all)")
     credentials = _credentials(community, v3_user, auth_key, priv_key, auth_proto, priv_proto)
-    from collector.snmp import target_of
+    from collector.network.snmp import target_of
 
     try:
         snmp_target = target_of(target, credentials, timeout_s=timeout_s, retries=retries,
@@ -251,7 +251,7 @@ def _credentials(community: str | None, v3_user: str | None, auth_key: str | Non
         raise click.UsageError("--v3-user needs --auth-key and --priv-key (authPriv)")
     credentials = V3(user=v3_user or "", auth_key=auth_key, priv_key=priv_key, auth_protocol=auth_proto.upper(),
                      priv_protocol=priv_proto.upper())
-    from collector.snmp import check_credentials
+    from collector.network.snmp import check_credentials
 
     try:
         check_credentials(credentials)
@@ -262,7 +262,7 @@ def _credentials(community: str | None, v3_user: str | None, auth_key: str | Non
 
 def _save_device(target: SnmpTarget, unit_code: str | None, name: str, dedicated_line_if: str | None,
                  internet_if: str | None, db_url: str | None) -> None:
-    from collector.store.snmp_devices import add_snmp_device, set_link
+    from collector.store.snmp import add_snmp_device, set_link
 
     if not unit_code:
         raise InvalidInput("--save needs --unit CODE (the unit the device belongs to)")
@@ -276,8 +276,8 @@ def _save_device(target: SnmpTarget, unit_code: str | None, name: str, dedicated
 
 
 def _poll_one(target: SnmpTarget, as_json: bool, db_url: str | None) -> None:
-    from collector.snmp import poll
-    from collector.store.snmp_devices import configured_device_id, record_poll
+    from collector.network.snmp import poll
+    from collector.store.snmp import configured_device_id, record_poll
 
     result = poll([target])[0]
     outcome = None
@@ -295,8 +295,8 @@ def _poll_one(target: SnmpTarget, as_json: bool, db_url: str | None) -> None:
 
 
 def _poll_configured(timeout_s: float, retries: int, as_json: bool, db_url: str | None) -> None:
-    from collector.snmp import poll
-    from collector.store.snmp_devices import configured_targets, record_poll
+    from collector.network.snmp import poll
+    from collector.store.snmp import configured_targets, record_poll
 
     with db_session(db_url) as session:
         configured = configured_targets(session, timeout_s=timeout_s, retries=retries)

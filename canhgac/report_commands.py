@@ -52,7 +52,7 @@ def readiness(unit_code: str | None, fmt: str, out: Path | None, indicator: str 
 
 
 def _render(table, fmt: str, out: Path | None) -> bytes:  # type: ignore[no-untyped-def]
-    from server import readiness_export as export
+    import server.readiness_export as export
     from server.readiness_html import render_html
 
     if fmt == "xlsx" and out is None:

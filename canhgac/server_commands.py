@@ -19,7 +19,7 @@ from canhgac.options import db_option
 from collector.config import DEFAULT_PORT, CollectorConfig, ConfigError, default_db_url
 from collector.db import open_database
 from collector.errors import CanhgacError
-from collector.models import PersonRole, UnitKind
+from collector.models.base import PersonRole, UnitKind
 from collector.secrets import parse_duration
 from collector.store import enrollment as token_store
 from collector.store import machines as machine_store
@@ -148,11 +148,11 @@ def serve(db_url: str | None, host: str, port: int, max_body_bytes: int, signatu
 
 def _scheduler(db: Any, scan_every_s: float, notify_every_s: float, rules_dir: Path | None, channels: list[Any],
                listen_iface: str | None, listen_unit: str | None) -> tuple[Any, Any]:
-    from server.scheduler import PassiveListener, Scheduler, notify_job, scan_job
+    from collector.scheduler import PassiveListener, Scheduler, notify_job, scan_job
 
     jobs = []
     if scan_every_s > 0:
-        from collector.scan import load_rules
+        from collector.judging.scan import load_rules
 
         jobs.append(scan_job(db, scan_every_s, load_rules(rules_dir) if rules_dir else None))
     if notify_every_s > 0 and channels:  # no channel: the outbox waits, nothing is marked sent
@@ -163,7 +163,7 @@ def _scheduler(db: Any, scan_every_s: float, notify_every_s: float, rules_dir: P
             unit_id = unit_store.get_unit(session, listen_unit).id if listen_unit else None
         listener = PassiveListener(db, listen_iface, unit_id)
         listener.start()
-        from server.scheduler import Job
+        from collector.scheduler import Job
 
         jobs.append(Job("passive ARP", 2.0, listener.store_arrivals))
     return Scheduler(jobs), listener

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from agent.schema import Antivirus, Hardening, LocalAccount, Network, Report, Software
+from agent.wire.schema import Antivirus, Hardening, LocalAccount, Network, Report, Software
 
 
 @dataclass(frozen=True)

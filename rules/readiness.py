@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from agent.schema import Report
+from agent.wire.schema import Report
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet
 from rules.model import Text
 

@@ -16,12 +16,12 @@ from agent import __version__
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import CanhgacError
-from collector.http import AGENT_ROUTES, CollectorState
-from collector.ingest import IngestLimits
-from server.alerts_api import ALERT_ROUTES
-from server.api import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
-from server.network_api import NETWORK_ROUTES
-from server.readiness_api import READINESS_ROUTES
+from collector.intake.http import AGENT_ROUTES, CollectorState
+from collector.intake.ingest import IngestLimits
+from server.api.machines import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
+from server.api.alerts import ALERT_ROUTES
+from server.api.network import NETWORK_ROUTES
+from server.api.readiness import READINESS_ROUTES
 from server.web import dashboard_router, install_dashboard
 
 log = logging.getLogger("canhgac.server")

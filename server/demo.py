@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from agent.schema import EnrollRequest, EnrollResponse, Role, encode_report
-from agent.signing import signed_headers
 from agent.transport import enroll as enroll_over_http
 from agent.transport import send_report
+from agent.wire.schema import EnrollRequest, EnrollResponse, Role, encode_report
+from agent.wire.signing import signed_headers
 from collector.config import CollectorConfig
 from collector.db import Database
-from collector.ingest import IngestLimits, ingest_report
-from collector.models import Unit
+from collector.intake.ingest import IngestLimits, ingest_report
+from collector.models.base import Unit
 from collector.store.enrollment import create_enrollment_token, enroll
 from collector.store.people import add_user, issue_api_token
 from collector.store.units import add_unit

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from agent import __version__
-from agent.schema import (
+from agent.wire.schema import (
     Antivirus,
     AntivirusProduct,
     Backup,

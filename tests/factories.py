@@ -8,8 +8,8 @@ from typing import Any
 
 import msgspec
 
-from agent.schema import Hardware, Identity, Interface, Network, Report, encode_report
-from agent.signing import signed_headers
+from agent.wire.schema import Hardware, Identity, Interface, Network, Report, encode_report
+from agent.wire.signing import signed_headers
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -1,15 +1,15 @@
 """The demo's province (server.demo_fleet) stored through the real ingest path, in process: every
-report signed and verified by collector.ingest, so the readiness rows come from the ingest hook."""
+report signed and verified by collector.intake.ingest, so the readiness rows come from the ingest hook."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
-from agent.schema import EnrollRequest, Role, encode_report
-from agent.signing import signed_headers
+from agent.wire.schema import EnrollRequest, Role, encode_report
+from agent.wire.signing import signed_headers
 from collector.db import Database
-from collector.ingest import IngestLimits, ingest_report
+from collector.intake.ingest import IngestLimits, ingest_report
 from collector.store.enrollment import enroll
 from server.demo import DemoAccess, seed_people_and_units
 from server.demo_fleet import demo_machines, demo_report

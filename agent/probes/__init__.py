@@ -20,7 +20,7 @@ from agent.probes import (
     software,
 )
 from agent.probes.context import ProbeContext
-from agent.schema import Section
+from agent.wire.schema import Section
 
 Probe = Callable[[ProbeContext], Section]
 

@@ -21,7 +21,7 @@ import psutil
 
 from agent import windows
 from agent.probes.context import ProbeContext, attempt, read_optional
-from agent.schema import Antivirus, AntivirusProduct, Detection, ProbeError
+from agent.wire.schema import Antivirus, AntivirusProduct, Detection, ProbeError
 
 # --- Windows ----------------------------------------------------------------------------------
 

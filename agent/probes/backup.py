@@ -26,7 +26,7 @@ from typing import Any
 from agent import windows
 from agent.config import Repository
 from agent.probes.context import CommandError, ProbeContext, describe
-from agent.schema import Backup, BackupSource, ProbeError
+from agent.wire.schema import Backup, BackupSource, ProbeError
 
 MAX_FILES = 200_000
 MAX_DEPTH = 32

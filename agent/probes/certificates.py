@@ -17,7 +17,7 @@ from typing import Any
 
 from agent import windows
 from agent.probes.context import CommandError, ProbeContext, attempt, describe
-from agent.schema import Certificate, Certificates, ProbeError
+from agent.wire.schema import Certificate, Certificates, ProbeError
 
 # X.520 / PKCS#9 attribute names (RFC 4514 keys, plus those common in Vietnamese CA certs).
 ATTRIBUTE_NAMES = {

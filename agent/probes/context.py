@@ -10,9 +10,9 @@ from typing import TypeVar
 
 import msgspec
 
-from agent.commands import CommandError, CommandResult, CommandRunner, run_command
 from agent.config import QUIET, ProbeSettings
-from agent.schema import ProbeError, Role
+from agent.programs import CommandError, CommandResult, CommandRunner, run_command
+from agent.wire.schema import ProbeError, Role
 
 T = TypeVar("T")
 TextReader = Callable[[Path], str]

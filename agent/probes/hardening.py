@@ -17,7 +17,7 @@ from typing import Any
 from agent import windows
 from agent.probes import hardening_linux
 from agent.probes.context import ProbeContext, attempt
-from agent.schema import Hardening, LocalAccount, ProbeError
+from agent.wire.schema import Hardening, LocalAccount, ProbeError
 
 ALL_DRIVE_TYPES = 0xFF  # NoDriveTypeAutoRun bit mask: 0xFF turns autorun off on every drive type
 BITLOCKER_ON = {1, "On"}  # ProtectionStatus: 5.1 writes the enum as its number, 7 as its name

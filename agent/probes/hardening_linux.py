@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.probes.context import ProbeContext, attempt, read_optional
-from agent.schema import Hardening, LocalAccount, ProbeError
+from agent.wire.schema import Hardening, LocalAccount, ProbeError
 
 UFW_CONF = Path("/etc/ufw/ufw.conf")
 APT_HISTORY = Path("/var/log/apt/history.log")

@@ -21,7 +21,7 @@ import psutil
 
 from agent import windows
 from agent.probes.context import ProbeContext, attempt, describe, read_optional
-from agent.schema import Disk, Hardware, Peripheral, ProbeError
+from agent.wire.schema import Disk, Hardware, Peripheral, ProbeError
 
 PROC_CPUINFO = Path("/proc/cpuinfo")
 DMI_DIR = Path("/sys/class/dmi/id")

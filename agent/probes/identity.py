@@ -18,7 +18,7 @@ import psutil
 
 import agent
 from agent.probes.context import ProbeContext, attempt, read_optional
-from agent.schema import Identity, ProbeError, normalise_mac
+from agent.wire.schema import Identity, ProbeError, normalise_mac
 
 OS_RELEASE_PATHS = (Path("/etc/os-release"), Path("/usr/lib/os-release"))  # os-release(5) order
 MACHINE_ID_PATHS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))

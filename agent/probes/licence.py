@@ -19,7 +19,7 @@ from typing import Any
 from agent import windows
 from agent.probes.antivirus import parse_product_state
 from agent.probes.context import ProbeContext, attempt
-from agent.schema import Licence, ProbeError
+from agent.wire.schema import Licence, ProbeError
 
 WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
 # SoftwareLicensingProduct.LicenseStatus (learn.microsoft.com sppwmi/softwarelicensingproduct)

@@ -31,7 +31,7 @@ from agent.config import ProbeSettings, Target
 from agent.probes import network_history, reachability
 from agent.probes.context import CommandError, ProbeContext, attempt, read_optional
 from agent.probes.network_history import Lease
-from agent.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, Role, normalise_mac
+from agent.wire.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, Role, normalise_mac
 
 PROC_NET_ROUTE = Path("/proc/net/route")
 RESOLV_CONF = Path("/etc/resolv.conf")

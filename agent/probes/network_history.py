@@ -23,7 +23,7 @@ import msgspec
 
 from agent import windows
 from agent.probes.context import ProbeContext, read_optional
-from agent.schema import NetworkProfile, ProbeError
+from agent.wire.schema import NetworkProfile, ProbeError
 
 # NameType is the IANA ifType (reference §4; Seatbelt's WIRELESS = 25 is wrong).
 NAME_TYPES = {6: "wired", 23: "vpn", 71: "wifi", 243: "mobile"}

@@ -15,7 +15,7 @@ import struct
 import time
 
 from agent.config import Target
-from agent.schema import Reachability
+from agent.wire.schema import Reachability
 
 TIMEOUT_S = 2.0
 ICMP_ECHO_REQUEST = 8

@@ -15,7 +15,7 @@ from typing import Any
 
 from agent import windows
 from agent.probes.context import CommandError, ProbeContext, attempt
-from agent.schema import ProbeError, Program, Software
+from agent.wire.schema import ProbeError, Program, Software
 
 UNINSTALL_KEYS = (
     "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*",

@@ -11,9 +11,9 @@ import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from collector.alert_models import Alert, AlertEvent
 from collector.errors import Conflict, NotFound
-from collector.models import Unit
+from collector.models.base import Unit
+from collector.models.alerts import Alert, AlertEvent
 from collector.store.scope import Scope
 from collector.store.units import get_unit
 from rules.lifecycle import NOTIFY_ON, AckError, AlertState, AlertStatus, Transition, acknowledge, transition

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from agent.schema import EnrollRequest, EnrollResponse
-from agent.signing import new_key
+from agent.wire.schema import EnrollRequest, EnrollResponse
+from agent.wire.signing import new_key
 from collector.errors import InvalidInput, NotFound, Unauthorized
-from collector.models import Agent, EnrollmentToken, Machine
+from collector.models.base import Agent, EnrollmentToken, Machine
 from collector.secrets import ENROLLMENT_PREFIX, hash_token, new_token
 from collector.store.units import get_unit
 
@@ -74,7 +74,7 @@ def enroll(session: Session, request: EnrollRequest, now: datetime) -> EnrollRes
 def register_agent(session: Session, request: EnrollRequest, token: EnrollmentToken, now: datetime,
                    agent_id: str, key: str) -> EnrollResponse:
     """The registration part of :func:`enroll`, for an already checked ``token`` and a given
-    agent id and key (the offline PC makes its own; see collector/importer.py)."""
+    agent id and key (the offline PC makes its own; see collector/intake/importer.py)."""
     machine = _upsert_machine(session, request, token.unit_id, now)
     session.execute(update(Agent).where(Agent.machine_id == machine.id, Agent.revoked_at.is_(None))
                     .values(revoked_at=now))

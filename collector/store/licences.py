@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.alert_models import LicenceEntry
 from collector.errors import InvalidInput
-from collector.models import Unit
+from collector.models.base import Unit
+from collector.models.alerts import LicenceEntry
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 from rules.licences import LicenceTerm

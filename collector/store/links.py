@@ -12,14 +12,14 @@ import msgspec
 from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
-from collector.links import DEFAULT_PARAMS, AgentsReach, InterfaceSample, LinkParams, LinkState, link_state
-from collector.models import Unit
-from collector.network_models import LinkKind, NetworkLink, SnmpDevice
-from collector.readiness_models import MachineReadiness
-from collector.snmp import PollResult, find_interface
-from collector.snmp_delta import interface_usage
+from collector.models.base import Unit
+from collector.models.network import LinkKind, NetworkLink, SnmpDevice
+from collector.models.readiness import MachineReadiness
+from collector.network.links import DEFAULT_PARAMS, AgentsReach, InterfaceSample, LinkParams, LinkState, link_state
+from collector.network.snmp import PollResult, find_interface
+from collector.network.snmp_delta import interface_usage
 from collector.store.scope import Scope
-from collector.store.snmp_devices import polls_since
+from collector.store.snmp import polls_since
 
 
 class LinkRow(msgspec.Struct, kw_only=True):
@@ -81,7 +81,7 @@ def link_states(session: Session, scope: Scope, now: datetime, params: LinkParam
                 collector_reach: dict[int, list[bool]] | None = None, limit: int | None = None,
                 offset: int = 0) -> list[LinkRow]:
     """Every configured link of units in scope with its state; ``collector_reach`` maps a link id
-    to fresh results of collector.links.check_targets when the caller ran them. ``limit`` and
+    to fresh results of collector.network.links.check_targets when the caller ran them. ``limit`` and
     ``offset`` page the links in SQL (only the page's states are worked out)."""
     query = (select(NetworkLink, Unit, SnmpDevice).join(Unit, NetworkLink.unit_id == Unit.id)
              .outerjoin(SnmpDevice, NetworkLink.device_id == SnmpDevice.id)
@@ -108,7 +108,7 @@ def count_links(session: Session, scope: Scope) -> int:
 
 def dedicated_line_reach(session: Session, rows: Sequence[LinkRow]) -> dict[int, bool]:
     """Per unit id, whether its configured dedicated line is up, for links whose state is known."""
-    from collector.links import LinkStatus
+    from collector.network.links import LinkStatus
 
     unit_ids = dict(session.execute(select(Unit.code, Unit.id)).all())
     return {unit_ids[row.unit_code]: row.reachable for row in rows

@@ -1,4 +1,4 @@
-"""Installed product names per machine (collector.product_models) and installs against seats.
+"""Installed product names per machine (collector.models.products) and installs against seats.
 
 ``record_machine_products`` keeps a machine's names equal to those of its current report,
 writing only the difference (a PC's program list rarely changes between two reports).
@@ -20,8 +20,8 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agent.schema import Report
-from collector.product_models import NAME_MAX, MachineProduct, ProductName
+from agent.wire.schema import Report
+from collector.models.products import NAME_MAX, MachineProduct, ProductName
 from collector.store.scope import Scope
 from rules.licences import LicenceTerm
 

@@ -23,9 +23,9 @@ from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, o
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agent.schema import Report
-from collector.models import Machine, Unit
-from collector.readiness_models import MachineReadiness, ReadinessSnapshot
+from agent.wire.schema import Report
+from collector.models.base import Machine, Unit
+from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.store.licences import licence_terms
 from rules.facts import MachineContext, machine_facts
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators

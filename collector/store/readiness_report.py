@@ -13,8 +13,8 @@ import msgspec
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from collector.models import Machine, Unit
-from collector.readiness_models import MachineReadiness, ReadinessSnapshot
+from collector.models.base import Machine, Unit
+from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.store.readiness import (
     CountsSnapshot,
     among_condition,

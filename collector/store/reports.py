@@ -17,9 +17,9 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agent.schema import Report
+from agent.wire.schema import Report
 from collector.errors import Conflict
-from collector.models import Agent, Machine, StoredReport, Unit
+from collector.models.base import Agent, Machine, StoredReport, Unit
 from collector.store.products import product_names, record_machine_products
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, true
 
-from collector.models import Unit
+from collector.models.base import Unit
 
 
 @dataclass(frozen=True)

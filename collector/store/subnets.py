@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.schema import normalise_mac
+from agent.wire.schema import normalise_mac
 from collector.errors import InvalidInput
-from collector.integration_models import KnownLanDevice, LanSubnet
+from collector.models.integration import KnownLanDevice, LanSubnet
 from collector.store.units import get_unit
 
 

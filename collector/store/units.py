@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
-from collector.models import Unit, UnitKind
+from collector.models.base import Unit, UnitKind
 from collector.store.scope import EVERYTHING, Scope
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

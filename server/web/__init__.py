@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def dashboard_router(config: CollectorConfig) -> Router:
     from server.web.context import WEB_EXCEPTION_HANDLERS, page_context
-    from server.web.pages import PAGE_ROUTES
-    from server.web.records import RECORD_ROUTES
+    from server.web.machines import RECORD_ROUTES
+    from server.web.overview import PAGE_ROUTES
 
     static = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, cache_control=None)

@@ -18,8 +18,8 @@ from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from collector.errors import CanhgacError, Forbidden
-from collector.http import CollectorState, collector_state
-from collector.models import PersonRole
+from collector.intake.http import CollectorState, collector_state
+from collector.models.base import PersonRole
 from collector.store.people import Person
 from server.web import i18n
 from server.web.render import render

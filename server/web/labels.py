@@ -1,4 +1,4 @@
-"""People's names for the report's sections, fields and coded values (agent/schema.py), as catalog
+"""People's names for the report's sections, fields and coded values (agent/wire/schema.py), as catalog
 message ids: ``N_`` only marks them for ``pybabel extract`` (babel.cfg); report_view translates them
 when a page is rendered. A field is looked up as ``Struct.field`` first (where one name means
 different things in different places), then as ``field``; a field missing here still shows, under

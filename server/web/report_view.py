@@ -2,7 +2,7 @@
 page's language (server.web.labels), values in words and local formats (Có/Không, dd/mm/yyyy in
 Vietnam time, sizes in GB/MB, ages in days), and what each probe could not read.
 
-Walks the typed report (agent.schema Structs), so a field added to the schema shows up here
+Walks the typed report (agent.wire.schema Structs), so a field added to the schema shows up here
 without code: under its label once it has one, under its own key until then."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from babel.numbers import format_decimal
 
-from agent.schema import ProbeError, Report, Section
+from agent.wire.schema import ProbeError, Report, Section
 from server.web import i18n
 from server.web.labels import FIELDS, SECTIONS, VALUE_FIELDS, VALUES
 

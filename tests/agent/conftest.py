@@ -1,7 +1,7 @@
 """Agent test helpers: recorded Linux samples, state directories, and a real tiny collector.
 
 The collector is a stdlib HTTP server on 127.0.0.1 (port 0) in a thread; it verifies report
-signatures with agent.signing exactly as the real collector must. Tests only ever talk to
+signatures with agent.wire.signing exactly as the real collector must. Tests only ever talk to
 127.0.0.0/8.
 """
 
@@ -19,9 +19,9 @@ import msgspec
 import pytest
 
 from agent.config import QUIET, AgentConfig
-from agent.schema import EnrollRequest, EnrollResponse, ReportAck, decode_report
-from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature, new_key
 from agent.state import AgentState, save_state
+from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck, decode_report
+from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature, new_key
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -85,7 +85,7 @@ def _handler_for(collector: FakeCollector) -> type[http.server.BaseHTTPRequestHa
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = dict(self.headers.items())
             if headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)  # as collector/ingest.py does, before verifying
+                body = gzip.decompress(body)  # as collector/intake/ingest.py does, before verifying
             collector.received.append(Received(self.path, headers, body))
             if self.path == "/api/v1/enroll":
                 status, answer = collector.enroll(body)

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent import spool
-from agent.schema import Role, decode_report, encode_report
 from agent.state import load_state
+from agent.wire.schema import Role, decode_report, encode_report
 from canhgac.cli import main
 from tests.agent.conftest import GOOD_TOKEN, FakeCollector, enrolled
 from tests.factories import make_report

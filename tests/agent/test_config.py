@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import ConfigError, default_state_dir, make_config
-from agent.schema import Role
+from agent.wire.schema import Role
 
 
 def test_defaults_are_fifteen_minutes_ten_seconds_normal_role(tmp_path: Path) -> None:

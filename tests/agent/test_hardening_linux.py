@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.commands import CommandResult, run_command
 from agent.probes import ProbeContext, hardening, hardening_linux
-from agent.schema import ProbeError
+from agent.programs import CommandResult, run_command
+from agent.wire.schema import ProbeError
 from tests.agent.conftest import T0
 
 

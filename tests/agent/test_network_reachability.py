@@ -13,7 +13,7 @@ import pytest
 from agent.config import ProbeSettings, Target, make_config, parse_target
 from agent.probes import ProbeContext, network, reachability
 from agent.probes.network_history import Lease, parse_dhclient_leases, parse_nm_timestamps, parse_nmconnection
-from agent.schema import Interface, Network, NetworkProfile, Role
+from agent.wire.schema import Interface, Network, NetworkProfile, Role
 from tests.agent.conftest import T0
 
 DHCLIENT_LEASE = """lease {

@@ -10,7 +10,7 @@ import pytest
 from agent.probes.hardware import clean_dmi, parse_bios_date, parse_cpu_model
 from agent.probes.identity import mac_fingerprint, parse_machine_id, parse_os_release, windows_version
 from agent.probes.network import parse_default_gateway, parse_resolv_conf
-from agent.schema import normalise_mac
+from agent.wire.schema import normalise_mac
 from tests.agent.conftest import fixture_text
 
 ROUTE_HEADER = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from agent import windows
-from agent.commands import CommandResult
 from agent.probes import ProbeContext, antivirus, backup, hardening, hardware, licence, network
 from agent.probes.network_history import parse_networklist, parse_systemtime
-from agent.schema import Disk, Peripheral, ProbeError, Role
+from agent.programs import CommandResult
+from agent.wire.schema import Disk, Peripheral, ProbeError, Role
 
 WINDOWS = Path(__file__).resolve().parent.parent / "fixtures" / "windows"
 NOW = datetime(2024, 4, 20, tzinfo=UTC)

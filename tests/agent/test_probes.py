@@ -10,7 +10,7 @@ import pytest
 
 from agent.probes import PROBES, ProbeContext, hardware, identity, network
 from agent.report import SECTION_TYPES
-from agent.schema import Report
+from agent.wire.schema import Report
 from tests.agent.conftest import T0
 
 EXPECTED_TYPES = SECTION_TYPES

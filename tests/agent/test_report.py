@@ -9,8 +9,8 @@ import pytest
 from agent import probes
 from agent.probes import ProbeContext
 from agent.report import build_report, effective_role
-from agent.schema import Hardware, Role, decode_report, encode_report
 from agent.state import AgentState
+from agent.wire.schema import Hardware, Role, decode_report, encode_report
 from tests.agent.conftest import T0, config_for
 
 STATE = AgentState(agent_id="ag-7", key="ab" * 32, server="http://127.0.0.1:1", unit_code="XA", role=Role.NORMAL)

@@ -9,8 +9,8 @@ import pytest
 
 from agent import spool
 from agent.runner import OfflineRoleError, backoff_delay, make_scheduler, run_cycle
-from agent.schema import Role, decode_report, encode_report
 from agent.state import StateError, load_state
+from agent.wire.schema import Role, decode_report, encode_report
 from tests.agent.conftest import T0, FakeCollector, config_for, enrolled
 from tests.factories import make_report
 

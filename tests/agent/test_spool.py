@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent import spool
-from agent.schema import encode_report
+from agent.wire.schema import encode_report
 from tests.factories import make_report
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from agent import spool
 from agent.config import ConfigError, make_config
-from agent.media import (
+from agent.wire.media import (
     MediaError,
     OfflineEnrollment,
     open_enrollment_file,
@@ -20,8 +20,8 @@ from agent.media import (
     secret_of_token,
     verify_enrollment,
 )
-from agent.schema import encode_report
-from agent.signing import new_key
+from agent.wire.schema import encode_report
+from agent.wire.signing import new_key
 from canhgac.cli import main
 from tests.factories import T0, make_report
 

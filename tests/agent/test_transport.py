@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.schema import EnrollRequest, Role, encode_report
-from agent.signing import AGENT_HEADER, TIMESTAMP_HEADER, sign
 from agent.transport import TransportError, enroll, send_report
+from agent.wire.schema import EnrollRequest, Role, encode_report
+from agent.wire.signing import AGENT_HEADER, TIMESTAMP_HEADER, sign
 from tests.agent.conftest import GOOD_TOKEN, FakeCollector
 from tests.factories import make_report
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from agent import windows
-from agent.commands import CommandResult
 from agent.probes import ProbeContext, backup, network, software
 from agent.probes.network_history import WLAN_SOURCE, parse_wlan_profiles
-from agent.schema import Interface, Network, ProbeError
+from agent.programs import CommandResult
+from agent.wire.schema import Interface, Network, ProbeError
 
 WINDOWS = Path(__file__).resolve().parent.parent / "fixtures" / "windows"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)

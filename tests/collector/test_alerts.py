@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from agent.schema import Antivirus, AntivirusProduct, encode_report
-from collector.alert_models import Alert, AlertEvent
-from collector.scan import scan_all
+from agent.wire.schema import Antivirus, AntivirusProduct, encode_report
+from collector.judging.scan import scan_all
+from collector.models.alerts import Alert, AlertEvent
 from collector.store.alerts import pending_notices
 from tests.api_world import World
 from tests.factories import make_report, signed
@@ -92,12 +92,12 @@ def test_the_scan_finds_silent_agents_and_units_without_an_offline_pc(world: Wor
 
 
 def test_a_broken_rule_never_costs_a_report(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import collector.scan
+    import collector.judging.scan
 
     def explode(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("rules broke")
 
-    monkeypatch.setattr(collector.scan, "judge_report", explode)
+    monkeypatch.setattr(collector.judging.scan, "judge_report", explode)
     creds = world.enroll()
     send(world, creds, 1, Antivirus())
     assert world.count("reports") == 1 and world.count("alerts") == 0

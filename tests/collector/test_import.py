@@ -11,11 +11,11 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from agent.media import OfflineEnrollment, seal_enrollment, seal_report
-from agent.schema import Role, encode_report
-from agent.signing import new_key
+from agent.wire.media import OfflineEnrollment, seal_enrollment, seal_report
+from agent.wire.schema import Role, encode_report
+from agent.wire.signing import new_key
 from canhgac.cli import main
-from collector.importer import Verdict, import_files
+from collector.intake.importer import Verdict, import_files
 from collector.store.enrollment import list_enrollment_tokens, revoke_enrollment_token
 from tests.api_world import World
 from tests.factories import T0, make_report, report_body, signed

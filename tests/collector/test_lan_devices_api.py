@@ -7,15 +7,15 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from agent.schema import Interface, Network, Reachability, Role, encode_report
-from collector.lan import Seen
-from collector.models import Machine
-from collector.network_models import LinkKind
-from collector.snmp import Interface as SnmpInterface
-from collector.snmp import PollResult, V2c
-from collector.snmp_delta import ChangeKind
-from collector.store.devices import record_sweep
-from collector.store.snmp_devices import add_snmp_device, record_poll, set_link
+from agent.wire.schema import Interface, Network, Reachability, Role, encode_report
+from collector.models.base import Machine
+from collector.models.network import LinkKind
+from collector.network.arp import Seen
+from collector.network.snmp import Interface as SnmpInterface
+from collector.network.snmp import PollResult, V2c
+from collector.network.snmp_delta import ChangeKind
+from collector.store.lan import record_sweep
+from collector.store.snmp import add_snmp_device, record_poll, set_link
 from tests.api_world import World
 from tests.factories import T0, make_report, signed
 

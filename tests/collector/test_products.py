@@ -9,13 +9,13 @@ from datetime import date
 from alembic import command
 from sqlalchemy import select
 
-from agent.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
-from collector.alert_models import Alert
+from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
 from collector.db import Database, create_db_engine
+from collector.judging.scan import scan_all
 from collector.migrate import alembic_config
-from collector.models import Machine
-from collector.product_models import NAME_MAX, MachineProduct, ProductName
-from collector.scan import scan_all
+from collector.models.base import Machine
+from collector.models.alerts import Alert
+from collector.models.products import NAME_MAX, MachineProduct, ProductName
 from collector.store.licences import add_licence, licence_terms
 from collector.store.people import person_for_token
 from collector.store.products import licence_installs, matching_names, path_range, product_names, subtree_within

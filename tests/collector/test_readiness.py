@@ -15,18 +15,18 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
-from agent.schema import decode_report
+from agent.wire.schema import decode_report
 from canhgac.cli import main
-from collector.alert_models import Alert
 from collector.db import Database, open_database
-from collector.models import Machine, Unit
-from collector.network_models import LinkKind
-from collector.readiness_models import MachineReadiness, ReadinessSnapshot
-from collector.scan import scan_all
+from collector.judging.scan import scan_all
+from collector.models.base import Machine, Unit
+from collector.models.alerts import Alert
+from collector.models.network import LinkKind
+from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.store.links import agents_reach
 from collector.store.readiness_report import explain, readiness_counts, readiness_table
 from collector.store.scope import EVERYTHING, Scope
-from collector.store.snmp_devices import set_link
+from collector.store.snmp import set_link
 from collector.store.units import add_unit
 from rules.indicators import IndicatorKind, builtin_indicators
 from tests.readiness_fleet import seed_demo_fleet
@@ -229,7 +229,7 @@ def test_the_count_index_holds_every_column_the_readiness_aggregate_can_read() -
     from sqlalchemy import Column
     from sqlalchemy.sql.visitors import iterate
 
-    from collector.readiness_models import MachineReadiness
+    from collector.models.readiness import MachineReadiness
     from collector.store.readiness import column_condition
     from rules.indicators import MACHINE_COLUMNS
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from agent.signing import sign
+from agent.wire.signing import sign
 from tests.api_world import World
 from tests.factories import T0, report_body, signed, with_field
 

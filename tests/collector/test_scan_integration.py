@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from agent.schema import encode_report
-from collector.alert_models import Alert
-from collector.importer import import_files
-from collector.integration_models import IngestRejection, KnownLanDevice
-from collector.lan import Seen
-from collector.network_models import LinkKind, SnmpPoll
-from collector.scan import scan_all
-from collector.snmp import V2c
-from collector.store.devices import record_seen
-from collector.store.snmp_devices import add_snmp_device, set_link
+from agent.wire.schema import encode_report
+from collector.intake.importer import import_files
+from collector.judging.scan import scan_all
+from collector.models.alerts import Alert
+from collector.models.integration import IngestRejection, KnownLanDevice
+from collector.models.network import LinkKind, SnmpPoll
+from collector.network.arp import Seen
+from collector.network.snmp import V2c
+from collector.store.lan import record_seen
+from collector.store.snmp import add_snmp_device, set_link
 from collector.store.units import get_unit
 from tests.api_world import World
 from tests.collector.test_import import OfflinePC, files
@@ -77,11 +77,11 @@ def test_two_refusals_stay_silent_and_an_unknown_agent_records_nothing(world: Wo
 
 def test_an_imported_report_is_judged_as_not_via_the_network(world: World, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import collector.ingest
+    import collector.intake.ingest
 
     seen: list[bool | None] = []
-    real = collector.ingest.judge_safely
-    monkeypatch.setattr(collector.ingest, "judge_safely",
+    real = collector.intake.ingest.judge_safely
+    monkeypatch.setattr(collector.intake.ingest, "judge_safely",
                         lambda *args: (seen.append(args[-1]), real(*args))[1])
     pc = OfflinePC(world.tokens["XA"])
     import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock())

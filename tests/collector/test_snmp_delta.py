@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from collector.snmp import (
+from collector.network.snmp import (
     V3,
     Interface,
     PollResult,
@@ -19,7 +19,7 @@ from collector.snmp import (
     parse_interfaces,
     split_host_port,
 )
-from collector.snmp_delta import (
+from collector.network.snmp_delta import (
     UPTIME_WRAP,
     ChangeKind,
     counter_delta,

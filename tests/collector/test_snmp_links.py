@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.links import AgentsReach, InterfaceSample, LinkParams, LinkStatus, check_targets, link_state
-from collector.snmp import Interface
+from collector.network.links import AgentsReach, InterfaceSample, LinkParams, LinkStatus, check_targets, link_state
+from collector.network.snmp import Interface
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

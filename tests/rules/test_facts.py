@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from agent.schema import (
+from agent.wire.schema import (
     Antivirus,
     AntivirusProduct,
     Backup,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.schema import Certificate, Certificates, Hardware, Identity, Peripheral, Report
+from agent.wire.schema import Certificate, Certificates, Hardware, Identity, Peripheral, Report
 from rules.indicators import IndicatorError, IndicatorKind, builtin_indicators, load_indicators_text
 from rules.readiness import (
     Figure,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from agent.schema import Antivirus, encode_report
+from agent.wire.schema import Antivirus, encode_report
 from tests.api_world import World
 from tests.factories import make_report, signed
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from agent.schema import Antivirus, encode_report
+from agent.wire.schema import Antivirus, encode_report
 from server.notify import NotifyError, UnitMessage
 from server.notify.dispatch import dispatch, send_with_retries
 from server.notify.email import EmailChannel

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from server.scheduler import Job, Scheduler
+from collector.scheduler import Job, Scheduler
 
 
 def test_jobs_repeat_a_failure_does_not_stop_them_and_stop_is_bounded() -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from collector.db import open_database
-from collector.models import Machine, StoredReport, Unit
+from collector.models.base import Machine, StoredReport, Unit
 from tests.system.conftest import canhgac
 
 pytestmark = pytest.mark.system

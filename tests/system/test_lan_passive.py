@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from collector.db import open_database
-from collector.store.devices import list_lan_devices
+from collector.store.lan import list_lan_devices
 from collector.store.scope import EVERYTHING
 from tests.fixtures.lan.netns import lan_lab, namespaces_available
 

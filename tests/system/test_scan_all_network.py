@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from agent.schema import Role
-from collector.alert_models import Alert
+from agent.wire.schema import Role
 from collector.db import open_database
-from collector.snmp import V2c
-from collector.store.snmp_devices import add_snmp_device
+from collector.models.alerts import Alert
+from collector.network.snmp import V2c
+from collector.store.snmp import add_snmp_device
 from collector.store.units import add_unit
 from tests.fixtures.lan.netns import LanLab, lan_lab, namespaces_available
 from tests.fixtures.snmp import agent as snmpd_fixture
@@ -103,7 +103,7 @@ def test_scan_all_sweeps_the_saved_subnet_polls_snmp_and_raises_lan_alerts(
 def test_a_failed_sweep_is_reported_and_the_rest_still_runs(tmp_path: Path) -> None:
     """A saved subnet whose interface does not exist: the sweep part fails, the rules still run.
     No traffic: scapy refuses the unknown interface before sending anything."""
-    from collector.scan import scan_all
+    from collector.judging.scan import scan_all
     from collector.store.subnets import save_subnet
 
     db_url = f"sqlite:///{tmp_path / 'fail.db'}"

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from agent.schema import encode_report
-from collector.alert_models import Alert
+from agent.wire.schema import encode_report
 from collector.db import open_database
-from collector.models import Machine, Unit
+from collector.models.base import Machine, Unit
+from collector.models.alerts import Alert
 from collector.store.units import add_unit
 from tests.factories import make_report
 from tests.fixtures.webhook import webhook_receiver

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.snmp import V3, PollResult, SnmpErrorKind, V2c, poll, target_of
-from collector.snmp_delta import ChangeKind, interface_usage, poll_changes
+from collector.network.snmp import V3, PollResult, SnmpErrorKind, V2c, poll, target_of
+from collector.network.snmp_delta import ChangeKind, interface_usage, poll_changes
 from tests.fixtures.snmp.agent import (
     COMMUNITY,
     SYS_NAME,

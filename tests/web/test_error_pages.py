@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+import server.api.machines as api
+import server.web.machines as records
 from collector.config import CollectorConfig
 from collector.db import open_database
-from server import api
 from server.app import create_app
-from server.web import records
 from tests.api_world import World
 from tests.web.conftest import sign_in
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from collector.alert_models import Alert
 from collector.db import Database, open_database
-from collector.models import Unit
+from collector.models.base import Unit
+from collector.models.alerts import Alert
+from collector.store.dashboard import SEVERITIES, alert_counts, recent_alerts
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import add_unit
-from server.web.queries import SEVERITIES, alert_counts, recent_alerts
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -81,8 +81,8 @@ def test_alert_counts_keep_to_the_subtree_and_the_scope(db: Database) -> None:
                                                      (Scope("/1/2/"), None, "pc_1"), (EVERYTHING, None, "PC1")])
 def test_machine_pages_follow_hostname_order_within_the_scope_and_filters(db: Database, scope: Scope,
                                                                           unit: str | None, text: str) -> None:
-    from collector.models import Machine
-    from server.web.queries import PAGE_SIZE, machines_page
+    from collector.models.base import Machine
+    from collector.store.dashboard import PAGE_SIZE, machines_page
 
     with db.session() as session:
         offices = dict(session.execute(select(Unit.id, Unit.path).where(Unit.kind == "office")).all())

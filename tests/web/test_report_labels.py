@@ -10,7 +10,7 @@ import msgspec
 import msgspec.inspect as mi
 import pytest
 
-from agent.schema import (
+from agent.wire.schema import (
     Antivirus,
     AntivirusProduct,
     Backup,

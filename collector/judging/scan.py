@@ -20,10 +20,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.schema import Report
+from agent.wire.schema import Report
 from collector.db import Database
-from collector.models import Machine, StoredReport, Unit
-from collector.network_scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
+from collector.models.base import Machine, StoredReport, Unit
+from collector.network.scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.licences import licence_terms
 from collector.store.products import licence_installs
@@ -98,7 +98,7 @@ class ScanSummary:
     changes: int = 0
     undecodable: list[int] = field(default_factory=list)
     network: list[PartResult] = field(default_factory=list)
-    """One result per subnet swept, device polled and link judged (collector.network_scan)."""
+    """One result per subnet swept, device polled and link judged (collector.network.scan)."""
 
 
 @dataclass

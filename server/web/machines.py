@@ -11,15 +11,10 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from agent.schema import Report
+from agent.wire.schema import Report
 from collector.errors import InvalidInput
 from collector.store.alerts import ack_alert, alert_history, get_alert
-from collector.store.licences import add_licence
-from collector.store.machines import get_machine
-from collector.store.units import list_units
-from server.web.context import Page
-from server.web.pages import Form
-from server.web.queries import (
+from collector.store.dashboard import (
     SEVERITIES,
     STATUSES,
     alerts_page,
@@ -29,6 +24,11 @@ from server.web.queries import (
     machines_page,
     network_page,
 )
+from collector.store.licences import add_licence
+from collector.store.machines import get_machine
+from collector.store.units import list_units
+from server.web.context import Page
+from server.web.overview import Form
 from server.web.report_view import report_sections
 
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]

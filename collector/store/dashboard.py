@@ -11,18 +11,18 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from collector.alert_models import Alert
 from collector.errors import NotFound
-from collector.models import Machine, StoredReport, Unit
-from collector.network_models import LanDevice
-from collector.readiness_models import MachineReadiness
-from collector.store.devices import lan_devices_query, list_lan_devices
+from collector.models.base import Machine, StoredReport, Unit
+from collector.models.alerts import Alert
+from collector.models.network import LanDevice
+from collector.models.readiness import MachineReadiness
+from collector.store.lan import lan_devices_query, list_lan_devices
 from collector.store.licences import LicenceRow, count_licences, licence_terms, list_licences
 from collector.store.links import count_links, link_states
 from collector.store.machines import MachineSummary, _to_row
 from collector.store.products import licence_installs
 from collector.store.scope import Scope
-from collector.store.snmp_devices import count_snmp_devices, list_snmp_devices
+from collector.store.snmp import count_snmp_devices, list_snmp_devices
 from collector.store.units import get_unit
 
 PAGE_SIZE = 50

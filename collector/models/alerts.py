@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from collector.models import Base, UTCDateTime
+from collector.models.base import Base, UTCDateTime
 
 
 class Alert(Base):

@@ -8,7 +8,7 @@ from anyio import to_thread
 from litestar import Request
 
 from collector.errors import Unauthorized
-from collector.http import collector_state
+from collector.intake.http import collector_state
 from collector.store.people import Person, person_for_token
 
 

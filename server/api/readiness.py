@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from collector.errors import InvalidInput
-from collector.http import collector_state
+from collector.intake.http import collector_state
 from collector.store.people import Person
 from collector.store.readiness_report import Explanation, ReadinessTable, explain, readiness_table
 from rules.indicators import IndicatorError

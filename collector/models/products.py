@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from collector.models import Base
+from collector.models.base import Base
 
 NAME_MAX = 255
 """Longer names are cut to this many characters (a product name is rarely past 100)."""

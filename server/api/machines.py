@@ -10,11 +10,11 @@ from litestar import Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from agent.schema import Report
-from collector.http import collector_state
+from agent.wire.schema import Report
+from collector.intake.http import collector_state
 from collector.store.machines import MachineSummary, get_machine, list_machines
 from collector.store.people import Person
-from server.auth import current_person
+from server.api.auth import current_person
 
 
 class MachinePage(msgspec.Struct, kw_only=True):

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from collector.snmp import OPER_UP, Interface, split_host_port
+from collector.network.snmp import OPER_UP, Interface, split_host_port
 
 
 class LinkStatus(enum.StrEnum):

@@ -11,13 +11,13 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
+from collector.store.dashboard import SEVERITIES, alert_counts, recent_alerts, top_unit, unit_trail, unit_tree
 from collector.store.readiness_report import ReadinessTable, readiness_table
 from collector.store.units import get_unit
 from server.readiness_export import render_csv
 from server.readiness_html import render_html
 from server.web import kept_readiness_counts
 from server.web.context import Page
-from server.web.queries import SEVERITIES, alert_counts, recent_alerts, top_unit, unit_trail, unit_tree
 from server.web.session import check_password, fingerprint_of, new_session
 from server.web.throttle import SignInThrottle
 

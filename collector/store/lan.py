@@ -11,10 +11,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.schema import normalise_mac
-from collector.lan import Seen, vendor_of
-from collector.models import Machine, Unit
-from collector.network_models import LanDevice, LanSweep
+from agent.wire.schema import normalise_mac
+from collector.models.base import Machine, Unit
+from collector.models.network import LanDevice, LanSweep
+from collector.network.arp import Seen, vendor_of
 from collector.store.scope import Scope
 from collector.store.units import get_unit
 

@@ -1,6 +1,6 @@
 """Files for removable media: the offline PC's enrollment request and its signed reports.
 
-Pure (stdlib + msgspec, like agent.signing), so the collector can verify what the agent seals.
+Pure (stdlib + msgspec, like agent.wire.signing), so the collector can verify what the agent seals.
 Both files are one JSON object: ``kind``, ``format``, a signed payload kept as the exact bytes
 that were sealed (``msgspec.Raw``: reformatting the file breaks the seal, as it should), and the
 seal itself.
@@ -30,8 +30,8 @@ from typing import TypeVar
 
 import msgspec
 
-from agent.schema import Role
-from agent.signing import sign
+from agent.wire.schema import Role
+from agent.wire.signing import sign
 
 REPORT_KIND = "canhgac-report"
 ENROLLMENT_KIND = "canhgac-enrollment"

@@ -8,7 +8,7 @@ import enum
 
 import msgspec
 
-from collector.snmp import OPER_UP, Interface, PollResult
+from collector.network.snmp import OPER_UP, Interface, PollResult
 
 UPTIME_WRAP = 2**32  # sysUpTime is a 32-bit TimeTicks: it wraps after ~497 days (RFC 2578 §7.1.8)
 

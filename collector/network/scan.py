@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from collector.db import Database
 from collector.errors import CanhgacError
-from collector.integration_models import KnownLanDevice, LanSubnet
-from collector.models import Machine, Unit
-from collector.network_models import LanDevice, LanSweep, NetworkLink
+from collector.models.base import Machine, Unit
+from collector.models.integration import KnownLanDevice, LanSubnet
+from collector.models.network import LanDevice, LanSweep, NetworkLink
 from collector.store.scope import EVERYTHING
 
 log = logging.getLogger("canhgac.scan")
@@ -66,8 +66,8 @@ def sweep_subnets(db: Database, now: datetime) -> list[PartResult]:
 
 
 def _sweep_one(db: Database, subnet: str, iface: str, max_prefix: int, unit_code: str, now: datetime) -> PartResult:
-    from collector import lan
-    from collector.store.devices import record_sweep
+    import collector.network.arp as lan
+    from collector.store.lan import record_sweep
 
     started = time.monotonic()
     try:
@@ -86,8 +86,8 @@ def _sweep_one(db: Database, subnet: str, iface: str, max_prefix: int, unit_code
 def poll_devices(db: Database, timeout_s: float = 1.0, retries: int = 1) -> list[PartResult]:
     """Poll every configured SNMP device and store each poll; one result per device. A dead
     device is a failed result after its own deadline, never a delay for the others."""
-    from collector.snmp import poll
-    from collector.store.snmp_devices import configured_targets, record_poll
+    from collector.network.snmp import poll
+    from collector.store.snmp import configured_targets, record_poll
 
     with db.session() as session:
         configured = configured_targets(session, timeout_s=timeout_s, retries=retries,
@@ -112,7 +112,7 @@ def poll_devices(db: Database, timeout_s: float = 1.0, retries: int = 1) -> list
 def link_results(db: Database, now: datetime) -> tuple[list[PartResult], dict[int, bool]]:
     """Every configured link's state (the collector checks the link's targets first); the parts
     and, per unit id, whether its dedicated line reaches the network (when its state is known)."""
-    from collector.links import check_targets
+    from collector.network.links import check_targets
     from collector.store.links import dedicated_line_reach, link_states
 
     with db.session() as session:

@@ -13,11 +13,11 @@ from datetime import datetime
 
 import msgspec
 
-from agent.schema import Report, ReportAck, SchemaVersionError, decode_report
-from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
+from agent.wire.schema import Report, ReportAck, SchemaVersionError, decode_report
+from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
 from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
-from collector.scan import judge_safely
+from collector.judging.scan import judge_safely
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
 
@@ -79,7 +79,7 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
     """Verify, decode and store one report. ``body`` is as received; the signature covers the
     report JSON (after gunzip). Raises a CanhgacError subtype; stores nothing then.
 
-    A newly stored report is judged by the machine rules (collector.scan); ``via_network`` says
+    A newly stored report is judged by the machine rules (collector.judging.scan); ``via_network`` says
     how it came (True over HTTP, False from a file, None when the caller does not say)."""
     body = decoded_body(body, headers.get("content-encoding"), limits.max_body_bytes)
     signed = read_signature_headers(headers)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from collector.models import Base, UTCDateTime
+from collector.models.base import Base, UTCDateTime
 
 
 class LinkKind(enum.StrEnum):
@@ -53,7 +53,7 @@ class LanSweep(Base):
 
 
 class SnmpDevice(Base):
-    """A router or switch to poll. ``credentials_json`` is a collector.snmp V2c/V3 as JSON;
+    """A router or switch to poll. ``credentials_json`` is a collector.network.snmp V2c/V3 as JSON;
     a secret written ``env:NAME`` is read from the environment at poll time instead."""
 
     __tablename__ = "snmp_devices"

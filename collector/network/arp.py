@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from agent.schema import normalise_mac
+from agent.wire.schema import normalise_mac
 from collector.errors import CanhgacError, InvalidInput
 
 DEFAULT_MAX_PREFIX = 22  # /22 = 1,022 addresses: larger sweeps need --force

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
-from collector.models import Unit
-from collector.network_models import LinkKind, NetworkLink, SnmpDevice, SnmpPoll
-from collector.snmp import V3, Credentials, Interface, PollResult, SnmpErrorKind, SnmpTarget, check_credentials
-from collector.snmp_delta import Change, InterfaceUsage, interface_usage, poll_changes
+from collector.models.base import Unit
+from collector.models.network import LinkKind, NetworkLink, SnmpDevice, SnmpPoll
+from collector.network.snmp import V3, Credentials, Interface, PollResult, SnmpErrorKind, SnmpTarget, check_credentials
+from collector.network.snmp_delta import Change, InterfaceUsage, interface_usage, poll_changes
 from collector.store.scope import Scope
 from collector.store.units import get_unit
 

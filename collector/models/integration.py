@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from collector.models import Base, UTCDateTime
+from collector.models.base import Base, UTCDateTime
 
 
 class LanSubnet(Base):

@@ -1,7 +1,7 @@
 """The agents' side of the HTTP API (``/api/v1``): enroll, reports, health.
 
-Thin: each handler reads the request, hands plain values to collector.ingest / collector.store
-in a worker thread, and returns a Struct from agent.schema.
+Thin: each handler reads the request, hands plain values to collector.intake.ingest / collector.store
+in a worker thread, and returns a Struct from agent.wire.schema.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from litestar.params import JSONBody
 from sqlalchemy import text
 
 from agent import __version__
-from agent.schema import EnrollRequest, EnrollResponse, ReportAck
-from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
+from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from collector.db import Database
-from collector.ingest import IngestLimits, ingest_report
+from collector.intake.ingest import IngestLimits, ingest_report
 from collector.store.enrollment import enroll
 from collector.store.reports import StoreOutcome
 

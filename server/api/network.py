@@ -10,11 +10,11 @@ from anyio import to_thread
 from litestar import Request, get
 from litestar.di import NamedDependency
 
-from collector.http import collector_state
-from collector.store.devices import LanDeviceRow, list_lan_devices
+from collector.intake.http import collector_state
+from collector.store.lan import LanDeviceRow, list_lan_devices
 from collector.store.links import LinkRow, link_states
 from collector.store.people import Person
-from collector.store.snmp_devices import SnmpDeviceRow, list_snmp_devices
+from collector.store.snmp import SnmpDeviceRow, list_snmp_devices
 
 
 class DeviceList(msgspec.Struct, kw_only=True):

@@ -74,7 +74,7 @@ def utcnow() -> datetime:
 
 
 def scan_job(db: Database, every_s: float, rules: Any = None) -> Job:
-    from collector.scan import scan_all
+    from collector.judging.scan import scan_all
 
     def run() -> str:
         summary = scan_all(db, utcnow(), rules)
@@ -92,7 +92,7 @@ def notify_job(db: Database, every_s: float, channels: Sequence[Any]) -> Job:
 
 
 class PassiveListener:
-    """ARP senders heard on ``iface`` (collector.lan.listen), queued by the sniffer thread and
+    """ARP senders heard on ``iface`` (collector.network.arp.listen), queued by the sniffer thread and
     stored by :meth:`store_arrivals` (a scheduler job); each MAC is stored once per process."""
 
     MAX_QUEUED = 10_000
@@ -105,7 +105,7 @@ class PassiveListener:
         self.sniffer: Any = None
 
     def start(self) -> None:
-        from collector import lan
+        import collector.network.arp as lan
 
         self.sniffer = lan.listen(self.iface, self._arrived)
 
@@ -116,7 +116,7 @@ class PassiveListener:
             pass
 
     def store_arrivals(self) -> str:
-        from collector.store.devices import record_seen
+        from collector.store.lan import record_seen
 
         batch = {}
         while len(batch) < 1000:

@@ -1,11 +1,11 @@
 """Importing files carried from offline PCs: enrollment requests and signed reports.
 
-A report file goes through the same door as an HTTP report (collector.ingest: signature, strict
+A report file goes through the same door as an HTTP report (collector.intake.ingest: signature, strict
 decode, exactly-once store), except for the timestamp window: a USB stick may take weeks, so the
 signing time proves nothing about freshness. Replays are stopped by the store instead: a report
 whose (agent, sequence) is already stored is refused as a replay (nothing changes), an older
 sequence than the newest seen is stored as history, and the same sequence with other content is
-a conflict. An enrollment file (agent/media.py) is accepted once: its agent id is its identity.
+a conflict. An enrollment file (agent/wire/media.py) is accepted once: its agent id is its identity.
 
 Order within one import: reports of known agents, then enrollments, then the reports that were
 waiting for those enrollments, so one USB stick may carry both, and reports exported before a
@@ -24,7 +24,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.media import (
+from agent.wire.media import (
     ENROLLMENT_KIND,
     REPORT_KIND,
     MediaError,
@@ -35,13 +35,13 @@ from agent.media import (
     token_secret,
     verify_enrollment,
 )
-from agent.schema import EnrollRequest
-from agent.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from agent.wire.schema import EnrollRequest
+from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from collector.config import DEFAULT_MAX_BODY_BYTES
 from collector.db import Database
 from collector.errors import CanhgacError
-from collector.ingest import IngestLimits, ingest_report
-from collector.models import Agent, EnrollmentToken
+from collector.intake.ingest import IngestLimits, ingest_report
+from collector.models.base import Agent, EnrollmentToken
 from collector.store.enrollment import check_token_usable, register_agent
 from collector.store.reports import StoreOutcome
 
@@ -161,7 +161,7 @@ REPORT_REFUSALS = {
 
 
 def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: IngestLimits) -> ImportResult:
-    """Verify and store one report file through collector.ingest (see the module docstring)."""
+    """Verify and store one report file through collector.intake.ingest (see the module docstring)."""
     try:
         envelope = open_report_file(data)
     except MediaError as exc:
@@ -191,7 +191,7 @@ def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: 
 
 
 def import_enrollment(db: Database, path: Path, data: bytes, now: datetime) -> ImportResult:
-    """Register the agent an enrollment file describes, once (see agent/media.py)."""
+    """Register the agent an enrollment file describes, once (see agent/wire/media.py)."""
     try:
         with db.session() as session:
             return _enroll_from_file(session, path, data, now)

@@ -13,8 +13,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from collector.errors import Forbidden
-from collector.http import CollectorState
-from collector.models import PersonRole
+from collector.intake.http import CollectorState
+from collector.models.base import PersonRole
 from collector.store.alerts import AlertRow, ack_alert, list_alerts
 from collector.store.licences import LicenceRow, add_licence, list_licences
 from collector.store.people import Person
