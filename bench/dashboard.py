@@ -42,7 +42,7 @@ from readiness import COMMUNES, build  # noqa: E402  (bench/readiness.py: the sa
 from collector.config import CollectorConfig  # noqa: E402
 from collector.db import Database, open_database  # noqa: E402
 from collector.models.alerts import Alert  # noqa: E402
-from collector.models.network import LinkKind  # noqa: E402
+from collector.models.links import LinkKind
 from collector.store.people import add_user  # noqa: E402
 from collector.store.snmp import set_link  # noqa: E402
 

@@ -34,9 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent.wire.schema import Antivirus, AntivirusProduct, Identity, Program, Report, Software, encode_report  # noqa: E402
 from collector.config import CollectorConfig  # noqa: E402
 from collector.db import Database, open_database  # noqa: E402
-from collector.models.base import Machine, Unit  # noqa: E402
-from collector.models.alerts import LicenceEntry  # noqa: E402
+from collector.models.licences import LicenceEntry
+from collector.models.machines import Machine
 from collector.models.products import MachineProduct  # noqa: E402
+from collector.models.units import Unit
 from collector.store.people import add_user  # noqa: E402
 from collector.store.products import name_ids, stored_product_names  # noqa: E402
 

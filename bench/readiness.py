@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pg_schema import with_fresh_pg_schema  # bench/ is the script's own folder
 
 from collector.db import Database, open_database
-from collector.models.base import Machine, Unit
+from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness
+from collector.models.units import Unit
 from collector.store.readiness_report import readiness_table
 from collector.store.scope import EVERYTHING
 

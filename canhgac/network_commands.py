@@ -19,7 +19,7 @@ import msgspec
 from canhgac.options import db_option
 from canhgac.server_commands import cli_errors, db_session
 from collector.errors import InvalidInput
-from collector.models.network import LinkKind
+from collector.models.links import LinkKind
 from collector.network.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, V3, Credentials, PollResult, SnmpTarget, V2c
 
 

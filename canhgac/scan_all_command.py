@@ -26,7 +26,7 @@ def scan_all(rules_dir: Path | None, no_network: bool, as_json: bool, db_url: st
 
     from collector.config import default_db_url
     from collector.db import open_database
-    from collector.judging.scan import load_rules
+    from collector.judging.rules import load_rules
     from collector.judging.scan import scan_all as run_scan
 
     db = open_database(db_url or default_db_url())

@@ -19,7 +19,8 @@ from canhgac.options import db_option
 from collector.config import DEFAULT_PORT, CollectorConfig, ConfigError, default_db_url
 from collector.db import open_database
 from collector.errors import CanhgacError
-from collector.models.base import PersonRole, UnitKind
+from collector.models.people import PersonRole
+from collector.models.units import UnitKind
 from collector.secrets import parse_duration
 from collector.store import enrollment as token_store
 from collector.store import machines as machine_store
@@ -152,7 +153,7 @@ def _scheduler(db: Any, scan_every_s: float, notify_every_s: float, rules_dir: P
 
     jobs = []
     if scan_every_s > 0:
-        from collector.judging.scan import load_rules
+        from collector.judging.rules import load_rules
 
         jobs.append(scan_job(db, scan_every_s, load_rules(rules_dir) if rules_dir else None))
     if notify_every_s > 0 and channels:  # no channel: the outbox waits, nothing is marked sent

@@ -18,8 +18,8 @@ from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.http import AGENT_ROUTES, CollectorState
 from collector.intake.ingest import IngestLimits
-from server.api.machines import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
 from server.api.alerts import ALERT_ROUTES
+from server.api.machines import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
 from server.api.network import NETWORK_ROUTES
 from server.api.readiness import READINESS_ROUTES
 from server.web import dashboard_router, install_dashboard

@@ -19,7 +19,7 @@ from agent.wire.signing import signed_headers
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.intake.ingest import IngestLimits, ingest_report
-from collector.models.base import Unit
+from collector.models.units import Unit
 from collector.store.enrollment import create_enrollment_token, enroll
 from collector.store.people import add_user, issue_api_token
 from collector.store.units import add_unit

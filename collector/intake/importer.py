@@ -41,7 +41,7 @@ from collector.config import DEFAULT_MAX_BODY_BYTES
 from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.ingest import IngestLimits, ingest_report
-from collector.models.base import Agent, EnrollmentToken
+from collector.models.enrollment import Agent, EnrollmentToken
 from collector.store.enrollment import check_token_usable, register_agent
 from collector.store.reports import StoreOutcome
 

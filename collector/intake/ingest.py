@@ -17,7 +17,7 @@ from agent.wire.schema import Report, ReportAck, SchemaVersionError, decode_repo
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
 from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
-from collector.judging.scan import judge_safely
+from collector.judging.report import judge_safely
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
 

@@ -1,20 +1,12 @@
-"""Running the rules against stored state: per report as it is stored (``judge_report``) and for
-the whole fleet in the scheduled scan (``scan_all``: time-dependent and unit rules).
-
-The rule set is the built-in packs plus the operator's folder (``CANHGAC_RULES_DIR``), loaded
-and compiled once per process; broken rule files are logged with file, line and reason.
-"""
+"""The scheduled compliance scan (``scan_all``): the network parts, then the time-dependent and
+unit rules over every machine's stored state and every unit's subtree."""
 
 from __future__ import annotations
 
-import logging
-import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 
 import msgspec
 from sqlalchemy import select
@@ -22,73 +14,21 @@ from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
 from collector.db import Database
-from collector.models.base import Machine, StoredReport, Unit
+from collector.judging.rules import LoadedRules, default_rules
+from collector.models.machines import Machine
+from collector.models.units import Unit
 from collector.network.scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.licences import licence_terms
 from collector.store.products import licence_installs
-from collector.store.readiness import record_machine_readiness, scan_readiness
+from collector.store.readiness import scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
 from collector.store.scope import EVERYTHING
-from rules.engine import RuleSet, compile_rules, evaluate
+from collector.store.units import path_ids, unit_chains
+from rules.engine import evaluate
 from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
 from rules.licences import LicenceTerm, seats_exceeded, valid_patterns
-from rules.loader import load_packs
-from rules.model import Rule, RuleError, Scope
-
-log = logging.getLogger("canhgac.rules")
-RULES_DIR_ENV = "CANHGAC_RULES_DIR"
-
-
-@dataclass(frozen=True)
-class LoadedRules:
-    ruleset: RuleSet
-    rules: dict[str, Rule]
-    errors: tuple[RuleError, ...]
-
-
-def load_rules(folder: Path | None) -> LoadedRules:
-    """Built-in packs plus ``folder``'s; every error is logged and kept, the other rules run."""
-    loaded = load_packs(folder)
-    ruleset, compile_errors = compile_rules(loaded.rules, loaded.overrides)
-    errors = (*loaded.errors, *compile_errors)
-    for error in errors:
-        log.error("rule pack error: %s", error)
-    return LoadedRules(ruleset, {c.rule.id: c.rule for c in ruleset.rules}, errors)
-
-
-@lru_cache(maxsize=1)
-def default_rules() -> LoadedRules:
-    folder = os.environ.get(RULES_DIR_ENV)
-    return load_rules(Path(folder) if folder else None)
-
-
-def _unit_chain(session: Session, path: str) -> tuple[str, ...]:
-    ids = path_ids(path)
-    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
-    return tuple(codes[i] for i in ids if i in codes)
-
-
-def judge_report(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
-                 via_network: bool | None, rules: LoadedRules | None = None) -> int:
-    """Run the machine rules on a report just stored, if it became the machine's current state.
-    Returns how many alerts changed."""
-    rules = rules or default_rules()
-    row = session.execute(select(Machine.unit_id, Machine.state_sequence, Machine.current_agent_id, Unit.path)
-                          .join(Unit, Machine.unit_id == Unit.id).where(Machine.id == machine_id)).first()
-    if row is None or row.current_agent_id != agent_id or row.state_sequence != report.identity.sequence:
-        return 0
-    previous = session.scalar(select(StoredReport.collected_at).where(
-        StoredReport.machine_id == machine_id, StoredReport.received_at < now)
-        .order_by(StoredReport.received_at.desc()).limit(1))
-    meta = MachineContext(via_network=via_network, previous_collected_at=previous, last_seen_at=now,
-                          licence_patterns=valid_patterns(licence_terms(session), row.path, now.date()))
-    facts = machine_facts(report, meta, now)
-    record_machine_readiness(session, machine_id, row.unit_id, row.path, report, facts, now)
-    findings = evaluate(rules.ruleset, facts, now, subject=f"machine:{machine_id}",
-                        units=_unit_chain(session, row.path))
-    return len(apply_findings(session, Subject(f"machine:{machine_id}", row.unit_id, machine_id), findings,
-                              rules.rules, now))
+from rules.model import Scope
 
 
 @dataclass
@@ -128,17 +68,6 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, netw
         below = scan_readiness(session, now, line_reach=line)  # rows refreshed, today's snapshot, below target
         _scan_units(session, rules, units, terms, judged, now, summary, seen, below)
     return summary
-
-
-def path_ids(path: str) -> list[int]:
-    """"/1/7/42/" -> [1, 7, 42]: a unit's ancestors, root first, then the unit itself."""
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
-def unit_chains(units: Sequence[Unit]) -> dict[int, tuple[str, ...]]:
-    """Each unit's codes from the root down to itself (what per-unit overrides are keyed by)."""
-    codes = {u.id: u.code for u in units}
-    return {u.id: tuple(codes[i] for i in path_ids(u.path) if i in codes) for u in units}
 
 
 @dataclass(frozen=True)
@@ -211,15 +140,3 @@ def _tally(tally: _UnitTally, report: Report) -> None:
     tally.offline += str(report.role) == "offline"
     if report.network is not None:
         tally.line += [r.reachable for r in report.network.reachability if r.kind == "dedicated_line"]
-
-
-def judge_safely(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
-                 via_network: bool | None) -> None:
-    """``judge_report`` inside a savepoint for the ingest path: a failure of the rules is logged and
-    rolled back alone, and the report stays stored (judging must never cost a report)."""
-    try:
-        with session.begin_nested():
-            judge_report(session, machine_id, agent_id, report, now, via_network)
-    except Exception:  # noqa: BLE001 - any failure here must not reach the agent as a refusal
-        log.exception("rules failed on report %s of machine %s; the report is stored",
-                      report.identity.sequence, machine_id)

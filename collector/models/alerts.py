@@ -1,10 +1,10 @@
-"""Tables of the rules area: alerts (one per rule + subject), their history, and the licence register."""
+"""Alerts: one per rule + subject, and their history (transitions, the notification outbox)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.models.base import Base, UTCDateTime
@@ -56,18 +56,3 @@ class AlertEvent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     notify: Mapped[bool] = mapped_column(default=False)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-
-
-class LicenceEntry(Base):
-    """What an office bought: seats of a product (matched by a name pattern) for a unit's subtree."""
-
-    __tablename__ = "licences"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product: Mapped[str] = mapped_column(String(255))
-    pattern: Mapped[str] = mapped_column(String(255))
-    seats: Mapped[int] = mapped_column(Integer)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    starts_on: Mapped[date | None] = mapped_column(Date)
-    expires_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from collector.db import Database
 from collector.errors import CanhgacError
-from collector.models.base import Machine, Unit
-from collector.models.integration import KnownLanDevice, LanSubnet
-from collector.models.network import LanDevice, LanSweep, NetworkLink
+from collector.models.lan import KnownLanDevice, LanDevice, LanSubnet, LanSweep
+from collector.models.links import NetworkLink
+from collector.models.machines import Machine
+from collector.models.units import Unit
 from collector.store.scope import EVERYTHING
 
 log = logging.getLogger("canhgac.scan")

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, NotFound
-from collector.models.base import Unit
 from collector.models.alerts import Alert, AlertEvent
+from collector.models.units import Unit
 from collector.store.scope import Scope
 from collector.store.units import get_unit
 from rules.lifecycle import NOTIFY_ON, AckError, AlertState, AlertStatus, Transition, acknowledge, transition

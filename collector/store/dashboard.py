@@ -12,10 +12,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import NotFound
-from collector.models.base import Machine, StoredReport, Unit
 from collector.models.alerts import Alert
-from collector.models.network import LanDevice
+from collector.models.lan import LanDevice
+from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness
+from collector.models.reports import StoredReport
+from collector.models.units import Unit
 from collector.store.lan import lan_devices_query, list_lan_devices
 from collector.store.licences import LicenceRow, count_licences, licence_terms, list_licences
 from collector.store.links import count_links, link_states

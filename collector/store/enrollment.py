@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from agent.wire.schema import EnrollRequest, EnrollResponse
 from agent.wire.signing import new_key
 from collector.errors import InvalidInput, NotFound, Unauthorized
-from collector.models.base import Agent, EnrollmentToken, Machine
+from collector.models.enrollment import Agent, EnrollmentToken
+from collector.models.machines import Machine
 from collector.secrets import ENROLLMENT_PREFIX, hash_token, new_token
 from collector.store.units import get_unit
 

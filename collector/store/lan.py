@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import normalise_mac
-from collector.models.base import Machine, Unit
-from collector.models.network import LanDevice, LanSweep
+from collector.models.lan import LanDevice, LanSweep
+from collector.models.machines import Machine
+from collector.models.units import Unit
 from collector.network.arp import Seen, vendor_of
 from collector.store.scope import Scope
 from collector.store.units import get_unit

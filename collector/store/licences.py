@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import InvalidInput
-from collector.models.base import Unit
-from collector.models.alerts import LicenceEntry
+from collector.models.licences import LicenceEntry
+from collector.models.units import Unit
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 from rules.licences import LicenceTerm

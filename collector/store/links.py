@@ -12,9 +12,10 @@ import msgspec
 from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
-from collector.models.base import Unit
-from collector.models.network import LinkKind, NetworkLink, SnmpDevice
+from collector.models.links import LinkKind, NetworkLink
 from collector.models.readiness import MachineReadiness
+from collector.models.snmp import SnmpDevice
+from collector.models.units import Unit
 from collector.network.links import DEFAULT_PARAMS, AgentsReach, InterfaceSample, LinkParams, LinkState, link_state
 from collector.network.snmp import PollResult, find_interface
 from collector.network.snmp_delta import interface_usage

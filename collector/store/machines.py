@@ -9,7 +9,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import NotFound
-from collector.models.base import Machine, Unit
+from collector.models.machines import Machine
+from collector.models.units import Unit
 from collector.store.scope import Scope
 from collector.store.units import get_unit
 

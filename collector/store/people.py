@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from collector.models.base import ApiToken, PersonRole, User
+from collector.models.people import ApiToken, PersonRole, User
 from collector.secrets import API_PREFIX, hash_token, new_token
 from collector.store.scope import Scope
 from collector.store.units import get_unit

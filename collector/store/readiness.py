@@ -24,8 +24,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
-from collector.models.base import Machine, Unit
+from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
+from collector.models.units import Unit
 from collector.store.licences import licence_terms
 from rules.facts import MachineContext, machine_facts
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators

@@ -13,8 +13,9 @@ import msgspec
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from collector.models.base import Machine, Unit
+from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
+from collector.models.units import Unit
 from collector.store.readiness import (
     CountsSnapshot,
     among_condition,

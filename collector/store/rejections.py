@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collector.db import Database
-from collector.models.integration import IngestRejection
+from collector.models.rejections import IngestRejection
 
 log = logging.getLogger("canhgac.ingest")
 

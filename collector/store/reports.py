@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
 from collector.errors import Conflict
-from collector.models.base import Agent, Machine, StoredReport, Unit
+from collector.models.enrollment import Agent
+from collector.models.machines import Machine
+from collector.models.reports import StoredReport
+from collector.models.units import Unit
 from collector.store.products import product_names, record_machine_products
 
 

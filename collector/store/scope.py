@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, true
 
-from collector.models.base import Unit
+from collector.models.units import Unit
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
-from collector.models.base import Unit
-from collector.models.network import LinkKind, NetworkLink, SnmpDevice, SnmpPoll
+from collector.models.links import LinkKind, NetworkLink
+from collector.models.snmp import SnmpDevice, SnmpPoll
+from collector.models.units import Unit
 from collector.network.snmp import V3, Credentials, Interface, PollResult, SnmpErrorKind, SnmpTarget, check_credentials
 from collector.network.snmp_delta import Change, InterfaceUsage, interface_usage, poll_changes
 from collector.store.scope import Scope

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agent.wire.schema import normalise_mac
 from collector.errors import InvalidInput
-from collector.models.integration import KnownLanDevice, LanSubnet
+from collector.models.lan import KnownLanDevice, LanSubnet
 from collector.store.units import get_unit
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
-from collector.models.base import Unit, UnitKind
+from collector.models.units import Unit, UnitKind
 from collector.store.scope import EVERYTHING, Scope
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -59,3 +60,14 @@ def get_unit(session: Session, code: str, scope: Scope = EVERYTHING) -> Unit:
 def list_units(session: Session, scope: Scope = EVERYTHING) -> list[Unit]:
     """Units in scope, parents before children (ordered by path)."""
     return list(session.scalars(select(Unit).where(scope.units_clause()).order_by(Unit.path)))
+
+
+def path_ids(path: str) -> list[int]:
+    """"/1/7/42/" -> [1, 7, 42]: a unit's ancestors, root first, then the unit itself."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def unit_chains(units: Sequence[Unit]) -> dict[int, tuple[str, ...]]:
+    """Each unit's codes from the root down to itself (what per-unit overrides are keyed by)."""
+    codes = {u.id: u.code for u in units}
+    return {u.id: tuple(codes[i] for i in path_ids(u.path) if i in codes) for u in units}

@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from collector.errors import Forbidden
 from collector.intake.http import CollectorState
-from collector.models.base import PersonRole
+from collector.models.people import PersonRole
 from collector.store.alerts import AlertRow, ack_alert, list_alerts
 from collector.store.licences import LicenceRow, add_licence, list_licences
 from collector.store.people import Person

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from collector.errors import CanhgacError, Forbidden
 from collector.intake.http import CollectorState, collector_state
-from collector.models.base import PersonRole
+from collector.models.people import PersonRole
 from collector.store.people import Person
 from server.web import i18n
 from server.web.render import render

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from collector.config import default_data_dir
-from collector.models.base import PersonRole, User
+from collector.models.people import PersonRole, User
 from collector.store.people import Person
 from collector.store.scope import Scope
 

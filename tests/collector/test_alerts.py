@@ -92,12 +92,12 @@ def test_the_scan_finds_silent_agents_and_units_without_an_offline_pc(world: Wor
 
 
 def test_a_broken_rule_never_costs_a_report(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import collector.judging.scan
+    import collector.judging.report
 
     def explode(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("rules broke")
 
-    monkeypatch.setattr(collector.judging.scan, "judge_report", explode)
+    monkeypatch.setattr(collector.judging.report, "judge_report", explode)
     creds = world.enroll()
     send(world, creds, 1, Antivirus())
     assert world.count("reports") == 1 and world.count("alerts") == 0

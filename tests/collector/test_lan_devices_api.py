@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from agent.wire.schema import Interface, Network, Reachability, Role, encode_report
-from collector.models.base import Machine
-from collector.models.network import LinkKind
+from collector.models.links import LinkKind
+from collector.models.machines import Machine
 from collector.network.arp import Seen
 from collector.network.snmp import Interface as SnmpInterface
 from collector.network.snmp import PollResult, V2c

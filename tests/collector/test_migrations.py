@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from collector.db import open_database
-from collector.tables import metadata
+from collector.models import metadata
 
 
 def test_migrations_match_the_models(db_url: str) -> None:

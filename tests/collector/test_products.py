@@ -13,8 +13,8 @@ from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, en
 from collector.db import Database, create_db_engine
 from collector.judging.scan import scan_all
 from collector.migrate import alembic_config
-from collector.models.base import Machine
 from collector.models.alerts import Alert
+from collector.models.machines import Machine
 from collector.models.products import NAME_MAX, MachineProduct, ProductName
 from collector.store.licences import add_licence, licence_terms
 from collector.store.people import person_for_token

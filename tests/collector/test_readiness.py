@@ -19,10 +19,11 @@ from agent.wire.schema import decode_report
 from canhgac.cli import main
 from collector.db import Database, open_database
 from collector.judging.scan import scan_all
-from collector.models.base import Machine, Unit
 from collector.models.alerts import Alert
-from collector.models.network import LinkKind
+from collector.models.links import LinkKind
+from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
+from collector.models.units import Unit
 from collector.store.links import agents_reach
 from collector.store.readiness_report import explain, readiness_counts, readiness_table
 from collector.store.scope import EVERYTHING, Scope

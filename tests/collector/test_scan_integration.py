@@ -16,8 +16,10 @@ from agent.wire.schema import encode_report
 from collector.intake.importer import import_files
 from collector.judging.scan import scan_all
 from collector.models.alerts import Alert
-from collector.models.integration import IngestRejection, KnownLanDevice
-from collector.models.network import LinkKind, SnmpPoll
+from collector.models.lan import KnownLanDevice
+from collector.models.links import LinkKind
+from collector.models.rejections import IngestRejection
+from collector.models.snmp import SnmpPoll
 from collector.network.arp import Seen
 from collector.network.snmp import V2c
 from collector.store.lan import record_seen

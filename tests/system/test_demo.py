@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from collector.db import open_database
-from collector.models.base import Machine, StoredReport, Unit
+from collector.models.machines import Machine
+from collector.models.reports import StoredReport
+from collector.models.units import Unit
 from tests.system.conftest import canhgac
 
 pytestmark = pytest.mark.system

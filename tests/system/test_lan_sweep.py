@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from agent.wire.schema import Interface, Network, Role, encode_report
 from collector.db import open_database
-from collector.models.base import Machine, Unit
+from collector.models.machines import Machine
+from collector.models.units import Unit
 from collector.store.units import add_unit
 from tests.factories import T0, make_report
 from tests.fixtures.lan.netns import DEFAULT_SUBNET, LanLab, lan_lab, namespaces_available

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from agent.wire.schema import encode_report
 from collector.db import open_database
-from collector.models.base import Machine, Unit
 from collector.models.alerts import Alert
+from collector.models.machines import Machine
+from collector.models.units import Unit
 from collector.store.units import add_unit
 from tests.factories import make_report
 from tests.fixtures.webhook import webhook_receiver

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from litestar.testing import TestClient
 from sqlalchemy import update
 
-from collector.models.base import User
+from collector.models.people import User
 from tests.api_world import World
 
 PASSWORD = "mật khẩu đủ dài"

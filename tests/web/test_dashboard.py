@@ -169,8 +169,8 @@ def test_network_and_licence_lists_are_paged_in_sql(web: World) -> None:
 
     from sqlalchemy import insert, select
 
-    from collector.models.base import Unit
-    from collector.models.network import LanDevice
+    from collector.models.lan import LanDevice
+    from collector.models.units import Unit
     from collector.store.licences import add_licence
 
     now = datetime(2026, 11, 20, tzinfo=UTC)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from collector.db import Database, open_database
-from collector.models.base import Unit
 from collector.models.alerts import Alert
+from collector.models.units import Unit
 from collector.store.dashboard import SEVERITIES, alert_counts, recent_alerts
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import add_unit
@@ -81,7 +81,7 @@ def test_alert_counts_keep_to_the_subtree_and_the_scope(db: Database) -> None:
                                                      (Scope("/1/2/"), None, "pc_1"), (EVERYTHING, None, "PC1")])
 def test_machine_pages_follow_hostname_order_within_the_scope_and_filters(db: Database, scope: Scope,
                                                                           unit: str | None, text: str) -> None:
-    from collector.models.base import Machine
+    from collector.models.machines import Machine
     from collector.store.dashboard import PAGE_SIZE, machines_page
 
     with db.session() as session:

@@ -1,0 +1,43 @@
+"""The rule set a collector judges with: the built-in packs plus the operator's folder, loaded
+and compiled once (from the collector's configuration) and handed to ingest, import and the scan.
+Broken rule files are logged with file, line and reason; the other rules run."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rules.engine import RuleSet, compile_rules
+from rules.loader import load_packs
+from rules.model import Rule, RuleError
+
+log = logging.getLogger("canhgac.rules")
+
+
+RULES_DIR_ENV = "CANHGAC_RULES_DIR"
+
+
+@dataclass(frozen=True)
+class LoadedRules:
+    ruleset: RuleSet
+    rules: dict[str, Rule]
+    errors: tuple[RuleError, ...]
+
+
+def load_rules(folder: Path | None) -> LoadedRules:
+    """Built-in packs plus ``folder``'s; every error is logged and kept, the other rules run."""
+    loaded = load_packs(folder)
+    ruleset, compile_errors = compile_rules(loaded.rules, loaded.overrides)
+    errors = (*loaded.errors, *compile_errors)
+    for error in errors:
+        log.error("rule pack error: %s", error)
+    return LoadedRules(ruleset, {c.rule.id: c.rule for c in ruleset.rules}, errors)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> LoadedRules:
+    folder = os.environ.get(RULES_DIR_ENV)
+    return load_rules(Path(folder) if folder else None)

@@ -1,0 +1,40 @@
+"""Machines: one row per physical PC, with its current state (the latest report)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.models.base import Base, UTCDateTime
+from collector.models.units import Unit
+
+
+class Machine(Base):
+    """A physical PC; it keeps its id across re-enrollments (matched by machine_uid)."""
+
+    __tablename__ = "machines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    machine_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    os_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Collector clock of the newest report received."""
+    last_collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Agent clock of the report that ``state_json`` holds."""
+    current_agent_id: Mapped[str | None] = mapped_column(String(32))
+    state_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    state_json: Mapped[str | None] = mapped_column(Text)
+    """The latest report (by sequence of the current agent), as the agent sent it."""
+
+    unit: Mapped[Unit] = relationship()
