@@ -15,7 +15,6 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +24,7 @@ import msgspec
 from agent.config import AgentConfig, ConfigError, make_config
 from agent.report import build_report
 from agent.state import StateError, load_state
+from agent.wire import clock
 from agent.wire.schema import Role, encode_report
 from canhgac.options import agent_probe_values, state_dir_option
 
@@ -179,7 +179,7 @@ def enroll(server: str | None, token: str, role: str | None, offline: bool, out:
 
     config = load_config(state_dir=state_dir, server=server, role=role or Role.NORMAL.value, timeout_s=timeout_s)
     with library_errors():
-        state, set_aside = enroll_agent(config, token, datetime.now(UTC))
+        state, set_aside = enroll_agent(config, token, clock.utcnow())
     click.echo(f"Đã đăng ký / Enrolled: agent {state.agent_id} in unit {state.unit_code} (role {state.role})")
     show_set_aside(set_aside, config)
 
@@ -195,7 +195,7 @@ def enroll_by_file(token: str, role: str | None, out: Path | None, server: str |
 
     config = load_config(state_dir=state_dir, role=Role.OFFLINE.value)
     with library_errors():
-        state, path, set_aside = enroll_offline(config, token, out, datetime.now(UTC))
+        state, path, set_aside = enroll_offline(config, token, out, clock.utcnow())
     click.echo(f"Đã ghi yêu cầu đăng ký / Enrollment request written: {path} (agent {state.agent_id}).")
     click.echo("Mang tệp sang máy chủ và chạy / Carry it to the collector and run: canhgac import FILE")
     show_set_aside(set_aside, config)
@@ -224,7 +224,7 @@ def collect(pretty: bool, role: str | None, state_dir: str | None) -> None:
     except StateError as exc:
         click.echo(f"warning: {exc}; collecting as not enrolled", err=True)
         state = None
-    body = encode_report(build_report(config, state, 0, datetime.now(UTC)))
+    body = encode_report(build_report(config, state, 0, clock.utcnow()))
     click.echo((msgspec.json.format(body, indent=2) if pretty else body).decode("utf-8"))
 
 
@@ -283,7 +283,7 @@ def export(out: Path, role: str | None, state_dir: str | None) -> None:
 
     config = load_config(state_dir=state_dir, role=role)
     with library_errors():
-        exported = export_report(config, out, datetime.now(UTC))
+        exported = export_report(config, out, clock.utcnow())
     click.echo(f"Đã xuất / Exported: report #{exported.sequence} to {exported.path} ({exported.size} bytes)")
 
 

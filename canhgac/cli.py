@@ -14,11 +14,11 @@ from canhgac import __version__
 # that command runs or shows its own help, so `canhgac --help` loads nothing heavy.
 LAZY_COMMANDS = {
     "agent": ("canhgac.agent_commands:agent", "Office PC: enroll, collect, run (base install)."),
-    "serve": ("canhgac.server_commands:serve", "Run the collector and the API."),
-    "units": ("canhgac.server_commands:units", "Add and list units (đơn vị)."),
-    "tokens": ("canhgac.server_commands:tokens", "Enrollment tokens for a unit."),
-    "users": ("canhgac.server_commands:users", "People, their roles and API tokens."),
-    "machines": ("canhgac.server_commands:machines", "Machines known to the collector."),
+    "serve": ("canhgac.serve_command:serve", "Run the collector and the API."),
+    "units": ("canhgac.units_commands:units", "Add and list units (đơn vị)."),
+    "tokens": ("canhgac.tokens_commands:tokens", "Enrollment tokens for a unit."),
+    "users": ("canhgac.users_commands:users", "People, their roles and API tokens."),
+    "machines": ("canhgac.machines_commands:machines", "Machines known to the collector."),
     "demo": ("canhgac.demo_command:demo", "A simulated commune to look around in."),
     "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),

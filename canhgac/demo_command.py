@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from canhgac.options import collector_config_option
+from agent.wire import clock
+from canhgac.collector_options import collector_options
+from collector.config import CollectorConfig
 
 
 @click.command()
 @click.option("--db", "db_url", envvar="CANHGAC_DB", show_envvar=True, default=None, metavar="URL",
               help="Database to fill. Default: a new SQLite file in a temporary folder.")
-@click.option("--port", default=8470, show_default=True, type=int, envvar="CANHGAC_PORT", show_envvar=True,
-              help="Port to serve on (127.0.0.1); 0 picks a free one.")
 @click.option("--seed-only", is_flag=True, help="Fill the database, then exit (run `canhgac serve` on it later).")
-@collector_config_option
-def demo(db_url: str | None, port: int, seed_only: bool) -> None:
+@collector_options("port", "rules_dir")
+def demo(db_url: str | None, seed_only: bool, config: CollectorConfig) -> None:
     """Start the server on a demo database fed with the Tân Hòa office (16 officials, 16 PCs,
-    one offline PC) and two neighbouring communes, through the real enroll and report path."""
-    from collector.config import CollectorConfig
+    one offline PC) and two neighbouring communes, through the real enroll and report path
+    (on 127.0.0.1; --port 0 picks a free port)."""
     from collector.db import open_database
-    from collector.intake.ingest import IngestLimits
     from server.demo import (
         DEMO_ADMIN,
         DEMO_OFFICER,
@@ -38,7 +37,7 @@ def demo(db_url: str | None, port: int, seed_only: bool) -> None:
 
     if db_url is None:
         db_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='canhgac-demo-')) / 'canhgac.db'}"
-    config = CollectorConfig(db_url=db_url, port=0 if seed_only else port)
+    config = dataclasses.replace(config, db_url=db_url, port=0 if seed_only else config.port)
     db = open_database(db_url)
     server = RunningServer(config, db)
     base_url = server.start()
@@ -46,11 +45,10 @@ def demo(db_url: str | None, port: int, seed_only: bool) -> None:
         if is_seeded(db):
             click.echo("Dữ liệu mẫu đã có / demo data already there: not seeding again", err=True)
         else:
-            tokens, access = seed_people_and_units(db, datetime.now(UTC))
-            limits = IngestLimits(config.max_body_bytes, config.signature_window_s)
+            tokens, access = seed_people_and_units(db, clock.utcnow())
             with click.progressbar(length=len(demo_machines()), label="Gửi báo cáo / sending reports",
                                    file=click.get_text_stream("stderr")) as bar:
-                count = feed_fleet(base_url, db, tokens, limits, lambda done, total: bar.update(1))
+                count = feed_fleet(base_url, server.state, tokens, lambda done, total: bar.update(1))
             click.echo(f"{count} máy / machines enrolled and reported", err=True)
             click.echo(f"admin: {DEMO_ADMIN} / {DEMO_PASSWORD}   API token: {access.admin_token}")
             click.echo(f"officer (Tân Hòa): {DEMO_OFFICER} / {DEMO_PASSWORD}   API token: {access.officer_token}")

@@ -6,32 +6,34 @@ imported, 1 when any was refused (tampered, foreign, replayed, damaged), 2 for u
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from canhgac.options import db_option
-from canhgac.server_commands import cli_errors
-from collector.config import default_db_url
+from agent.wire import clock
+from canhgac.cli_support import cli_errors
+from canhgac.collector_options import collector_options
+from collector.config import CollectorConfig
 from collector.db import open_database
 from collector.intake.importer import import_files
+from collector.judging.rules import load_rules
 
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@db_option
+@collector_options("db_url", "data_dir", "rules_dir", "max_body_bytes")
 @cli_errors
-def import_(files: tuple[Path, ...], db_url: str | None) -> None:
+def import_(files: tuple[Path, ...], config: CollectorConfig) -> None:
     """Import enrollment requests and signed report files from removable media.
 
     Each report is verified and stored once per agent and sequence, as over HTTP; a tampered,
     foreign (unknown agent or token) or replayed (already imported) file is refused, changing
-    nothing. Enrollment files are registered before the reports that need them.
+    nothing. Enrollment files are registered before the reports that need them. Each report is
+    judged as it is stored, with the built-in rule packs plus those of --rules-dir (as serve).
     """
-    db = open_database(db_url or default_db_url())
+    db = open_database(config.db_url)
     try:
-        results = import_files(db, list(files), datetime.now(UTC))
+        results = import_files(db, list(files), clock.utcnow(), load_rules(config.rules_dir), config.max_body_bytes)
     finally:
         db.dispose()
     for result in results:

@@ -10,22 +10,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 import msgspec
 
-from canhgac.options import db_option
-from canhgac.server_commands import cli_errors, db_session
+from agent.wire import clock
+from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.collector_options import db_option
 from collector.errors import InvalidInput
 from collector.models.links import LinkKind
 from collector.network.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, V3, Credentials, PollResult, SnmpTarget, V2c
-
-
-def echo_json(value: Any) -> None:
-    click.echo(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
-
 
 # --- scan lan -------------------------------------------------------------------------------------
 
@@ -85,7 +80,7 @@ def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_p
     elif unit_code:
         with db_session(db_url) as session:
             get_unit(session, unit_code)  # refuse an unknown unit before sending anything
-    started_at, started = datetime.now(UTC), time.monotonic()
+    started_at, started = clock.utcnow(), time.monotonic()
     total = len(lan.sweep_addresses(network))
     with _progress(total, not as_json) as advance:
         seen = lan.sweep(network, iface, timeout_s=timeout_s, retries=retries, rate_pps=rate_pps, progress=advance)
@@ -101,43 +96,31 @@ def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_p
 def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_json: bool,
             db_url: str | None) -> None:
     """Record each device the first time it shows up in ARP traffic, until ``seconds`` pass."""
-    import ipaddress
-    import queue
-
-    import collector.network.arp as lan
     from collector.config import default_db_url
     from collector.db import open_database
-    from collector.store.lan import record_seen
+    from collector.network.listener import PassiveListener
     from collector.store.units import get_unit
 
     db = open_database(db_url or default_db_url())
     with db.session() as session:
         unit_id = get_unit(session, unit_code).id if unit_code else None
-    arrivals: queue.Queue[lan.Seen] = queue.Queue()
-    sniffer = lan.listen(iface, arrivals.put)
+    listener = PassiveListener(db, iface, unit_id, within=network)
+    listener.start()
     click.echo(f"Đang nghe ARP / Listening for ARP on {iface}", err=True)
-    known: set[str] = set()
     deadline = time.monotonic() + seconds if seconds else float("inf")
     try:
         while time.monotonic() < deadline:
-            try:
-                item = arrivals.get(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
-            except queue.Empty:
-                continue
-            if item.mac in known or (network is not None and ipaddress.IPv4Address(item.ip) not in network):
-                continue
-            known.add(item.mac)
-            with db.session() as session:
-                [device] = record_seen(session, [item], datetime.now(UTC), unit_id, seen_by="passive")
-            if as_json:
-                click.echo(msgspec.json.encode(device).decode())
-            else:
-                click.echo(f"{'MỚI / NEW ' if device.new else ''}{device.ip} {device.mac} {device.vendor} "
-                           f"{device.hostname or '— (không agent / no agent)'}")
+            listener.wait(min(0.2, max(0.0, deadline - time.monotonic())))
+            for device in listener.store_arrivals():
+                if as_json:
+                    click.echo(msgspec.json.encode(device).decode())
+                else:
+                    click.echo(f"{'MỚI / NEW ' if device.new else ''}{device.ip} {device.mac} {device.vendor} "
+                               f"{device.hostname or '— (không agent / no agent)'}")
     except KeyboardInterrupt:
         pass
     finally:
-        sniffer.stop()
+        listener.stop()
         db.dispose()
 
 
@@ -147,7 +130,7 @@ def _save_subnet(subnet: str, unit_code: str | None, iface: str | None, max_pref
     if not unit_code:
         raise InvalidInput("--save needs --unit CODE (the unit this LAN belongs to)")
     with db_session(db_url) as session:
-        save_subnet(session, subnet, unit_code, iface or "", max_prefix, datetime.now(UTC))
+        save_subnet(session, subnet, unit_code, iface or "", max_prefix, clock.utcnow())
     click.echo(f"Đã lưu mạng / Subnet saved: {subnet} ({unit_code}) — swept by every scan all", err=True)
 
 
@@ -156,7 +139,7 @@ def _declare_known(macs: tuple[str, ...], note: str, db_url: str | None) -> None
 
     with db_session(db_url) as session:
         for mac in macs:
-            declare_known(session, mac, note, datetime.now(UTC))
+            declare_known(session, mac, note, clock.utcnow())
     click.echo(f"Đã ghi nhận thiết bị đã biết / Known device(s): {', '.join(macs)}", err=True)
 
 
@@ -268,7 +251,7 @@ def _save_device(target: SnmpTarget, unit_code: str | None, name: str, dedicated
         raise InvalidInput("--save needs --unit CODE (the unit the device belongs to)")
     with db_session(db_url) as session:
         device = add_snmp_device(session, unit_code, name, target.host, target.port, target.credentials,
-                                 datetime.now(UTC))
+                                 clock.utcnow())
         for kind, interface in ((LinkKind.DEDICATED_LINE, dedicated_line_if), (LinkKind.INTERNET, internet_if)):
             if interface:
                 set_link(session, unit_code, kind, device.id, interface, [])

@@ -22,16 +22,6 @@ AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "time
 AGENT_PROBE_SETTINGS = "canhgac.agent_probe_settings"
 """ctx.meta key: the probe keys of the [agent] table (targets, backup sources, certificate files),
 which are not command-line options; :func:`agent_probe_values` hands them to make_config."""
-# TOML key -> click parameter name, where they differ.
-PARAMETER_NAMES = {"db": "db_url"}
-COLLECTOR_KEYS = frozenset(
-    {"db", "host", "port", "max_body_bytes", "signature_window_s", "data_dir", "log_level",
-     "scan_interval_minutes", "notify_interval_s", "rules_dir", "listen_iface", "listen_unit",
-     "smtp_host", "smtp_port", "smtp_from", "smtp_to", "smtp_starttls", "smtp_user", "smtp_password_file",
-     "webhook_urls"}
-)
-"""Keys of the [collector] table. No ``smtp_password``: a secret comes from the environment
-(CANHGAC_SMTP_PASSWORD) or a file (smtp_password_file), never from the TOML file."""
 
 
 def read_config_table(path: Path, table: str, known: Iterable[str]) -> dict[str, Any]:
@@ -59,16 +49,19 @@ def read_config_table(path: Path, table: str, known: Iterable[str]) -> dict[str,
     return values
 
 
-def config_option(table: str, known: Iterable[str]) -> Callable[[F], F]:
-    """``--config FILE``: fills the command's defaults from the file's ``[table]``."""
+def config_option(table: str, known: Iterable[str], parameter_names: dict[str, str] | None = None
+                  ) -> Callable[[F], F]:
+    """``--config FILE``: fills the command's defaults from the file's ``[table]`` (a key whose
+    parameter is spelled otherwise is renamed by ``parameter_names``)."""
     known_keys = frozenset(known)
+    renamed = parameter_names or {}
 
     def load(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
         if value:
             table_values = read_config_table(Path(value), table, known_keys)
             if table == "agent":
                 ctx.meta[AGENT_PROBE_SETTINGS] = {k: v for k, v in table_values.items() if k in PROBE_KEYS}
-            defaults = {PARAMETER_NAMES.get(key, key): item for key, item in table_values.items()}
+            defaults = {renamed.get(key, key): item for key, item in table_values.items()}
             ctx.default_map = {**(ctx.default_map or {}), **defaults}
         return value
 
@@ -93,23 +86,6 @@ def agent_probe_values() -> dict[str, Any]:
 
 def agent_config_option(fn: F) -> F:
     return config_option("agent", AGENT_KEYS)(fn)
-
-
-def collector_config_option(fn: F) -> F:
-    return config_option("collector", COLLECTOR_KEYS)(fn)
-
-
-def db_option(fn: F) -> F:
-    """``--db URL``: SQLAlchemy URL; SQLite in the data directory when not given."""
-    return click.option(
-        "--db",
-        "db_url",
-        envvar="CANHGAC_DB",
-        show_envvar=True,
-        default=None,
-        metavar="URL",
-        help="Database URL (sqlite:///FILE or postgresql+psycopg://...). Default: SQLite in the data dir.",
-    )(collector_config_option(fn))
 
 
 def state_dir_option(fn: F) -> F:

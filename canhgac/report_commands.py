@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 import msgspec
 
-from canhgac.options import db_option
-from canhgac.server_commands import cli_errors, db_session, utcnow
+from agent.wire import clock
+from canhgac.cli_support import cli_errors, db_session
+from canhgac.collector_options import db_option
 
 FORMATS = ("table", "json", "csv", "xlsx", "html")
 
@@ -37,7 +38,7 @@ def readiness(unit_code: str | None, fmt: str, out: Path | None, indicator: str 
     from collector.store.scope import EVERYTHING
     from rules.indicators import IndicatorError
 
-    now = utcnow()
+    now = clock.utcnow()
     with db_session(db_url) as session:
         # Machines stored before readiness existed get their rows now rather than at the next scan.
         refresh_machine_readiness(session, now, only_missing=True)

@@ -4,14 +4,15 @@ collector.store (server extra). ``rules`` reads no database."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
 import msgspec
 
-from canhgac.options import db_option
-from canhgac.server_commands import cli_errors, db_session, echo_json, utcnow
+from agent.wire import clock
+from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.collector_options import db_option
 from collector.store import alerts as alert_store
 from collector.store import licences as licence_store
 from collector.store.scope import EVERYTHING
@@ -62,7 +63,7 @@ def rules_check(file: Path) -> None:
 
     loaded = load_file(file)
     errors = list(loaded.errors)
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     for rule in loaded.rules:
         try:
             compile_rule(rule)
@@ -101,7 +102,7 @@ def rules_test(file: Path, facts_file: Path, scope: str, as_json: bool) -> None:
         facts = flatten_facts(json.loads(facts_file.read_text(encoding="utf-8")))
     except (ValueError, AttributeError) as exc:
         raise click.ClickException(f"{facts_file}: not a JSON object of facts ({exc})") from None
-    findings = {f.rule_id: f for f in evaluate(ruleset, facts, datetime.now(UTC), scope=Scope(scope))}
+    findings = {f.rule_id: f for f in evaluate(ruleset, facts, clock.utcnow(), scope=Scope(scope))}
     rows = []
     for item in ruleset.rules:
         finding = findings.get(item.rule.id)
@@ -145,7 +146,7 @@ def licences_add(product: str, pattern: str, seats: int, expires: date, starts: 
                  db_url: str | None) -> None:
     """Register a licence."""
     with db_session(db_url) as session:
-        row = licence_store.add_licence(session, product, pattern, seats, expires, unit_code, utcnow(), starts)
+        row = licence_store.add_licence(session, product, pattern, seats, expires, unit_code, clock.utcnow(), starts)
     click.echo(f"Đã thêm giấy phép / licence added: #{row.id} {row.product} x{row.seats} ({row.unit_code}), "
                f"hết hạn / expires {row.expires_on:%d/%m/%Y}")
 
@@ -202,5 +203,5 @@ def alerts_list(status: str | None, unit_code: str | None, as_json: bool, db_url
 def alerts_ack(alert_id: int, comment: str, who: str, db_url: str | None) -> None:
     """Acknowledge alert ALERT_ID."""
     with db_session(db_url) as session:
-        row = alert_store.ack_alert(session, EVERYTHING, alert_id, who, comment, utcnow())
+        row = alert_store.ack_alert(session, EVERYTHING, alert_id, who, comment, clock.utcnow())
     click.echo(f"Đã tiếp nhận / acknowledged: #{row.id} {row.title}")

@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from canhgac.options import db_option
-from canhgac.server_commands import cli_errors, echo_json, utcnow
+from agent.wire import clock
+from canhgac.cli_support import cli_errors, echo_json
+from canhgac.collector_options import collector_options
+from collector.config import CollectorConfig
 
 
 @click.command("all")
-@click.option("--rules-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              envvar="CANHGAC_RULES_DIR", show_envvar=True, default=None, help="Folder of the operator's packs.")
 @click.option("--no-network", is_flag=True, help="Only the rules: no LAN sweep, no SNMP poll, no link check.")
 @click.option("--json", "as_json", is_flag=True)
-@db_option
+@collector_options("db_url", "data_dir", "rules_dir")
 @cli_errors
-def scan_all(rules_dir: Path | None, no_network: bool, as_json: bool, db_url: str | None) -> None:
+def scan_all(no_network: bool, as_json: bool, config: CollectorConfig) -> None:
     """The scheduled compliance scan, once: sweep the saved LAN subnets (scan lan --save), poll the
     configured SNMP devices, judge the links, then every machine (backup age, silent agents, MAC
     seen on the LAN...) and every unit (offline PC, dedicated line, unknown devices, licences).
     A part that fails is reported and the others still run; exits 1 if any part failed."""
     from dataclasses import asdict
 
-    from collector.config import default_db_url
     from collector.db import open_database
     from collector.judging.rules import load_rules
     from collector.judging.scan import scan_all as run_scan
 
-    db = open_database(db_url or default_db_url())
+    db = open_database(config.db_url)
     try:
-        summary = run_scan(db, utcnow(), load_rules(rules_dir), network=not no_network)
+        summary = run_scan(db, clock.utcnow(), load_rules(config.rules_dir), network=not no_network)
     finally:
         db.dispose()
     if as_json:

@@ -1,5 +1,6 @@
 """The ``serve`` process's own scheduler: the compliance scan every N minutes, notifications
-every short window (batching), and the passive ARP listener's arrivals stored as they come.
+every short window (batching; the job is the server's: server.notify.dispatch), and the passive
+ARP listener's arrivals stored as they come (collector.network.listener).
 
 One daemon thread runs the jobs one after the other (a scan never overlaps itself); a job that
 fails is logged and runs again at its next time. ``stop()`` ends the thread with the server,
@@ -9,15 +10,15 @@ waiting a bounded time for a job in progress.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from collector.db import Database
+if TYPE_CHECKING:
+    from collector.network.listener import PassiveListener
+    from collector.state import CollectorState
 
 log = logging.getLogger("canhgac.scheduler")
 
@@ -69,71 +70,20 @@ class Scheduler:
         log.info("scheduled %s done in %.1f s: %s", job.name, time.monotonic() - started, result)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
-
-def scan_job(db: Database, every_s: float, rules: Any = None) -> Job:
+def scan_job(state: CollectorState) -> Job:
+    """The compliance scan of ``scan all``, with the state's rules, every scan_interval_minutes."""
     from collector.judging.scan import scan_all
 
     def run() -> str:
-        summary = scan_all(db, utcnow(), rules)
+        summary = scan_all(state.db, state.clock(), state.rules)
         failed = [f"{p.part} {p.target}" for p in summary.network if not p.ok]
         return (f"{summary.machines} machines, {summary.units} units, {summary.changes} alert changes"
                 + (f"; failed: {', '.join(failed)}" if failed else ""))
 
-    return Job("scan", every_s, run)
+    return Job("scan", state.config.scan_interval_minutes * 60, run)
 
 
-def notify_job(db: Database, every_s: float, channels: Sequence[Any]) -> Job:
-    from server.notify.dispatch import dispatch
-
-    return Job("notify", every_s, lambda: f"{dispatch(db, channels, utcnow())} unit message(s)")
-
-
-class PassiveListener:
-    """ARP senders heard on ``iface`` (collector.network.arp.listen), queued by the sniffer thread and
-    stored by :meth:`store_arrivals` (a scheduler job); each MAC is stored once per process."""
-
-    MAX_QUEUED = 10_000
-    MAX_REMEMBERED = 65_536
-
-    def __init__(self, db: Database, iface: str, unit_id: int | None) -> None:
-        self.db, self.iface, self.unit_id = db, iface, unit_id
-        self.arrivals: queue.Queue[Any] = queue.Queue(self.MAX_QUEUED)
-        self.known: set[str] = set()
-        self.sniffer: Any = None
-
-    def start(self) -> None:
-        import collector.network.arp as lan
-
-        self.sniffer = lan.listen(self.iface, self._arrived)
-
-    def _arrived(self, seen: Any) -> None:
-        try:
-            self.arrivals.put_nowait(seen)
-        except queue.Full:  # a flood: drop, the next scan's sweep will see them
-            pass
-
-    def store_arrivals(self) -> str:
-        from collector.store.lan import record_seen
-
-        batch = {}
-        while len(batch) < 1000:
-            try:
-                seen = self.arrivals.get_nowait()
-            except queue.Empty:
-                break
-            if seen.mac not in self.known:
-                batch[seen.mac] = seen
-        if batch:
-            with self.db.session() as session:
-                record_seen(session, list(batch.values()), utcnow(), self.unit_id, seen_by="passive")
-            if len(self.known) > self.MAX_REMEMBERED:
-                self.known.clear()
-            self.known.update(batch)
-        return f"{len(batch)} new device(s) heard"
-
-    def stop(self) -> None:
-        if self.sniffer is not None and self.sniffer.running:
-            self.sniffer.stop()
+def listener_job(listener: PassiveListener) -> Job:
+    """The passive listener's arrivals stored every 2 s."""
+    return Job("passive ARP", 2.0, lambda: f"{len(listener.store_arrivals())} new device(s) heard")

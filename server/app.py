@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from litestar import Litestar, Request, Response, Router
@@ -16,8 +16,8 @@ from agent import __version__
 from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import CanhgacError
-from collector.intake.http import AGENT_ROUTES, CollectorState
-from collector.intake.ingest import IngestLimits
+from collector.intake.http import AGENT_ROUTES
+from collector.state import CollectorState, build_state
 from server.api.alerts import ALERT_ROUTES
 from server.api.machines import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
 from server.api.network import NETWORK_ROUTES
@@ -31,9 +31,6 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
                429: "too_many_requests"}
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def error_response(status: int, code: str, detail: str, extra: Any = None) -> Response[dict[str, Any]]:
@@ -76,12 +73,14 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return error_response(500, "internal_error", "internal error; see the collector's log")
 
 
-def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] = utcnow,
-               keep_dashboard_fresh: bool = False) -> Litestar:
-    """``keep_dashboard_fresh``: what ``serve`` wants: the overview's readiness figures computed as
-    the app starts and kept fresh in a thread (server.web.cache). The demo, which stores its data
-    after its server started, and the tests compute them on the first overview instead."""
-    limits = IngestLimits(max_body_bytes=config.max_body_bytes, signature_window_s=config.signature_window_s)
+def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] | None = None,
+               keep_dashboard_fresh: bool = False, scheduled: bool = False) -> Litestar:
+    """The collector's app on ``db``, its state (rules, limits, clock: collector.state) built once
+    from ``config``. What ``serve`` adds: ``keep_dashboard_fresh``, the overview's readiness figures
+    computed as the app starts and kept fresh in a thread (server.web.cache), and ``scheduled``,
+    the scheduler (scan, notifications, passive listener) running while the app runs. The demo,
+    which stores its data after its server started, and the tests go without them."""
+    state = build_state(config, db, clock)
     people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *READINESS_ROUTES],
                     dependencies=PEOPLE_DEPENDENCIES)
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
@@ -92,6 +91,48 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
         openapi_config=OpenAPIConfig(title="canhgac", version=__version__, path=API_PREFIX,
                                      render_plugins=[JsonRenderPlugin()]),
     )
-    app.state.collector = CollectorState(db=db, limits=limits, clock=clock)
+    app.state.collector = state
     install_dashboard(app, config, keep_fresh=keep_dashboard_fresh)
+    if scheduled:
+        install_scheduler(app, state)
     return app
+
+
+def install_scheduler(app: Litestar, state: CollectorState) -> None:
+    """The scheduler's jobs, from the state: the scan with its rules, the notifications through the
+    configured channels (none: the outbox waits, nothing is marked sent), the passive listener.
+    A half-configured channel or an unknown listen_unit is refused here, before serving."""
+    from collector.network.listener import PassiveListener
+    from collector.scheduler import Scheduler, listener_job, scan_job
+    from collector.store.units import get_unit
+    from server.notify.config import build_channels
+    from server.notify.dispatch import notify_job
+
+    config = state.config
+    channels = build_channels(config)
+    jobs = []
+    if config.scan_interval_minutes > 0:
+        jobs.append(scan_job(state))
+    if config.notify_interval_s > 0 and channels:
+        jobs.append(notify_job(state, channels))
+    listener = None
+    if config.listen_iface:
+        with state.db.session() as session:
+            unit_id = get_unit(session, config.listen_unit).id if config.listen_unit else None
+        listener = PassiveListener(state.db, config.listen_iface, unit_id)
+        jobs.append(listener_job(listener))
+    scheduler = Scheduler(jobs)
+    app.state.scheduler = scheduler
+
+    def start() -> None:
+        if listener is not None:
+            listener.start()
+        scheduler.start()
+
+    def stop() -> None:
+        scheduler.stop()
+        if listener is not None:
+            listener.stop()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)

@@ -1,5 +1,6 @@
 """``canhgac demo``: a real server on a database, fed the simulated province through the real
-enroll and signed-report path (the offline PC through the same verification, as a file import)."""
+enroll and signed-report path over HTTP (the offline PC through the same verification, as a file
+import). The demo is a client of the wire contract (agent.wire), as an agent is."""
 
 from __future__ import annotations
 
@@ -8,18 +9,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+import msgspec
 from sqlalchemy import select
 
-from agent.transport import enroll as enroll_over_http
-from agent.transport import send_report
+from agent.wire import clock
 from agent.wire.schema import EnrollRequest, EnrollResponse, Role, encode_report
 from agent.wire.signing import signed_headers
 from collector.config import CollectorConfig
 from collector.db import Database
-from collector.intake.ingest import IngestLimits, ingest_report
+from collector.intake.ingest import ingest_report
 from collector.models.units import Unit
+from collector.state import CollectorState
 from collector.store.enrollment import create_enrollment_token, enroll
 from collector.store.people import add_user, issue_api_token
 from collector.store.units import add_unit
@@ -43,7 +45,9 @@ class RunningServer:
     def __init__(self, config: CollectorConfig, db: Database) -> None:
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(create_app(config, db), host=config.host, port=config.port,
+        app = create_app(config, db)
+        self.state: CollectorState = app.state.collector
+        self.server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port,
                                                     log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, name="canhgac-demo-server", daemon=True)
 
@@ -83,32 +87,42 @@ def seed_people_and_units(db: Database, now: datetime) -> tuple[dict[str, str], 
     return tokens, access
 
 
-def feed_machine(base_url: str, db: Database, machine: DemoMachine, token: str, rng: random.Random,
-                 limits: IngestLimits) -> None:
+def feed_machine(base_url: str, state: CollectorState, machine: DemoMachine, token: str,
+                 rng: random.Random) -> None:
     """Enroll one machine and deliver two reports (yesterday's and today's)."""
     request = EnrollRequest(token=token, machine_uid=machine.machine_uid, hostname=machine.hostname,
                             role=machine.role, macs=[machine.mac], os_name="Windows")
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     if machine.role is Role.OFFLINE:
-        with db.session() as session:
+        with state.db.session() as session:
             enrolled: EnrollResponse = enroll(session, request, now)
     else:
-        enrolled = enroll_over_http(base_url, request, timeout=10)
+        answer = _post(f"{base_url}/api/v1/enroll", msgspec.json.encode(request), {"Content-Type": "application/json"})
+        enrolled = msgspec.json.decode(answer, type=EnrollResponse)
     for sequence, age in ((1, timedelta(days=1)), (2, timedelta(minutes=rng.randint(1, 50)))):
         body = encode_report(demo_report(machine, enrolled.agent_id, sequence, now - age, rng))
+        headers = signed_headers(enrolled.agent_id, enrolled.key, int(clock.utcnow().timestamp()), body)
         if machine.role is Role.OFFLINE:
             # Never over the network: verified and stored exactly as an imported file would be.
-            headers = signed_headers(enrolled.agent_id, enrolled.key, int(time.time()), body)
-            ingest_report(db, headers, body, datetime.now(UTC), limits)
+            ingest_report(state.db, headers, body, clock.utcnow(), state.limits, state.rules)
         else:
-            send_report(base_url, enrolled.agent_id, enrolled.key, body, timeout=10, now=time.time())
+            _post(f"{base_url}/api/v1/reports", body, {**headers, "Content-Type": "application/json"})
 
 
-def feed_fleet(base_url: str, db: Database, tokens: dict[str, str], limits: IngestLimits,
+def _post(url: str, body: bytes, headers: dict[str, str]) -> bytes:
+    import requests
+
+    response = requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False)
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"the demo server refused {url}: HTTP {response.status_code} {response.text[:200]}")
+    return response.content
+
+
+def feed_fleet(base_url: str, state: CollectorState, tokens: dict[str, str],
                progress: Callable[[int, int], None]) -> int:
     rng = random.Random(2026)
     machines = demo_machines()
     for done, machine in enumerate(machines, start=1):
-        feed_machine(base_url, db, machine, tokens[machine.unit], rng, limits)
+        feed_machine(base_url, state, machine, tokens[machine.unit], rng)
         progress(done, len(machines))
     return len(machines)

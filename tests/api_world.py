@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from collector.config import CollectorConfig
 from collector.db import Database, open_database
+from collector.judging.rules import LoadedRules
 from collector.store.enrollment import create_enrollment_token
 from collector.store.people import add_user, issue_api_token
 from collector.store.units import add_unit
@@ -31,6 +32,12 @@ class World:
             "token": self.tokens[unit], "machine_uid": machine_uid, "hostname": hostname})
         assert response.status_code == 201, response.text
         return response.json()
+
+    @property
+    def rules(self) -> LoadedRules:
+        """The rule set the app judges with (its state's)."""
+        rules: LoadedRules = self.client.app.state.collector.rules
+        return rules
 
     def as_person(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.people[name]}"}

@@ -10,11 +10,14 @@ from agent.wire.schema import EnrollRequest, Role, encode_report
 from agent.wire.signing import signed_headers
 from collector.db import Database
 from collector.intake.ingest import IngestLimits, ingest_report
+from collector.judging.rules import load_rules
 from collector.store.enrollment import enroll
 from server.demo import DemoAccess, seed_people_and_units
 from server.demo_fleet import demo_machines, demo_report
 
 LIMITS = IngestLimits(max_body_bytes=1024 * 1024, signature_window_s=300)
+BUILT_IN_RULES = load_rules(None)
+"""The built-in packs, as a collector without an operator folder judges."""
 
 
 def seed_demo_fleet(db: Database, now: datetime | None = None) -> DemoAccess:
@@ -30,5 +33,5 @@ def seed_demo_fleet(db: Database, now: datetime | None = None) -> DemoAccess:
         for sequence, age in ((1, timedelta(days=1)), (2, timedelta(minutes=rng.randint(1, 50)))):
             body = encode_report(demo_report(machine, enrolled.agent_id, sequence, now - age, rng))
             headers = signed_headers(enrolled.agent_id, enrolled.key, int(now.timestamp()), body)
-            ingest_report(db, headers, body, now, LIMITS, via_network=machine.role is not Role.OFFLINE)
+            ingest_report(db, headers, body, now, LIMITS, BUILT_IN_RULES, via_network=machine.role is not Role.OFFLINE)
     return access

@@ -6,9 +6,7 @@ in a worker thread, and returns a Struct from agent.wire.schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
@@ -20,21 +18,12 @@ from sqlalchemy import text
 from agent import __version__
 from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
-from collector.db import Database
-from collector.intake.ingest import IngestLimits, ingest_report
+from collector.intake.ingest import ingest_report
+from collector.state import CollectorState
 from collector.store.enrollment import enroll
 from collector.store.reports import StoreOutcome
 
 REF_TEMPLATE = "#/components/schemas/{name}"
-
-
-@dataclass(frozen=True)
-class CollectorState:
-    """What the handlers need, held in the app's state under ``collector``."""
-
-    db: Database
-    limits: IngestLimits
-    clock: Callable[[], datetime]
 
 
 @dataclass
@@ -53,7 +42,7 @@ class ReportBodyOperation(Operation):
 
 
 def collector_state(request: Request[Any, Any, Any]) -> CollectorState:
-    """The app's CollectorState (set by server.app.create_app)."""
+    """The app's CollectorState (collector.state; set by server.app.create_app)."""
     state: CollectorState = request.app.state.collector
     return state
 
@@ -75,7 +64,7 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
     state = collector_state(request)
     body = await request.body()
     ack, outcome = await to_thread.run_sync(
-        ingest_report, state.db, request.headers, body, state.clock(), state.limits, True)
+        ingest_report, state.db, request.headers, body, state.clock(), state.limits, state.rules, True)
     return Response(ack, status_code=201 if outcome is StoreOutcome.STORED else 200)
 
 

@@ -41,6 +41,7 @@ from collector.config import DEFAULT_MAX_BODY_BYTES
 from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.ingest import IngestLimits, ingest_report
+from collector.judging.rules import LoadedRules
 from collector.models.enrollment import Agent, EnrollmentToken
 from collector.store.enrollment import check_token_usable, register_agent
 from collector.store.reports import StoreOutcome
@@ -92,9 +93,10 @@ class _Peek(msgspec.Struct):
     identity: _Identity = msgspec.field(default_factory=_Identity)
 
 
-def import_files(db: Database, paths: Sequence[Path], now: datetime,
+def import_files(db: Database, paths: Sequence[Path], now: datetime, rules: LoadedRules,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> list[ImportResult]:
-    """Import every file; one result per path, in the order given. Never raises for a file."""
+    """Import every file; one result per path, in the order given; each report judged by
+    ``rules`` as it is stored. Never raises for a file."""
     results: dict[int, ImportResult] = {}
     pending: list[_Pending] = []
     for index, path in enumerate(paths):
@@ -108,7 +110,7 @@ def import_files(db: Database, paths: Sequence[Path], now: datetime,
     limits = IngestLimits(max_body_bytes=max_body_bytes, signature_window_s=FILE_WINDOW_S)
     waiting = []
     for item in reports:
-        result = import_report(db, item.path, item.data, now, limits)
+        result = import_report(db, item.path, item.data, now, limits, rules)
         if result.code == "unknown_agent":
             waiting.append(item)
         else:
@@ -116,7 +118,7 @@ def import_files(db: Database, paths: Sequence[Path], now: datetime,
     for item in (p for p in pending if p.kind == ENROLLMENT_KIND):
         results[item.index] = import_enrollment(db, item.path, item.data, now)
     for item in waiting:
-        results[item.index] = import_report(db, item.path, item.data, now, limits)
+        results[item.index] = import_report(db, item.path, item.data, now, limits, rules)
     return [results[index] for index in range(len(paths))]
 
 
@@ -160,7 +162,8 @@ REPORT_REFUSALS = {
 }
 
 
-def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: IngestLimits) -> ImportResult:
+def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: IngestLimits,
+                  rules: LoadedRules) -> ImportResult:
     """Verify and store one report file through collector.intake.ingest (see the module docstring)."""
     try:
         envelope = open_report_file(data)
@@ -170,7 +173,7 @@ def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: 
                SIGNATURE_HEADER: envelope.signature}
     body = bytes(envelope.report)
     try:
-        ack, outcome = ingest_report(db, headers, body, now, limits, via_network=False)
+        ack, outcome = ingest_report(db, headers, body, now, limits, rules, via_network=False)
     except CanhgacError as exc:
         verdict, vietnamese = REPORT_REFUSALS.get(exc.code, (Verdict.REFUSED, "báo cáo không hợp lệ, bị từ chối"))
         english = f"{exc.detail}" if exc.code != "unknown_agent" else (

@@ -18,6 +18,7 @@ from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 from collector.db import Database
 from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from collector.judging.report import judge_safely
+from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
 
@@ -74,8 +75,8 @@ def decoded_body(body: bytes, content_encoding: str | None, max_bytes: int) -> b
     return body
 
 
-def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: datetime,
-                  limits: IngestLimits, via_network: bool | None = None) -> tuple[ReportAck, StoreOutcome]:
+def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: datetime, limits: IngestLimits,
+                  rules: LoadedRules, via_network: bool | None = None) -> tuple[ReportAck, StoreOutcome]:
     """Verify, decode and store one report. ``body`` is as received; the signature covers the
     report JSON (after gunzip). Raises a CanhgacError subtype; stores nothing then.
 
@@ -95,7 +96,7 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
                 raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
             outcome = store_report(session, agent, report, body, now)
             if outcome is StoreOutcome.STORED:
-                judge_safely(session, agent.machine_id, agent.id, report, now, via_network)
+                judge_safely(session, agent.machine_id, agent.id, report, now, via_network, rules)
     except (Unauthorized, Conflict) as exc:
         # Counted after the refused transaction ended, in its own; only for an agent we know.
         if known is not None and exc.code in COUNTED_REASONS:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
-from collector.judging.rules import LoadedRules, default_rules, log
+from collector.judging.rules import LoadedRules, log
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
 from collector.models.units import Unit
@@ -29,10 +29,9 @@ def _unit_chain(session: Session, path: str) -> tuple[str, ...]:
 
 
 def judge_report(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
-                 via_network: bool | None, rules: LoadedRules | None = None) -> int:
+                 via_network: bool | None, rules: LoadedRules) -> int:
     """Run the machine rules on a report just stored, if it became the machine's current state.
     Returns how many alerts changed."""
-    rules = rules or default_rules()
     row = session.execute(select(Machine.unit_id, Machine.state_sequence, Machine.current_agent_id, Unit.path)
                           .join(Unit, Machine.unit_id == Unit.id).where(Machine.id == machine_id)).first()
     if row is None or row.current_agent_id != agent_id or row.state_sequence != report.identity.sequence:
@@ -51,12 +50,12 @@ def judge_report(session: Session, machine_id: int, agent_id: str, report: Repor
 
 
 def judge_safely(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
-                 via_network: bool | None) -> None:
+                 via_network: bool | None, rules: LoadedRules) -> None:
     """``judge_report`` inside a savepoint for the ingest path: a failure of the rules is logged and
     rolled back alone, and the report stays stored (judging must never cost a report)."""
     try:
         with session.begin_nested():
-            judge_report(session, machine_id, agent_id, report, now, via_network)
+            judge_report(session, machine_id, agent_id, report, now, via_network, rules)
     except Exception:  # noqa: BLE001 - any failure here must not reach the agent as a refusal
         log.exception("rules failed on report %s of machine %s; the report is stored",
                       report.identity.sequence, machine_id)

@@ -5,9 +5,7 @@ Broken rule files are logged with file, line and reason; the other rules run."""
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from rules.engine import RuleSet, compile_rules
@@ -15,9 +13,6 @@ from rules.loader import load_packs
 from rules.model import Rule, RuleError
 
 log = logging.getLogger("canhgac.rules")
-
-
-RULES_DIR_ENV = "CANHGAC_RULES_DIR"
 
 
 @dataclass(frozen=True)
@@ -35,9 +30,3 @@ def load_rules(folder: Path | None) -> LoadedRules:
     for error in errors:
         log.error("rule pack error: %s", error)
     return LoadedRules(ruleset, {c.rule.id: c.rule for c in ruleset.rules}, errors)
-
-
-@lru_cache(maxsize=1)
-def default_rules() -> LoadedRules:
-    folder = os.environ.get(RULES_DIR_ENV)
-    return load_rules(Path(folder) if folder else None)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
 from collector.db import Database
-from collector.judging.rules import LoadedRules, default_rules
+from collector.judging.rules import LoadedRules
 from collector.models.machines import Machine
 from collector.models.units import Unit
 from collector.network.scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
@@ -48,13 +48,12 @@ class _UnitTally:
     line: list[bool] = field(default_factory=list)
 
 
-def scan_all(db: Database, now: datetime, rules: LoadedRules | None = None, network: bool = True) -> ScanSummary:
+def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = True) -> ScanSummary:
     """The scheduled compliance scan: sweep the saved subnets, poll the configured SNMP devices
     and judge the links (each part failing on its own, reported in ``summary.network``; skipped
     when ``network`` is False), then re-judge every machine from its stored state at ``now``
     (ages, silence, MAC seen on the LAN, refused reports) and every unit from its subtree
     (offline PC, dedicated line, unknown LAN devices, licences)."""
-    rules = rules or default_rules()
     summary = ScanSummary()
     line: dict[int, bool] = {}
     if network:

@@ -16,10 +16,12 @@ import asyncio
 import enum
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
+
+from agent.wire import clock
 
 SYS_OIDS = {
     "sys_descr": "1.3.6.1.2.1.1.1.0",
@@ -198,7 +200,7 @@ async def poll_many(targets: Sequence[SnmpTarget], concurrency: int = 32) -> lis
 
 async def poll_device(engine: Any, target: SnmpTarget) -> PollResult:
     """One device's system group and interfaces, or its failure, within ``target.deadline_s``."""
-    started, polled_at = time.monotonic(), datetime.now(UTC)
+    started, polled_at = time.monotonic(), clock.utcnow()
 
     def failed(kind: SnmpErrorKind, detail: str) -> PollResult:
         return PollResult(host=target.host, port=target.port, polled_at=polled_at,

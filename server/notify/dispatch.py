@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from collector.db import Database
+from collector.scheduler import Job
+from collector.state import CollectorState
 from collector.store.alerts import mark_notified, pending_notices
 from server.notify import Channel, NotifyError, UnitMessage, group_by_unit
 
@@ -46,3 +48,9 @@ def dispatch(db: Database, channels: Sequence[Channel], now: datetime, attempts:
         with db.session() as session:
             mark_notified(session, message.event_ids, now)
     return len(messages)
+
+
+def notify_job(state: CollectorState, channels: Sequence[Channel]) -> Job:
+    """The scheduler's notification job: what waits in the outbox, every notify_interval_s."""
+    return Job("notify", state.config.notify_interval_s,
+               lambda: f"{dispatch(state.db, channels, state.clock())} unit message(s)")

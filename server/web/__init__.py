@@ -39,7 +39,7 @@ def install_dashboard(app: Litestar, config: CollectorConfig, keep_fresh: bool =
     from server.web.session import SecretKey
     from server.web.throttle import SignInThrottle
 
-    app.state.dashboard_secret = SecretKey(config.db_url)
+    app.state.dashboard_secret = SecretKey(config)
     app.state.dashboard_readiness = ReadinessCache()
     app.state.dashboard_throttle = SignInThrottle()
     if keep_fresh:

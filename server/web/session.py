@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from collector.config import default_data_dir
+from collector.config import CollectorConfig
 from collector.models.people import PersonRole, User
 from collector.store.people import Person
 from collector.store.scope import Scope
@@ -31,12 +31,12 @@ SECRET_ENV = "CANHGAC_SECRET_KEY"
 SECRET_FILE = "dashboard_secret_key"
 
 
-def secret_path(db_url: str) -> Path:
+def secret_path(config: CollectorConfig) -> Path:
     """Beside a SQLite file database, else in the collector's data directory."""
-    url = make_url(db_url)
+    url = make_url(config.db_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent / SECRET_FILE
-    return default_data_dir() / SECRET_FILE
+    return config.data_path / SECRET_FILE
 
 
 def load_or_create_secret(path: Path) -> bytes:
@@ -58,8 +58,8 @@ def load_or_create_secret(path: Path) -> bytes:
 class SecretKey:
     """Resolved on first use, so building the app touches no file."""
 
-    def __init__(self, db_url: str) -> None:
-        self._db_url = db_url
+    def __init__(self, config: CollectorConfig) -> None:
+        self._config = config
         self._value: bytes | None = None
         self._lock = threading.Lock()
 
@@ -67,7 +67,7 @@ class SecretKey:
         with self._lock:
             if self._value is None:
                 env = os.environ.get(SECRET_ENV, "")
-                self._value = env.encode() if env else load_or_create_secret(secret_path(self._db_url))
+                self._value = env.encode() if env else load_or_create_secret(secret_path(self._config))
             return self._value
 
 

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -233,10 +233,17 @@ def test_it_reads_the_logins_utmpdump_wrote_as_last_does(tmp_path: Path) -> None
 def test_an_accounts_last_logon_is_the_newer_of_lastlog_and_wtmp(lastlog_root: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     need("utmpdump")
+    lastlog = lastlog_root / "var" / "log" / "lastlog"
+    # `lastlog --set` wrote the real time of now: canbo's wtmp login is a day before it, whatever today is
+    written = hardening_linux.parse_lastlog(hardening_linux._read_bytes(lastlog, hardening_linux.LASTLOG_RECORD.size,
+                                                                        1000))
+    assert written is not None
+    in_wtmp = written - timedelta(days=1)
     wtmp = lastlog_root / "var" / "log" / "wtmp"
-    wtmp.write_bytes(subprocess.run(["utmpdump", "--reverse"], input=WTMP_TEXT.encode(), capture_output=True,
+    text = WTMP_TEXT.replace("2026-11-20T08:15:00", in_wtmp.strftime("%Y-%m-%dT%H:%M:%S"))
+    wtmp.write_bytes(subprocess.run(["utmpdump", "--reverse"], input=text.encode(), capture_output=True,
                                     check=True).stdout)
-    monkeypatch.setattr(hardening_linux, "LASTLOG", lastlog_root / "var" / "log" / "lastlog")
+    monkeypatch.setattr(hardening_linux, "LASTLOG", lastlog)
     monkeypatch.setattr(hardening_linux, "WTMP", wtmp)
     files = {Path("/etc/passwd"): PASSWD, Path("/etc/group"): "sudo:x:27:canbo\n"}
 
@@ -249,7 +256,8 @@ def test_an_accounts_last_logon_is_the_newer_of_lastlog_and_wtmp(lastlog_root: P
     accounts = hardening_linux.read_linux_accounts(ProbeContext(now=T0, read_text=read), errors)
     by_name = {a.name: a for a in accounts}
     assert errors == []
-    assert by_name["canbo"].last_logon and by_name["canbo"].last_logon > datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
+    assert by_name["canbo"].last_logon and by_name["canbo"].last_logon > in_wtmp.replace(microsecond=0)
+    assert by_name["canbo"].last_logon == written
     assert by_name["binh"].last_logon == datetime(2026, 11, 21, 7, 30, 5, tzinfo=UTC)  # wtmp only
     assert by_name["root"].last_logon is None
 

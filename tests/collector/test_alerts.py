@@ -79,7 +79,7 @@ def test_the_scan_finds_silent_agents_and_units_without_an_offline_pc(world: Wor
     creds = world.enroll()
     send(world, creds, 1, DEFENDER)
     world.clock.advance(days=3)
-    summary = scan_all(world.db, world.clock.now)
+    summary = scan_all(world.db, world.clock.now, world.rules)
     assert summary.machines == 1 and summary.units == 4
     silent = alert(world, "agent.silent")
     assert silent is not None and silent.status == "open"

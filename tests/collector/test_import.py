@@ -11,6 +11,7 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
+from agent.wire import clock
 from agent.wire.media import OfflineEnrollment, seal_enrollment, seal_report
 from agent.wire.schema import Role, encode_report
 from agent.wire.signing import new_key
@@ -50,7 +51,7 @@ def files(tmp_path: Path, **contents: bytes) -> list[Path]:
 
 
 def run_import(world: World, paths: list[Path]) -> list[tuple[Verdict, str]]:
-    return [(r.verdict, r.code) for r in import_files(world.db, paths, world.clock())]
+    return [(r.verdict, r.code) for r in import_files(world.db, paths, world.clock(), world.rules)]
 
 
 def stored_sequences(world: World, agent_id: str) -> list[int]:
@@ -84,7 +85,7 @@ def test_importing_the_same_files_again_is_refused_as_a_replay_and_changes_nothi
     pc = OfflinePC(world.tokens["XA"])
     paths = files(tmp_path, enroll=pc.enrollment(), r1=pc.report(1))
     run_import(world, paths)
-    results = import_files(world.db, paths, world.clock())
+    results = import_files(world.db, paths, world.clock(), world.rules)
     assert [(r.verdict, r.code) for r in results] == [(Verdict.REPLAYED, "already_enrolled"),
                                                       (Verdict.REPLAYED, "duplicate")]
     assert "already" in results[0].english and "đã được nhập" in results[1].vietnamese
@@ -115,7 +116,7 @@ def test_a_tampered_report_file_is_refused(world: World, tmp_path: Path) -> None
     pc = OfflinePC(world.tokens["XA"])
     run_import(world, files(tmp_path, enroll=pc.enrollment()))
     forged = tamper(pc.report(1), b'"ram_bytes":8589934592', b'"ram_bytes":9589934592')
-    results = import_files(world.db, files(tmp_path, forged=forged), world.clock())
+    results = import_files(world.db, files(tmp_path, forged=forged), world.clock(), world.rules)
     assert (results[0].verdict, results[0].code) == (Verdict.TAMPERED, "bad_signature")
     assert "signature" in results[0].english
     assert stored_sequences(world, pc.agent_id) == []
@@ -131,7 +132,7 @@ def test_a_reformatted_report_file_breaks_its_seal(world: World, tmp_path: Path)
 def test_a_tampered_enrollment_file_is_refused(world: World, tmp_path: Path) -> None:
     pc = OfflinePC(world.tokens["XA"])
     forged = tamper(pc.enrollment(), b'"hostname":"may-mat"', b'"hostname":"may-khac"')
-    results = import_files(world.db, files(tmp_path, forged=forged), world.clock())
+    results = import_files(world.db, files(tmp_path, forged=forged), world.clock(), world.rules)
     assert results[0].verdict is Verdict.TAMPERED and "altered" in results[0].english
     assert world.count("agents") == 0 and world.count("machines") == 0
 
@@ -149,7 +150,7 @@ def test_an_enrollment_with_a_swapped_key_is_refused(world: World, tmp_path: Pat
 def test_files_of_another_collector_are_refused_as_foreign(world: World, tmp_path: Path) -> None:
     stranger = OfflinePC("cge_issued_by_another_collector")
     results = import_files(world.db, files(tmp_path, enroll=stranger.enrollment(), r1=stranger.report(1)),
-                           world.clock())
+                           world.clock(), world.rules)
     assert [(r.verdict, r.code) for r in results] == [(Verdict.FOREIGN, "invalid_token"),
                                                       (Verdict.FOREIGN, "unknown_agent")]
     assert "not enrolled" in results[1].english and "chưa đăng ký" in results[1].vietnamese
@@ -198,17 +199,19 @@ def test_re_enrolling_by_file_revokes_the_old_key_but_its_earlier_reports_land_f
 ])
 def test_a_file_that_is_not_ours_is_refused_as_damaged(world: World, tmp_path: Path, content: bytes,
                                                        words: str) -> None:
-    result = import_files(world.db, files(tmp_path, odd=content), world.clock())[0]
+    result = import_files(world.db, files(tmp_path, odd=content), world.clock(), world.rules)[0]
     assert result.verdict is Verdict.DAMAGED and words in result.english
 
 
 def test_a_huge_file_is_refused_without_reading_it_all(world: World, tmp_path: Path) -> None:
-    result = import_files(world.db, files(tmp_path, big=b" " * (3 * 2**20)), world.clock())[0]
+    result = import_files(world.db, files(tmp_path, big=b" " * (3 * 2**20)), world.clock(), world.rules)[0]
     assert (result.verdict, result.code) == (Verdict.DAMAGED, "too_large")
 
 
 def test_the_command_prints_each_file_and_exits_non_zero_when_any_is_refused(world: World, db_url: str,
-                                                                           tmp_path: Path) -> None:
+                                                                           tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utcnow", world.clock)  # the command reads the world's time, not today's
     pc = OfflinePC(world.tokens["XA"])
     paths = [str(p) for p in files(tmp_path, enroll=pc.enrollment(), r1=pc.report(1))]
     runner = CliRunner()

@@ -157,7 +157,7 @@ def test_the_scan_raises_seats_exceeded_from_the_same_counts(world: World) -> No
     with world.db.session() as session:
         add_licence(session, "WinRAR", "winrar*", 1, date(2027, 12, 31), "XA", T0)
         add_licence(session, "7-Zip", "7-zip*", 1, date(2027, 12, 31), "XA", T0)
-    scan_all(world.db, world.clock.now, network=False)
+    scan_all(world.db, world.clock.now, world.rules, network=False)
     with world.db.session() as session:
         alerts = session.execute(select(Alert.subject, Alert.detail).where(
             Alert.rule_id == "licence.seats_exceeded", Alert.status == "open")).all()

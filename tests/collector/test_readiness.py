@@ -30,7 +30,7 @@ from collector.store.scope import EVERYTHING, Scope
 from collector.store.snmp import set_link
 from collector.store.units import add_unit
 from rules.indicators import IndicatorKind, builtin_indicators
-from tests.readiness_fleet import seed_demo_fleet
+from tests.readiness_fleet import BUILT_IN_RULES, seed_demo_fleet
 
 NOW = datetime.now(UTC)
 
@@ -166,7 +166,7 @@ def test_scan_backfills_snapshots_and_raises_below_target(fleet: Database) -> No
     with fleet.session() as session:
         session.execute(delete(MachineReadiness))  # as if stored before readiness existed
     assert _figures(fleet, "DT")["av_installed"] == (0, 0)
-    scan_all(fleet, NOW, network=False)
+    scan_all(fleet, NOW, BUILT_IN_RULES, network=False)
     assert _figures(fleet, "DT")["av_installed"] == (35, 37)
     with fleet.session() as session:
         assert session.scalar(select(func.count()).select_from(MachineReadiness)) == 37
@@ -178,7 +178,7 @@ def test_scan_backfills_snapshots_and_raises_below_target(fleet: Database) -> No
     assert open_below == {"unit:DT", "unit:DT-TANLONG", "unit:DT-TANPHU"}
     point = table.trend["av_up_to_date"][-1]
     assert (point.day, point.n, point.d) == (NOW.date(), 33, 37)
-    scan_all(fleet, NOW, network=False)  # the same day again replaces, never doubles
+    scan_all(fleet, NOW, BUILT_IN_RULES, network=False)  # the same day again replaces, never doubles
     with fleet.session() as session:
         assert session.scalar(select(func.count()).select_from(ReadinessSnapshot)) == snapshots
 

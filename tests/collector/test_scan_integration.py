@@ -60,7 +60,7 @@ def test_refused_reports_of_a_known_agent_are_counted_and_raise_tampering(world:
     assert send(world, creds, 2, skew_s=3600) == 401  # timestamp out of window
     assert send(world, creds, 1, body=report_body(creds["agent_id"], 1, hostname="other")) == 409  # replay, other body
     assert rejections(world) == 3
-    scan_all(world.db, world.clock.now)
+    scan_all(world.db, world.clock.now, world.rules)
     assert alert_status(world, "agent.tampering") == "open"
 
 
@@ -73,7 +73,7 @@ def test_two_refusals_stay_silent_and_an_unknown_agent_records_nothing(world: Wo
     for sequence in range(1, 6):
         assert send(world, stranger, sequence) == 401  # unknown agent: refused, never counted
     assert rejections(world) == 2 and world.count("ingest_rejections") == 1  # one row per agent, reason and hour
-    scan_all(world.db, world.clock.now)
+    scan_all(world.db, world.clock.now, world.rules)
     assert alert_status(world, "agent.tampering") is None
 
 
@@ -84,9 +84,9 @@ def test_an_imported_report_is_judged_as_not_via_the_network(world: World, tmp_p
     seen: list[bool | None] = []
     real = collector.intake.ingest.judge_safely
     monkeypatch.setattr(collector.intake.ingest, "judge_safely",
-                        lambda *args: (seen.append(args[-1]), real(*args))[1])
+                        lambda *args: (seen.append(args[5]), real(*args))[1])  # via_network
     pc = OfflinePC(world.tokens["XA"])
-    import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock())
+    import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock(), world.rules)
     assert seen == [False]
     assert alert_status(world, "offline.report_over_network") is None
 
@@ -100,22 +100,22 @@ def lan_sighting(world: World, unit: str, *macs: str, minutes: float = 60) -> No
 
 def test_unknown_devices_and_the_offline_pcs_mac_on_the_lan_raise_alerts(world: World, tmp_path: Path) -> None:
     pc = OfflinePC(world.tokens["XA"])  # its report lists MAC 00:11:22:33:44:55
-    import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock())
-    scan_all(world.db, world.clock.now)
+    import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock(), world.rules)
+    scan_all(world.db, world.clock.now, world.rules)
     assert alert_status(world, "offline.mac_on_lan") is None and alert_status(world, "lan.unknown_device") is None
 
     lan_sighting(world, "XA", "00:11:22:33:44:55", "00:14:22:00:00:09", "00:1b:54:00:00:01")
     with world.db.session() as session:
         session.add(KnownLanDevice(mac="00:1b:54:00:00:01", note="router", declared_at=world.clock.now))
     world.clock.advance(hours=2)
-    scan_all(world.db, world.clock.now)
+    scan_all(world.db, world.clock.now, world.rules)
     assert alert_status(world, "offline.mac_on_lan") == "open"
     assert alert_status(world, "lan.unknown_device", "unit:XA") == "open"
     assert alert_status(world, "lan.unknown_device", "unit:XB") is None
 
     with world.db.session() as session:
         session.add(KnownLanDevice(mac="00:14:22:00:00:09", note="printer", declared_at=world.clock.now))
-    scan_all(world.db, world.clock.now)
+    scan_all(world.db, world.clock.now, world.rules)
     assert alert_status(world, "lan.unknown_device", "unit:XA") == "resolved"
 
 
@@ -140,7 +140,7 @@ def test_the_dedicated_line_state_comes_from_the_configured_link(world: World, l
     with world.db.session() as session:
         set_link(session, "XA", LinkKind.DEDICATED_LINE, None, "", [loopback_listener])
         set_link(session, "XB", LinkKind.DEDICATED_LINE, None, "", [closed_port()])
-    summary = scan_all(world.db, world.clock.now)
+    summary = scan_all(world.db, world.clock.now, world.rules)
     links = {part.target: part.detail.split(":")[0] for part in summary.network if part.part == "links"}
     assert links == {"XA/dedicated_line": "up", "XB/dedicated_line": "down"}
     assert alert_status(world, "net.dedicated_line_unreachable", "unit:XB") == "open"
@@ -160,7 +160,7 @@ def test_the_scan_polls_configured_devices_and_a_dead_one_stops_nothing(world: W
     with world.db.session() as session:
         add_snmp_device(session, "XA", "sw-a", "127.0.0.1", snmpd.port, V2c(COMMUNITY), world.clock.now)
         add_snmp_device(session, "XB", "dead", "127.0.0.1", dead_port, V2c(COMMUNITY), world.clock.now)
-    summary = scan_all(world.db, world.clock.now)
+    summary = scan_all(world.db, world.clock.now, world.rules)
     snmp = {part.target: (part.ok, part.detail) for part in summary.network if part.part == "snmp"}
     assert snmp[snmpd.address] == (True, "ok")
     assert snmp[f"127.0.0.1:{dead_port}"][0] is False and "no_answer" in snmp[f"127.0.0.1:{dead_port}"][1]

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,10 @@ def lab() -> Iterator[LanLab]:
 
 
 def add_machine(db_url: str, uid: str, hostname: str, mac: str, role: Role) -> None:
-    report = make_report("agent-" + uid, 1, machine_uid=uid, hostname=hostname)
+    """A machine whose last report came 3 days ago by the real clock, which the `canhgac scan`
+    processes of these tests read too (a MAC seen since then is news)."""
+    now = datetime.now(UTC)
+    report = make_report("agent-" + uid, 1, machine_uid=uid, hostname=hostname, collected_at=now - timedelta(days=3))
     report.network = Network(interfaces=[Interface(name="Ethernet", mac=mac.upper().replace(":", "-"),
                                                    is_up=True)])
     report.role = role
@@ -47,7 +50,7 @@ def add_machine(db_url: str, uid: str, hostname: str, mac: str, role: Role) -> N
     with db.session() as session:
         unit_id = session.scalar(select(Unit.id).where(Unit.code == "XA"))
         session.add(Machine(machine_uid=uid, unit_id=unit_id, hostname=hostname, role=str(role), os_name="Windows",
-                            created_at=T0, last_seen_at=T0 - timedelta(days=3), state_sequence=1,
+                            created_at=now - timedelta(days=30), last_seen_at=now - timedelta(days=3), state_sequence=1,
                             state_json=encode_report(report).decode()))
     db.dispose()
 

@@ -103,6 +103,7 @@ def test_scan_all_sweeps_the_saved_subnet_polls_snmp_and_raises_lan_alerts(
 def test_a_failed_sweep_is_reported_and_the_rest_still_runs(tmp_path: Path) -> None:
     """A saved subnet whose interface does not exist: the sweep part fails, the rules still run.
     No traffic: scapy refuses the unknown interface before sending anything."""
+    from collector.judging.rules import load_rules
     from collector.judging.scan import scan_all
     from collector.store.subnets import save_subnet
 
@@ -111,7 +112,7 @@ def test_a_failed_sweep_is_reported_and_the_rest_still_runs(tmp_path: Path) -> N
     with db.session() as session:
         add_unit(session, "XA", "UBND xã A", "commune", datetime.now(UTC))
         save_subnet(session, "10.213.9.0/29", "XA", "cg-no-such-if0", 22, datetime.now(UTC))
-    summary = scan_all(db, datetime.now(UTC) + timedelta(seconds=1))
+    summary = scan_all(db, datetime.now(UTC) + timedelta(seconds=1), load_rules(None))
     db.dispose()
     [lan] = [p for p in summary.network if p.part == "lan"]
     assert not lan.ok and "cg-no-such-if0" in lan.detail

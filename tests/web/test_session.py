@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from collector.config import CollectorConfig
 from server.web.session import (
     LIFETIME_S,
     SECRET_FILE,
@@ -44,7 +45,7 @@ def test_csrf_needs_the_sessions_own_token() -> None:
 
 
 def test_the_secret_is_created_once_with_mode_0600(tmp_path: Path) -> None:
-    path = secret_path(f"sqlite:///{tmp_path / 'canhgac.db'}")
+    path = secret_path(CollectorConfig(db_url=f"sqlite:///{tmp_path / 'canhgac.db'}"))
     assert path == tmp_path / SECRET_FILE
     first = load_or_create_secret(path)
     assert len(first) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -1,0 +1,59 @@
+"""What the collector's commands share: typed errors as one readable line and exit code 1,
+a database session for one command, ``--expires`` durations, and JSON output."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+import msgspec
+from sqlalchemy.orm import Session
+
+from collector.config import ConfigError, default_db_url
+from collector.db import open_database
+from collector.errors import CanhgacError
+from collector.secrets import parse_duration
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cli_errors(fn: F) -> F:
+    """Turn the library's typed errors into a message and exit code 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CanhgacError, ConfigError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def db_session(db_url: str | None) -> Iterator[Session]:
+    db = open_database(db_url or default_db_url())
+    try:
+        with db.session() as session:
+            yield session
+    finally:
+        db.dispose()
+
+
+def duration_option(default: str, help_text: str) -> Callable[[F], F]:
+    def convert(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return click.option("--expires", default=default, show_default=True, callback=convert, help=help_text)
+
+
+def echo_json(value: Any) -> None:
+    """Indented JSON, Vietnamese letters as they are, times in ISO 8601; Structs and dataclasses
+    as objects, anything else msgspec does not know as its text."""
+    click.echo(msgspec.json.format(msgspec.json.encode(value, enc_hook=str), indent=2).decode())

@@ -1,0 +1,34 @@
+"""``canhgac machines``: the machines known to the collector (needs the server extra)."""
+
+from __future__ import annotations
+
+import click
+import msgspec
+
+from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.collector_options import db_option
+from collector.store import machines as machine_store
+from collector.store.scope import EVERYTHING
+
+
+@click.group("machines")
+def machines() -> None:
+    """Machines known to the collector."""
+
+
+@machines.command("list")
+@click.option("--unit", "unit_code", default=None, metavar="CODE", help="Only this unit's subtree.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+@cli_errors
+def machines_list(unit_code: str | None, as_json: bool, db_url: str | None) -> None:
+    """List machines with their unit and when they last reported."""
+    with db_session(db_url) as session:
+        rows, total = machine_store.list_machines(session, EVERYTHING, unit_code, limit=1_000_000)
+    if as_json:
+        echo_json([msgspec.structs.asdict(row) for row in rows])
+        return
+    for row in rows:
+        seen = row.last_seen_at.strftime("%d/%m/%Y %H:%M") if row.last_seen_at else "chưa / never"
+        click.echo(f"{row.id:>6}  {row.hostname:<24} {row.unit_code:<14} {row.role:<8} {seen}")
+    click.echo(f"{total} máy / machines", err=True)

@@ -1,0 +1,47 @@
+"""``canhgac serve``: the collector, its API and dashboard, and its scheduler (needs the server extra)."""
+
+from __future__ import annotations
+
+import click
+
+from canhgac.cli_support import cli_errors
+from canhgac.collector_options import collector_options
+from collector.config import CollectorConfig
+
+
+@click.command()
+@collector_options()
+@cli_errors
+def serve(config: CollectorConfig) -> None:
+    """Run the collector and the API (SQLite in the data dir unless --db is given), with its
+    scheduler: the compliance scan every --scan-interval-minutes, notifications every
+    --notify-interval-s through the configured e-mail / webhook channels. Reports, imports and
+    scans all judge with the built-in rule packs plus those of --rules-dir."""
+    import uvicorn
+
+    from collector.db import open_database
+    from server.app import create_app
+
+    _log_to_stderr(config.log_level)
+    db = open_database(config.db_url)
+    app = create_app(config, db, keep_dashboard_fresh=True, scheduled=True)
+    click.echo(f"canhgac: serving http://{config.host}:{config.port}/api/v1 on {_safe_url(config.db_url)}",
+               err=True)
+    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level, access_log=False)
+
+
+def _log_to_stderr(level: str) -> None:
+    import logging
+
+    logger = logging.getLogger("canhgac")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
