@@ -125,7 +125,7 @@ def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_
 
 
 def _save_subnet(subnet: str, unit_code: str | None, iface: str | None, max_prefix: int, db_url: str | None) -> None:
-    from collector.store.subnets import save_subnet
+    from collector.store.lan import save_subnet
 
     if not unit_code:
         raise InvalidInput("--save needs --unit CODE (the unit this LAN belongs to)")
@@ -135,7 +135,7 @@ def _save_subnet(subnet: str, unit_code: str | None, iface: str | None, max_pref
 
 
 def _declare_known(macs: tuple[str, ...], note: str, db_url: str | None) -> None:
-    from collector.store.subnets import declare_known
+    from collector.store.lan import declare_known
 
     with db_session(db_url) as session:
         for mac in macs:

@@ -37,7 +37,7 @@ def tokens_create(unit_code: str, expires: Any, db_url: str | None) -> None:
 def tokens_list(as_json: bool, db_url: str | None) -> None:
     """List enrollment tokens (never their value)."""
     with db_session(db_url) as session:
-        data = [{"id": t.id, "unit": t.unit.code, "expires_at": t.expires_at.isoformat(), "uses": t.uses,
+        data = [{"id": t.id, "unit": t.unit_code, "expires_at": t.expires_at.isoformat(), "uses": t.uses,
                  "revoked": t.revoked_at is not None} for t in token_store.list_enrollment_tokens(session)]
     if as_json:
         echo_json(data)

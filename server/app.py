@@ -18,10 +18,7 @@ from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.http import AGENT_ROUTES
 from collector.state import CollectorState, build_state
-from server.api.alerts import ALERT_ROUTES
-from server.api.machines import PEOPLE_DEPENDENCIES, PEOPLE_ROUTES
-from server.api.network import NETWORK_ROUTES
-from server.api.readiness import READINESS_ROUTES
+from server.api import people_routes
 from server.web import dashboard_router, install_dashboard
 
 log = logging.getLogger("canhgac.server")
@@ -81,8 +78,8 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
     the scheduler (scan, notifications, passive listener) running while the app runs. The demo,
     which stores its data after its server started, and the tests go without them."""
     state = build_state(config, db, clock)
-    people = Router(path="/", route_handlers=[*PEOPLE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *READINESS_ROUTES],
-                    dependencies=PEOPLE_DEPENDENCIES)
+    people_handlers, people_dependencies = people_routes()
+    people = Router(path="/", route_handlers=people_handlers, dependencies=people_dependencies)
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
     app = Litestar(
         route_handlers=[api, dashboard_router(config)],

@@ -6,23 +6,25 @@ in a worker thread, and returns a Struct from agent.wire.schema.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
 from litestar.params import JSONBody
-from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from agent import __version__
 from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from collector.intake.ingest import ingest_report
 from collector.state import CollectorState
-from collector.store.enrollment import enroll
+from collector.store.enrollment import enroll, ping
 from collector.store.reports import StoreOutcome
 
+T = TypeVar("T")
 REF_TEMPLATE = "#/components/schemas/{name}"
 
 
@@ -47,15 +49,21 @@ def collector_state(request: Request[Any, Any, Any]) -> CollectorState:
     return state
 
 
-@post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token")
-async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequest]) -> EnrollResponse:
+async def in_session(request: Request[Any, Any, Any], work: Callable[[Session, CollectorState], T]) -> T:
+    """``work`` run in a worker thread inside one database session of the app's state (committed
+    when it returns, rolled back when it raises): what every handler that reads or writes does."""
     state = collector_state(request)
 
-    def run() -> EnrollResponse:
+    def run() -> T:
         with state.db.session() as session:
-            return enroll(session, data, state.clock())
+            return work(session, state)
 
     return await to_thread.run_sync(run)
+
+
+@post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token")
+async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequest]) -> EnrollResponse:
+    return await in_session(request, lambda session, state: enroll(session, data, state.clock()))
 
 
 @post("/reports", status_code=201, operation_class=ReportBodyOperation,
@@ -70,13 +78,7 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
 
 @get("/health", summary="Liveness and database check")
 async def get_health(request: Request[Any, Any, Any]) -> dict[str, str]:
-    state = collector_state(request)
-
-    def ping() -> None:
-        with state.db.session() as session:
-            session.execute(text("SELECT 1"))
-
-    await to_thread.run_sync(ping)
+    await in_session(request, lambda session, _state: ping(session))
     return {"status": "ok", "version": __version__}
 
 

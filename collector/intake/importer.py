@@ -15,13 +15,12 @@ re-enrollment still land before the new enrollment revokes their key.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.wire.media import (
@@ -42,8 +41,7 @@ from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.ingest import IngestLimits, ingest_report
 from collector.judging.rules import LoadedRules
-from collector.models.enrollment import Agent, EnrollmentToken
-from collector.store.enrollment import check_token_usable, register_agent
+from collector.store.enrollment import agent_enrolled_at, find_token, register_agent
 from collector.store.reports import StoreOutcome
 
 FILE_WINDOW_S = 100 * 366 * 86400
@@ -207,35 +205,27 @@ def import_enrollment(db: Database, path: Path, data: bytes, now: datetime) -> I
 
 def _enroll_from_file(session: Session, path: Path, data: bytes, now: datetime) -> ImportResult:
     envelope = open_enrollment_file(data)
-    token = find_token(session, envelope.token_lookup)
+    wanted = envelope.token_lookup.strip().lower()
+    token = find_token(session, lambda token_hash: token_lookup(token_secret(token_hash)) == wanted)
     if token is None:
         return _refused(path, Verdict.FOREIGN, "made with an enrollment token this collector never issued",
                         "tệp đăng ký dùng mã không do máy chủ này cấp", "invalid_token")
     request, key = verify_enrollment(envelope, token_secret(token.token_hash))
-    existing = session.get(Agent, request.agent_id)
-    if existing is not None:
+    enrolled_at = agent_enrolled_at(session, request.agent_id)
+    if enrolled_at is not None:
         return _refused(path, Verdict.REPLAYED,
-                        f"agent {request.agent_id} was already enrolled at {existing.created_at:%Y-%m-%d %H:%M} UTC; "
+                        f"agent {request.agent_id} was already enrolled at {enrolled_at:%Y-%m-%d %H:%M} UTC; "
                         "nothing changed (replayed file)", "tệp đăng ký này đã được nhập trước đó, không thay đổi gì",
                         "already_enrolled")
     if not _is_hex(request.agent_id, 32) or not _is_hex(key, 64):
         raise MediaError("the agent id or key inside is malformed")
-    check_token_usable(token, now)
     answer = register_agent(session, EnrollRequest(
         token="", machine_uid=request.machine_uid, hostname=request.hostname, role=request.role, macs=request.macs,
-        serial=request.serial, os_name=request.os_name), token, now, request.agent_id, key)
+        serial=request.serial, os_name=request.os_name), token.id, now, request.agent_id, key)
     return ImportResult(path, Verdict.IMPORTED,
                         f"enrolled {request.hostname} as agent {answer.agent_id} in unit {answer.unit_code} "
                         f"(role {request.role})",
                         f"đã đăng ký máy {request.hostname} vào đơn vị {answer.unit_code}", "enrolled")
-
-
-def find_token(session: Session, lookup: str) -> EnrollmentToken | None:
-    """The token whose lookup tag is ``lookup``, expired and revoked ones included (so the
-    refusal can say which); None when this collector never issued it."""
-    rows: Iterable[EnrollmentToken] = session.scalars(select(EnrollmentToken))
-    wanted = lookup.strip().lower()
-    return next((row for row in rows if token_lookup(token_secret(row.token_hash)) == wanted), None)
 
 
 def _is_hex(text: str, length: int) -> bool:

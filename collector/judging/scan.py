@@ -9,22 +9,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.wire.schema import Report
+from agent.wire.schema import Report, Role
 from collector.db import Database
 from collector.judging.rules import LoadedRules
-from collector.models.machines import Machine
-from collector.models.units import Unit
-from collector.network.scan import NetworkFacts, PartResult, mac_seen_since, network_facts, run_network_parts
+from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_findings
+from collector.store.lan import LanFacts, lan_facts
 from collector.store.licences import licence_terms
+from collector.store.machines import machines_with_state
 from collector.store.products import licence_installs
 from collector.store.readiness import scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
 from collector.store.scope import EVERYTHING
-from collector.store.units import path_ids, unit_chains
+from collector.store.units import UnitRow, list_units, path_ids, unit_chains
 from rules.engine import evaluate
 from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
 from rules.licences import LicenceTerm, seats_exceeded, valid_patterns
@@ -59,9 +58,9 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
     if network:
         summary.network, line = run_network_parts(db, now)
     with db.session() as session:
-        units = list(session.scalars(select(Unit).order_by(Unit.path)))
+        units = list_units(session)
         terms = licence_terms(session)
-        seen = _Seen(network_facts(session), rejections_by_machine(session, now), line)
+        seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line)
         prune_rejections(session, now)
         judged = _scan_machines(session, rules, units, terms, now, summary, seen)
         below = scan_readiness(session, now, line_reach=line)  # rows refreshed, today's snapshot, below target
@@ -73,27 +72,27 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
 class _Seen:
     """What the collector itself observed, beyond the reports (network, refused reports)."""
 
-    network: NetworkFacts
+    network: LanFacts
     rejections: dict[int, int]
     line: dict[int, bool]
 
 
-def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
+def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
                    now: datetime, summary: ScanSummary, seen: _Seen) -> list[tuple[str, Report]]:
     """Judge every machine; returns each judged machine's unit path and report (for the units)."""
     by_id = {u.id: u for u in units}
     chains = unit_chains(units)
     judged = []
-    for machine in session.scalars(select(Machine).where(Machine.state_json.is_not(None))):
+    for machine in machines_with_state(session):
         try:
-            report = msgspec.json.decode(machine.state_json or "", type=Report)
+            report = msgspec.json.decode(machine.state_json, type=Report)
         except msgspec.DecodeError:
             summary.undecodable.append(machine.id)
             continue
         unit = by_id[machine.unit_id]
         meta = MachineContext(last_seen_at=machine.last_seen_at,
                               licence_patterns=valid_patterns(terms, unit.path, now.date()),
-                              mac_seen_on_lan=mac_seen_since(seen.network, machine),
+                              mac_seen_on_lan=seen.network.mac_seen_since(machine.id, machine.last_seen_at),
                               rejected_reports=seen.rejections.get(machine.id, 0))
         facts = machine_facts(report, meta, now)
         subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
@@ -106,7 +105,7 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[Unit], 
     return judged
 
 
-def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], terms: Sequence[LicenceTerm],
+def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
                 judged: Sequence[tuple[str, Report]], now: datetime, summary: ScanSummary,
                 seen: _Seen, below: dict[int, list[str]] | None = None) -> None:
     tallies: dict[int, _UnitTally] = defaultdict(_UnitTally)
@@ -136,6 +135,6 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[Unit], ter
 
 def _tally(tally: _UnitTally, report: Report) -> None:
     tally.machines += 1
-    tally.offline += str(report.role) == "offline"
+    tally.offline += report.role is Role.OFFLINE
     if report.network is not None:
         tally.line += [r.reachable for r in report.network.reachability if r.kind == "dedicated_line"]

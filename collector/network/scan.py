@@ -1,6 +1,6 @@
 """The network parts of the scheduled scan (``scan_all``): sweep the saved LAN subnets, poll the
-configured SNMP devices, work out each link's state; then what the rules need of it all
-(:class:`NetworkFacts`).
+configured SNMP devices, work out each link's state (what the rules read of the LAN afterwards is
+collector.store.lan.lan_facts).
 
 Each part, and each subnet within the sweep, fails on its own: the failure is logged and
 reported as a :class:`PartResult`, and the rest of the scan goes on. Nothing configured means
@@ -9,24 +9,16 @@ nothing is sent on the network. scapy and pysnmp are imported only when there is
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from collector.db import Database
 from collector.errors import CanhgacError
-from collector.models.lan import KnownLanDevice, LanDevice, LanSubnet, LanSweep
-from collector.models.links import NetworkLink
-from collector.models.machines import Machine
-from collector.models.units import Unit
 from collector.store.scope import EVERYTHING
 
 log = logging.getLogger("canhgac.scan")
@@ -42,28 +34,13 @@ class PartResult:
     detail: str
 
 
-@dataclass
-class NetworkFacts:
-    """What the rules read of the network (plain values; missing keys mean "not known")."""
-
-    lan_swept: bool = False
-    """Some sweep or listener ever recorded a device: a MAC not seen is then "not seen", not unknown."""
-    mac_seen_at: dict[int, datetime] = field(default_factory=dict)
-    """Machine id -> the last time a sweep or the listener saw one of its MACs."""
-    unknown_devices: dict[int, int] = field(default_factory=dict)
-    """Unit id -> devices on the unit's own LANs with no enrolled machine and not declared known."""
-    no_agent: dict[int, int] = field(default_factory=dict)
-    """Unit id -> devices on the unit's own LANs with no enrolled machine (known ones included)."""
-    dedicated_line: dict[int, bool] = field(default_factory=dict)
-    """Unit id -> its configured dedicated-line link reaches the network (links of unknown state left out)."""
-
-
 def sweep_subnets(db: Database, now: datetime) -> list[PartResult]:
     """ARP-sweep every saved subnet and record what answered; one result per subnet."""
+    from collector.store.lan import saved_subnets
+
     with db.session() as session:
-        subnets = [(s.subnet, s.iface, s.max_prefix, code) for s, code in session.execute(
-            select(LanSubnet, Unit.code).join(Unit, LanSubnet.unit_id == Unit.id).order_by(LanSubnet.id))]
-    return [_sweep_one(db, subnet, iface, max_prefix, code, now) for subnet, iface, max_prefix, code in subnets]
+        subnets = saved_subnets(session)
+    return [_sweep_one(db, s.subnet, s.iface, s.max_prefix, s.unit_code, now) for s in subnets]
 
 
 def _sweep_one(db: Database, subnet: str, iface: str, max_prefix: int, unit_code: str, now: datetime) -> PartResult:
@@ -114,11 +91,11 @@ def link_results(db: Database, now: datetime) -> tuple[list[PartResult], dict[in
     """Every configured link's state (the collector checks the link's targets first); the parts
     and, per unit id, whether its dedicated line reaches the network (when its state is known)."""
     from collector.network.links import check_targets
-    from collector.store.links import dedicated_line_reach, link_states
+    from collector.store.links import dedicated_line_reach, link_states, link_targets
 
     with db.session() as session:
-        links = [(link.id, json.loads(link.targets_json)) for link in session.scalars(select(NetworkLink))]
-    reach = {link_id: check_targets(targets) for link_id, targets in links if targets}
+        links = link_targets(session)
+    reach = {link_id: check_targets(targets) for link_id, targets in links.items() if targets}
     with db.session() as session:
         rows = link_states(session, EVERYTHING, now, collector_reach=reach)
         line = dedicated_line_reach(session, rows)
@@ -127,33 +104,6 @@ def link_results(db: Database, now: datetime) -> tuple[list[PartResult], dict[in
                         f"{row.state.status}" + (f": {'; '.join(row.state.reasons)}" if row.state.reasons else ""))
              for row in rows]
     return parts, line
-
-
-def network_facts(session: Session) -> NetworkFacts:
-    """The stored network state the rules read (sweeps and listener results so far)."""
-    facts = NetworkFacts()
-    facts.lan_swept = bool(session.scalar(select(func.count(LanDevice.id)))) or \
-        bool(session.scalar(select(func.count(LanSweep.id))))
-    seen = session.execute(select(LanDevice.machine_id, func.max(LanDevice.last_seen_at))
-                           .where(LanDevice.machine_id.is_not(None)).group_by(LanDevice.machine_id))
-    facts.mac_seen_at = {machine_id: at for machine_id, at in seen}
-    known = set(session.scalars(select(KnownLanDevice.mac)))
-    unknown: dict[int, int] = defaultdict(int)
-    no_agent: dict[int, int] = defaultdict(int)
-    for unit_id, mac in session.execute(select(LanDevice.unit_id, LanDevice.mac).where(
-            LanDevice.machine_id.is_(None), LanDevice.unit_id.is_not(None))):
-        no_agent[unit_id] += 1
-        unknown[unit_id] += mac not in known
-    facts.unknown_devices, facts.no_agent = dict(unknown), dict(no_agent)
-    return facts
-
-
-def mac_seen_since(facts: NetworkFacts, machine: Machine) -> bool | None:
-    """The machine's MAC was seen on a LAN after its last report; None when no LAN was ever swept."""
-    if not facts.lan_swept:
-        return None
-    seen_at = facts.mac_seen_at.get(machine.id)
-    return seen_at is not None and (machine.last_seen_at is None or seen_at > machine.last_seen_at)
 
 
 def run_network_parts(db: Database, now: datetime) -> tuple[list[PartResult], dict[int, bool]]:

@@ -1,18 +1,21 @@
-"""LAN devices: recording what a sweep (or the passive listener) saw, linking each MAC to the
-enrolled machine that reports it, and listing devices within a person's scope."""
+"""The LAN: recording what a sweep (or the passive listener) saw, linking each MAC to the enrolled
+machine that reports it, listing devices within a person's scope; the subnets the scheduled scan
+sweeps, the devices a person declared known, and what the rules read of it all (:class:`LanFacts`)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import normalise_mac
-from collector.models.lan import LanDevice, LanSweep
+from collector.errors import InvalidInput
+from collector.models.lan import KnownLanDevice, LanDevice, LanSubnet, LanSweep
 from collector.models.machines import Machine
 from collector.models.units import Unit
 from collector.network.arp import Seen, vendor_of
@@ -150,7 +153,8 @@ def record_sweep(session: Session, seen: list[Seen], *, subnet: str, started_at:
                         found=len(devices), new=new, no_agent=no_agent, offline_seen=offline, devices=devices)
 
 
-def lan_devices_query(scope: Scope, unknown_only: bool = False) -> Any:
+def _devices_query(scope: Scope, unknown_only: bool = False) -> Select[tuple[LanDevice, str | None, str | None,
+                                                                               str | None]]:
     """LAN devices of units in scope (devices of no unit only for an unscoped admin); with
     ``unknown_only``, those no agent's machine matches."""
     query = (select(LanDevice, Unit.code, Machine.hostname, Machine.role)
@@ -159,11 +163,103 @@ def lan_devices_query(scope: Scope, unknown_only: bool = False) -> Any:
     return query.where(LanDevice.machine_id.is_(None)) if unknown_only else query
 
 
+def count_lan_devices(session: Session, scope: Scope, unknown_only: bool = False) -> int:
+    query = _devices_query(scope, unknown_only).with_only_columns(LanDevice.id)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 def list_lan_devices(session: Session, scope: Scope, limit: int = 1000, offset: int = 0,
                      unknown_only: bool = False) -> list[LanDeviceRow]:
     """LAN devices of units in scope, by IP; devices of no unit only for an unscoped admin."""
-    query = lan_devices_query(scope, unknown_only).order_by(LanDevice.ip, LanDevice.id).limit(limit).offset(offset)
+    query = _devices_query(scope, unknown_only).order_by(LanDevice.ip, LanDevice.id).limit(limit).offset(offset)
     return [LanDeviceRow(id=row.id, mac=row.mac, ip=row.ip, vendor=row.vendor, unit_code=code,
                          machine_id=row.machine_id, hostname=hostname or "", role=role or "",
                          first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at, seen_by=row.seen_by)
             for row, code, hostname, role in session.execute(query)]
+
+
+# --- what the scheduled scan sweeps, and the devices a person declared known ---------------------
+
+class SavedSubnet(msgspec.Struct, frozen=True, kw_only=True):
+    subnet: str
+    iface: str
+    """"" means the interface routing to the subnet."""
+    max_prefix: int
+    unit_code: str
+
+
+def saved_subnets(session: Session) -> list[SavedSubnet]:
+    """Every subnet saved with ``scan lan --save``, in the order saved."""
+    rows = session.execute(select(LanSubnet, Unit.code).join(Unit, LanSubnet.unit_id == Unit.id)
+                           .order_by(LanSubnet.id))
+    return [SavedSubnet(subnet=row.subnet, iface=row.iface, max_prefix=row.max_prefix, unit_code=code)
+            for row, code in rows]
+
+
+def save_subnet(session: Session, subnet: str, unit_code: str, iface: str, max_prefix: int,
+                now: datetime) -> SavedSubnet:
+    """Keep ``subnet`` (already checked) for every scan; saving it again updates unit and interface."""
+    unit = get_unit(session, unit_code)
+    row = session.scalar(select(LanSubnet).where(LanSubnet.subnet == subnet))
+    if row is None:
+        row = LanSubnet(subnet=subnet, created_at=now)
+        session.add(row)
+    row.unit_id, row.iface, row.max_prefix = unit.id, iface, max_prefix
+    session.flush()
+    return SavedSubnet(subnet=row.subnet, iface=row.iface, max_prefix=row.max_prefix, unit_code=unit.code)
+
+
+def declare_known(session: Session, mac: str, note: str, now: datetime) -> str:
+    """Mark a MAC as a known device (idempotent; the note is replaced); returns the MAC, normalised."""
+    normalised = normalise_mac(mac)
+    if not normalised:
+        raise InvalidInput(f"{mac!r} is not a MAC address", code="invalid_mac")
+    row = session.scalar(select(KnownLanDevice).where(KnownLanDevice.mac == normalised))
+    if row is None:
+        row = KnownLanDevice(mac=normalised, declared_at=now)
+        session.add(row)
+    row.note = note
+    session.flush()
+    return normalised
+
+
+# --- what the rules read of the LAN ---------------------------------------------------------------
+
+@dataclass
+class LanFacts:
+    """What the rules read of the LAN (plain values; missing keys mean "not known")."""
+
+    lan_swept: bool = False
+    """Some sweep or listener ever recorded a device: a MAC not seen is then "not seen", not unknown."""
+    mac_seen_at: dict[int, datetime] = field(default_factory=dict)
+    """Machine id -> the last time a sweep or the listener saw one of its MACs."""
+    unknown_devices: dict[int, int] = field(default_factory=dict)
+    """Unit id -> devices on the unit's own LANs with no enrolled machine and not declared known."""
+    no_agent: dict[int, int] = field(default_factory=dict)
+    """Unit id -> devices on the unit's own LANs with no enrolled machine (known ones included)."""
+
+    def mac_seen_since(self, machine_id: int, last_seen_at: datetime | None) -> bool | None:
+        """The machine's MAC was seen on a LAN after its last report; None when no LAN was ever swept."""
+        if not self.lan_swept:
+            return None
+        seen_at = self.mac_seen_at.get(machine_id)
+        return seen_at is not None and (last_seen_at is None or seen_at > last_seen_at)
+
+
+def lan_facts(session: Session) -> LanFacts:
+    """The stored LAN state the rules read (sweeps and listener results so far)."""
+    facts = LanFacts()
+    facts.lan_swept = bool(session.scalar(select(func.count(LanDevice.id)))) or \
+        bool(session.scalar(select(func.count(LanSweep.id))))
+    seen = session.execute(select(LanDevice.machine_id, func.max(LanDevice.last_seen_at))
+                           .where(LanDevice.machine_id.is_not(None)).group_by(LanDevice.machine_id))
+    facts.mac_seen_at = {machine_id: at for machine_id, at in seen}
+    known = set(session.scalars(select(KnownLanDevice.mac)))
+    unknown: dict[int, int] = defaultdict(int)
+    no_agent: dict[int, int] = defaultdict(int)
+    for unit_id, mac in session.execute(select(LanDevice.unit_id, LanDevice.mac).where(
+            LanDevice.machine_id.is_(None), LanDevice.unit_id.is_not(None))):
+        no_agent[unit_id] += 1
+        unknown[unit_id] += mac not in known
+    facts.unknown_devices, facts.no_agent = dict(unknown), dict(no_agent)
+    return facts

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from collector.errors import InvalidInput
 from collector.models.licences import LicenceEntry
 from collector.models.units import Unit
+from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
+from collector.store.products import licence_installs
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 from rules.licences import LicenceTerm
@@ -68,3 +70,23 @@ def licence_terms(session: Session) -> list[LicenceTerm]:
     rows = session.execute(select(LicenceEntry, Unit.path).join(Unit, LicenceEntry.unit_id == Unit.id))
     return [LicenceTerm(id=e.id, product=e.product, pattern=e.pattern, seats=e.seats, unit_path=path,
                         expires_on=e.expires_on, starts_on=e.starts_on) for e, path in rows]
+
+
+@dataclass(frozen=True)
+class LicenceLine:
+    licence: LicenceRow
+    installs: int
+    expired: bool
+
+
+def licence_lines(session: Session, scope: Scope, today: date, page: int = 1) -> Paged[LicenceLine]:
+    """A page of the register in scope with each entry's installs (machines of its subtree in
+    scope naming the product), both in SQL: the entries paged, the installs counted for the
+    page's entries only (collector.store.products)."""
+    total = count_licences(session, scope)
+    rows = list_licences(session, scope, PAGE_SIZE, offset_of(page))
+    if not rows:
+        return paged([], total, page)
+    terms = {t.id: t for t in licence_terms(session)}
+    counts = licence_installs(session, scope, [terms[row.id] for row in rows])
+    return paged([LicenceLine(row, counts[row.id], row.expires_on < today) for row in rows], total, page)

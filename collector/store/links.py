@@ -102,6 +102,12 @@ def link_states(session: Session, scope: Scope, now: datetime, params: LinkParam
     return rows
 
 
+def link_targets(session: Session) -> dict[int, list[str]]:
+    """Every configured link's reachability targets ("host:port"), by link id."""
+    return {link_id: json.loads(targets) for link_id, targets in session.execute(
+        select(NetworkLink.id, NetworkLink.targets_json))}
+
+
 def count_links(session: Session, scope: Scope) -> int:
     return session.scalar(select(func.count()).select_from(NetworkLink).join(Unit, NetworkLink.unit_id == Unit.id)
                           .where(scope.units_clause())) or 0

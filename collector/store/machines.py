@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import msgspec
@@ -9,10 +10,15 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import NotFound
+from collector.models.alerts import Alert
 from collector.models.machines import Machine
+from collector.models.readiness import MachineReadiness
+from collector.models.reports import StoredReport
 from collector.models.units import Unit
+from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.scope import Scope
 from collector.store.units import get_unit
+from rules.lifecycle import AlertStatus
 
 
 class MachineSummary(msgspec.Struct, kw_only=True):
@@ -60,3 +66,110 @@ def get_machine(session: Session, scope: Scope, machine_id: int) -> tuple[Machin
         raise NotFound(f"no machine {machine_id}", code="machine_not_found")
     machine, unit = found
     return _to_row(machine, unit), machine.state_json
+
+
+class StoredState(msgspec.Struct, frozen=True, kw_only=True):
+    """A machine's current state as the scan judges it."""
+
+    id: int
+    unit_id: int
+    last_seen_at: datetime | None
+    state_json: str
+
+
+def machines_with_state(session: Session) -> Iterator[StoredState]:
+    """Every machine that has a current report, one at a time."""
+    rows = session.execute(select(Machine.id, Machine.unit_id, Machine.last_seen_at, Machine.state_json)
+                           .where(Machine.state_json.is_not(None)))
+    for row in rows:
+        yield StoredState(id=row.id, unit_id=row.unit_id, last_seen_at=row.last_seen_at, state_json=row.state_json)
+
+
+class CurrentAgent(msgspec.Struct, frozen=True, kw_only=True):
+    """Which agent and report a machine's current state is, and where the machine is."""
+
+    unit_id: int
+    unit_path: str
+    agent_id: str | None
+    sequence: int
+
+
+def current_agent(session: Session, machine_id: int) -> CurrentAgent | None:
+    row = session.execute(select(Machine.unit_id, Unit.path, Machine.current_agent_id, Machine.state_sequence)
+                          .join(Unit, Machine.unit_id == Unit.id).where(Machine.id == machine_id)).first()
+    if row is None:
+        return None
+    return CurrentAgent(unit_id=row.unit_id, unit_path=row.path, agent_id=row.current_agent_id,
+                        sequence=row.state_sequence)
+
+
+# --- the dashboard's reads ------------------------------------------------------------------
+
+class ReadinessFlags(msgspec.Struct, frozen=True, kw_only=True):
+    """A machine's readiness columns as its list shows them (None: not known)."""
+
+    av_installed: bool | None
+    av_licensed: bool | None
+    av_up_to_date: bool | None
+    os_activated: bool | None
+    backup_ok: bool | None
+    has_lan: bool | None
+    has_internet: bool | None
+    has_dedicated_line: bool | None
+
+
+class MachineLine(msgspec.Struct, frozen=True, kw_only=True):
+    machine: MachineSummary
+    readiness: ReadinessFlags | None
+    open_alerts: int
+
+
+def machines_page(session: Session, scope: Scope, unit: str | None, text: str, role: str | None,
+                  page: int) -> Paged[MachineLine]:
+    """A page of machines (by hostname) with their readiness flags and open alert count.
+
+    The page's machine ids are found first, sorting (hostname, id) pairs only: sorting whole
+    machine rows, stored report included, for every page of a province was most of the cost."""
+    query = select(Machine.id)
+    if unit or scope.unit_path is not None:
+        query = query.join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
+    if unit:
+        query = query.where(Unit.path.startswith(get_unit(session, unit, scope).path, autoescape=True))
+    if text:
+        literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Machine.hostname.ilike(f"%{literal}%", escape="\\"))
+    if role:
+        query = query.where(Machine.role == role)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(session.scalars(query.order_by(Machine.hostname, Machine.id).limit(PAGE_SIZE).offset(offset_of(page))))
+    if not ids:
+        return paged([], total, page)
+    found = {m.id: (m, u) for m, u in session.execute(select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id)
+                                                      .where(Machine.id.in_(ids)))}
+    flags = {r.machine_id: _flags(r) for r in session.scalars(select(MachineReadiness)
+                                                              .where(MachineReadiness.machine_id.in_(ids)))}
+    alerts = dict(session.execute(select(Alert.machine_id, func.count()).where(
+        Alert.machine_id.in_(ids), Alert.status != AlertStatus.RESOLVED).group_by(Alert.machine_id)).all())
+    lines = [MachineLine(machine=_to_row(*found[i]), readiness=flags.get(i), open_alerts=int(alerts.get(i, 0)))
+             for i in ids]
+    return paged(lines, total, page)
+
+
+def _flags(row: MachineReadiness) -> ReadinessFlags:
+    return ReadinessFlags(av_installed=row.av_installed, av_licensed=row.av_licensed, av_up_to_date=row.av_up_to_date,
+                          os_activated=row.os_activated, backup_ok=row.backup_ok, has_lan=row.has_lan,
+                          has_internet=row.has_internet, has_dedicated_line=row.has_dedicated_line)
+
+
+class HistoryLine(msgspec.Struct, frozen=True, kw_only=True):
+    sequence: int
+    received_at: datetime
+    collected_at: datetime
+
+
+def machine_history(session: Session, machine_id: int, limit: int = 30) -> list[HistoryLine]:
+    """The newest reports of a machine (callers check scope first, through get_machine)."""
+    rows = session.execute(select(StoredReport.sequence, StoredReport.received_at, StoredReport.collected_at)
+                           .where(StoredReport.machine_id == machine_id)
+                           .order_by(StoredReport.sequence.desc()).limit(limit))
+    return [HistoryLine(sequence=s, received_at=r, collected_at=c) for s, r, c in rows]

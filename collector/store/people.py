@@ -26,7 +26,7 @@ class Person:
 
 
 def add_user(session: Session, name: str, role: str, now: datetime, unit_code: str | None = None,
-             password_hash: str | None = None) -> User:
+             password_hash: str | None = None) -> Person:
     """Create a person. Viewers and officers need a unit; an admin without one sees everything."""
     if not name.strip():
         raise InvalidInput("user name must not be empty")
@@ -41,7 +41,7 @@ def add_user(session: Session, name: str, role: str, now: datetime, unit_code: s
                 created_at=now)
     session.add(user)
     session.flush()
-    return user
+    return _person(user, unit.path if unit else None)
 
 
 def issue_api_token(session: Session, user_name: str, lifetime: timedelta, now: datetime) -> str:
@@ -61,5 +61,26 @@ def person_for_token(session: Session, token: str, now: datetime) -> Person:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Unauthorized("invalid or expired API token", code="invalid_token")
     user = row.user
-    return Person(user_id=user.id, name=user.name, role=PersonRole(user.role),
-                  scope=Scope(unit_path=user.unit.path if user.unit else None))
+    return _person(user, user.unit.path if user.unit else None)
+
+
+def _person(user: User, unit_path: str | None) -> Person:
+    return Person(user_id=user.id, name=user.name, role=PersonRole(user.role), scope=Scope(unit_path=unit_path))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A person and the argon2 hash of their dashboard password (None: no password set)."""
+
+    person: Person
+    password_hash: str | None
+
+
+def credentials_by_name(session: Session, name: str) -> Credentials | None:
+    user = session.scalar(select(User).where(User.name == name.strip()))
+    return Credentials(_person(user, user.unit.path if user.unit else None), user.password_hash) if user else None
+
+
+def credentials_by_id(session: Session, user_id: int) -> Credentials | None:
+    user = session.get(User, user_id)
+    return Credentials(_person(user, user.unit.path if user.unit else None), user.password_hash) if user else None

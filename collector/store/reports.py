@@ -99,5 +99,8 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         record_machine_products(session, agent.machine_id, unit_path or "", product_names(report))
 
 
-def read_report_body(row: StoredReport) -> bytes:
-    return zlib.decompress(row.body_zlib)
+def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:
+    """The agent clock of the machine's newest report received before ``received_before``."""
+    return session.scalar(select(StoredReport.collected_at).where(
+        StoredReport.machine_id == machine_id, StoredReport.received_at < received_before)
+        .order_by(StoredReport.received_at.desc()).limit(1))

@@ -6,14 +6,36 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+import msgspec
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
+from collector.models.alerts import Alert
+from collector.models.machines import Machine
 from collector.models.units import Unit, UnitKind
 from collector.store.scope import EVERYTHING, Scope
+from rules.lifecycle import AlertStatus
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class UnitRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit as every reader sees it."""
+
+    id: int
+    code: str
+    name: str
+    kind: UnitKind
+    parent_id: int | None
+    path: str
+    """The ids from the root down to the unit: "/1/7/42/"."""
+    staff_count: int
+
+
+def unit_row(unit: Unit) -> UnitRow:
+    return UnitRow(id=unit.id, code=unit.code, name=unit.name, kind=UnitKind(unit.kind), parent_id=unit.parent_id,
+                   path=unit.path, staff_count=unit.staff_count)
 
 
 def add_unit(
@@ -24,7 +46,7 @@ def add_unit(
     now: datetime,
     parent_code: str | None = None,
     staff_count: int = 0,
-) -> Unit:
+) -> UnitRow:
     """Create a unit under ``parent_code`` (a root when None). Raises InvalidInput/Conflict/NotFound."""
     _check_new_unit(code, name, kind, staff_count)
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
@@ -35,7 +57,7 @@ def add_unit(
     session.add(unit)
     session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-    return unit
+    return unit_row(unit)
 
 
 def _check_new_unit(code: str, name: str, kind: str, staff_count: int) -> None:
@@ -49,17 +71,64 @@ def _check_new_unit(code: str, name: str, kind: str, staff_count: int) -> None:
         raise InvalidInput(f"staff count {staff_count} must not be negative")
 
 
-def get_unit(session: Session, code: str, scope: Scope = EVERYTHING) -> Unit:
+def get_unit(session: Session, code: str, scope: Scope = EVERYTHING) -> UnitRow:
     """The unit with this code inside ``scope``; NotFound otherwise (outside looks like absent)."""
     unit = session.scalar(select(Unit).where(Unit.code == code, scope.units_clause()))
     if unit is None:
         raise NotFound(f"no unit {code!r}", code="unit_not_found")
-    return unit
+    return unit_row(unit)
 
 
-def list_units(session: Session, scope: Scope = EVERYTHING) -> list[Unit]:
+def list_units(session: Session, scope: Scope = EVERYTHING, limit: int | None = None) -> list[UnitRow]:
     """Units in scope, parents before children (ordered by path)."""
-    return list(session.scalars(select(Unit).where(scope.units_clause()).order_by(Unit.path)))
+    query = select(Unit).where(scope.units_clause()).order_by(Unit.path)
+    return [unit_row(unit) for unit in session.scalars(query if limit is None else query.limit(limit))]
+
+
+def top_unit(session: Session, scope: Scope) -> UnitRow:
+    """The top of the person's subtree (the first root for everything); NotFound when empty."""
+    found = session.scalar(select(Unit).where(scope.units_clause()).order_by(Unit.path).limit(1))
+    if found is None:
+        raise NotFound("no unit in your scope", code="unit_not_found")
+    return unit_row(found)
+
+
+class UnitTreeLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit of the tree page, with its own machine and open-alert counts."""
+
+    unit: UnitRow
+    depth: int
+    machines: int
+    open_alerts: int
+
+
+def unit_tree(session: Session, scope: Scope, limit: int = 2000) -> list[UnitTreeLine]:
+    """Units in scope, parents before children, with machine and open-alert counts (one query each)."""
+    units = list_units(session, scope, limit)
+    if not units:
+        return []
+    ids = [u.id for u in units]
+    machines = dict(session.execute(select(Machine.unit_id, func.count()).where(Machine.unit_id.in_(ids))
+                                    .group_by(Machine.unit_id)).all())
+    alerts = dict(session.execute(select(Alert.unit_id, func.count()).where(
+        Alert.unit_id.in_(ids), Alert.status != AlertStatus.RESOLVED).group_by(Alert.unit_id)).all())
+    top = min(u.path.count("/") for u in units)
+    return [UnitTreeLine(unit=u, depth=u.path.count("/") - top, machines=int(machines.get(u.id, 0)),
+                         open_alerts=int(alerts.get(u.id, 0))) for u in units]
+
+
+def unit_trail(session: Session, unit: UnitRow, scope: Scope) -> list[UnitRow]:
+    """The unit's ancestors within the scope, then the unit (for breadcrumbs)."""
+    ids = path_ids(unit.path)
+    rows = {u.id: unit_row(u) for u in session.scalars(select(Unit).where(Unit.id.in_(ids), scope.units_clause()))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def unit_codes_on_path(session: Session, path: str) -> tuple[str, ...]:
+    """The codes from the root down to the unit at ``path`` (what per-unit rule overrides are keyed by)."""
+    ids = path_ids(path)
+    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
+    return tuple(codes[i] for i in ids if i in codes)
 
 
 def path_ids(path: str) -> list[int]:
@@ -67,7 +136,7 @@ def path_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def unit_chains(units: Sequence[Unit]) -> dict[int, tuple[str, ...]]:
+def unit_chains(units: Sequence[UnitRow]) -> dict[int, tuple[str, ...]]:
     """Each unit's codes from the root down to itself (what per-unit overrides are keyed by)."""
     codes = {u.id: u.code for u in units}
     return {u.id: tuple(codes[i] for i in path_ids(u.path) if i in codes) for u in units}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from litestar import Request
 
 from collector.errors import Unauthorized
-from collector.intake.http import collector_state
+from collector.intake.http import in_session
 from collector.store.people import Person, person_for_token
 
 
@@ -22,11 +21,5 @@ def bearer_token(authorization: str | None) -> str:
 
 
 async def current_person(request: Request[Any, Any, Any]) -> Person:
-    state = collector_state(request)
     token = bearer_token(request.headers.get("authorization"))
-
-    def lookup() -> Person:
-        with state.db.session() as session:
-            return person_for_token(session, token, state.clock())
-
-    return await to_thread.run_sync(lookup)
+    return await in_session(request, lambda session, state: person_for_token(session, token, state.clock()))

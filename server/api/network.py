@@ -1,4 +1,4 @@
-"""The people's view of the network (``/api/v1/devices``): LAN devices, SNMP devices and the
+"""The network for people (``/api/v1/devices``): LAN devices, SNMP devices and the
 units' links, all scoped to the caller's unit subtree. Credentials are never returned."""
 
 from __future__ import annotations
@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from anyio import to_thread
 from litestar import Request, get
 from litestar.di import NamedDependency
 
-from collector.intake.http import collector_state
+from collector.intake.http import in_session
 from collector.store.lan import LanDeviceRow, list_lan_devices
 from collector.store.links import LinkRow, link_states
 from collector.store.people import Person
@@ -28,15 +27,9 @@ class DeviceList(msgspec.Struct, kw_only=True):
 
 @get("/devices", summary="LAN and SNMP devices and links in your unit's subtree")
 async def get_devices(request: Request[Any, Any, Any], person: NamedDependency[Person]) -> DeviceList:
-    state = collector_state(request)
-
-    def read() -> DeviceList:
-        with state.db.session() as session:
-            return DeviceList(lan=list_lan_devices(session, person.scope),
-                              snmp=list_snmp_devices(session, person.scope),
-                              links=link_states(session, person.scope, state.clock()))
-
-    return await to_thread.run_sync(read)
+    return await in_session(request, lambda session, state: DeviceList(
+        lan=list_lan_devices(session, person.scope), snmp=list_snmp_devices(session, person.scope),
+        links=link_states(session, person.scope, state.clock())))
 
 
 NETWORK_ROUTES = [get_devices]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
+from sqlalchemy.orm import Session
 
 from collector.errors import InvalidInput
-from collector.intake.http import collector_state
+from collector.intake.http import in_session
+from collector.state import CollectorState
 from collector.store.people import Person
 from collector.store.readiness_report import Explanation, ReadinessTable, explain, readiness_table
 from rules.indicators import IndicatorError
@@ -20,28 +21,20 @@ from rules.indicators import IndicatorError
 @get("/readiness", summary="Readiness indicators of a unit and of each child unit (n/d, %, target, trend)")
 async def get_readiness(request: Request[Any, Any, Any], person: NamedDependency[Person],
                         unit: FromQuery[str | None] = None) -> ReadinessTable:
-    state = collector_state(request)
-
-    def read() -> ReadinessTable:
-        with state.db.session() as session:
-            return readiness_table(session, person.scope, unit, state.clock())
-
-    return await to_thread.run_sync(read)
+    return await in_session(request, lambda session, state: readiness_table(session, person.scope, unit,
+                                                                              state.clock()))
 
 
 @get("/readiness/explain", summary="What one readiness figure leaves out of its numerator, and why")
 async def get_readiness_explain(request: Request[Any, Any, Any], person: NamedDependency[Person],
                                 indicator: FromQuery[str], unit: FromQuery[str | None] = None) -> Explanation:
-    state = collector_state(request)
+    def read(session: Session, state: CollectorState) -> Explanation:
+        try:
+            return explain(session, person.scope, unit, indicator, state.clock())
+        except IndicatorError as exc:
+            raise InvalidInput(str(exc), code="unknown_indicator") from exc
 
-    def read() -> Explanation:
-        with state.db.session() as session:
-            try:
-                return explain(session, person.scope, unit, indicator, state.clock())
-            except IndicatorError as exc:
-                raise InvalidInput(str(exc), code="unknown_indicator") from exc
-
-    return await to_thread.run_sync(read)
+    return await in_session(request, read)
 
 
 READINESS_ROUTES = [get_readiness, get_readiness_explain]

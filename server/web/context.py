@@ -8,12 +8,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.params import Body, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,11 @@ from server.web.session import (
 )
 
 log = logging.getLogger("canhgac.server.web")
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+"""A posted HTML form."""
+PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
+"""Which page of a list (``?p=``)."""
 
 
 class SignInNeeded(NotAuthorizedException):

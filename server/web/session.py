@@ -16,14 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from collector.config import CollectorConfig
-from collector.models.people import PersonRole, User
-from collector.store.people import Person
-from collector.store.scope import Scope
+from collector.store.people import Credentials, Person, credentials_by_id, credentials_by_name
 
 COOKIE = "canhgac_session"
 LIFETIME_S = 12 * 3600
@@ -123,33 +120,29 @@ def csrf_ok(session: SessionData | None, sent: str | None) -> bool:
     return session is not None and bool(sent) and hmac.compare_digest(session.csrf, sent or "")
 
 
-def person_of(user: User) -> Person:
-    return Person(user_id=user.id, name=user.name, role=PersonRole(user.role),
-                  scope=Scope(unit_path=user.unit.path if user.unit else None))
-
-
 def session_person(db_session: Session, data: SessionData | None) -> Person | None:
     """The signed-in person; None when signed out, the user is gone or the password changed."""
     if data is None or data.user_id is None:
         return None
-    user = db_session.get(User, data.user_id)
-    if user is None or not hmac.compare_digest(fingerprint_of(user.password_hash), data.fingerprint):
+    found = credentials_by_id(db_session, data.user_id)
+    if found is None or not hmac.compare_digest(fingerprint_of(found.password_hash), data.fingerprint):
         return None
-    return person_of(user)
+    return found.person
 
 
-def check_password(db_session: Session, name: str, password: str) -> User | None:
-    """The user when the argon2 hash matches; None otherwise (also for users without a password)."""
+def check_password(db_session: Session, name: str, password: str) -> Credentials | None:
+    """The person and their hash when the argon2 hash matches; None otherwise (also for users
+    without a password)."""
     from argon2 import PasswordHasher
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    user = db_session.scalar(select(User).where(User.name == name.strip()))
+    found = credentials_by_name(db_session, name)
     hasher = PasswordHasher()
-    if user is None or not user.password_hash:
+    if found is None or not found.password_hash:
         hasher.hash(password)  # spend the same time as a real check: no user-name oracle
         return None
     try:
-        hasher.verify(user.password_hash, password)
+        hasher.verify(found.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    return user
+    return found

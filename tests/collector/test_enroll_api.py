@@ -36,7 +36,7 @@ def test_an_expired_token_is_refused(world: World) -> None:
 
 def test_a_revoked_token_is_refused(world: World) -> None:
     with world.db.session() as session:
-        token_id = next(t.id for t in list_enrollment_tokens(session) if t.unit.code == "XB")
+        token_id = next(t.id for t in list_enrollment_tokens(session) if t.unit_code == "XB")
         revoke_enrollment_token(session, token_id, world.clock() - timedelta(seconds=1))
     response = world.client.post("/api/v1/enroll", json={"token": world.tokens["XB"], "machine_uid": "u",
                                                          "hostname": "h"})

@@ -163,7 +163,7 @@ def test_an_expired_or_revoked_token_does_not_enroll(world: World, tmp_path: Pat
     assert run_import(world, files(tmp_path, late=late.enrollment())) == [(Verdict.REFUSED, "token_expired")]
     world.clock.advance(days=-8)
     with world.db.session() as session:
-        token_id = next(t.id for t in list_enrollment_tokens(session) if t.unit.code == "XB")
+        token_id = next(t.id for t in list_enrollment_tokens(session) if t.unit_code == "XB")
         revoke_enrollment_token(session, token_id, world.clock())
     revoked = OfflinePC(world.tokens["XB"])
     assert run_import(world, files(tmp_path, revoked=revoked.enrollment())) == [(Verdict.REFUSED, "token_revoked")]

@@ -105,7 +105,7 @@ def test_a_failed_sweep_is_reported_and_the_rest_still_runs(tmp_path: Path) -> N
     No traffic: scapy refuses the unknown interface before sending anything."""
     from collector.judging.rules import load_rules
     from collector.judging.scan import scan_all
-    from collector.store.subnets import save_subnet
+    from collector.store.lan import save_subnet
 
     db_url = f"sqlite:///{tmp_path / 'fail.db'}"
     db = open_database(db_url)

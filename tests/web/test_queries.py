@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from collector.db import Database, open_database
 from collector.models.alerts import Alert
 from collector.models.units import Unit
-from collector.store.dashboard import SEVERITIES, alert_counts, recent_alerts
+from collector.store.alerts import SEVERITIES, alert_counts, recent_alerts
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import add_unit
 
@@ -56,8 +56,8 @@ def test_latest_open_alerts_are_the_most_severe_then_newest_with_or_without_coun
     path = {"P": "/1/", "C1": "/1/2/", "C2": "/1/3/"}[code]
     with db.session() as session:
         counts = alert_counts(session, EVERYTHING, path)
-        plain = [a.id for a, _c, _h in recent_alerts(session, EVERYTHING, path, limit=limit)]
-        counted = [a.id for a, _c, _h in recent_alerts(session, EVERYTHING, path, limit=limit,
+        plain = [a.id for a in recent_alerts(session, EVERYTHING, path, limit=limit)]
+        counted = [a.id for a in recent_alerts(session, EVERYTHING, path, limit=limit,
                                                        open_counts=counts["open"])]
     assert plain == counted == _expected(db, path, limit)
     assert len(plain) == min(limit, sum(counts["open"].values()))
@@ -82,7 +82,8 @@ def test_alert_counts_keep_to_the_subtree_and_the_scope(db: Database) -> None:
 def test_machine_pages_follow_hostname_order_within_the_scope_and_filters(db: Database, scope: Scope,
                                                                           unit: str | None, text: str) -> None:
     from collector.models.machines import Machine
-    from collector.store.dashboard import PAGE_SIZE, machines_page
+    from collector.store.machines import machines_page
+    from collector.store.paging import PAGE_SIZE
 
     with db.session() as session:
         offices = dict(session.execute(select(Unit.id, Unit.path).where(Unit.kind == "office")).all())

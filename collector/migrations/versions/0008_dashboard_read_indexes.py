@@ -8,7 +8,7 @@ Create Date: 2026-11-22
 aggregate reads) replaces ``ix_machine_readiness_unit_seen`` (its first two columns): the
 aggregate over a province's machines scans the index alone, never the rows with their
 ``detail_json``. ``ix_alerts_status_severity_seen`` gives the overview's latest open alerts of a
-severity without sorting every open alert (collector.store.dashboard.recent_alerts).
+severity without sorting every open alert (collector.store.alerts.recent_alerts).
 """
 
 from collections.abc import Sequence
