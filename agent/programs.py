@@ -8,8 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 
-DEFAULT_COMMAND_TIMEOUT_S = 60.0
-
 
 class CommandResult(msgspec.Struct, frozen=True):
     """What a finished command printed (text, bad bytes replaced) and its exit status."""

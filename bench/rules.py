@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rules.engine import compile_rules, evaluate
 from rules.facts import CATALOGUE
 from rules.loader import load_builtin
-from rules.model import Scope
+from rules.model import RuleScope
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -87,7 +87,7 @@ def main() -> None:
     loaded = load_builtin()
     ruleset, errors = compile_rules(loaded.rules)
     assert not errors, errors
-    machine_rules = [c for c in ruleset.rules if c.rule.scope is Scope.MACHINE]
+    machine_rules = [c for c in ruleset.rules if c.rule.scope is RuleScope.MACHINE]
     assert set(synthetic_facts(random.Random(0))) == {f.name for f in CATALOGUE if f.scope == "machine"}
     rng = random.Random(args.seed)
     fleet = [synthetic_facts(rng) for _ in range(args.machines)]

@@ -23,8 +23,8 @@ LAZY_COMMANDS = {
     "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
     "rules": ("canhgac.rules_commands:rules", "Rule packs: list, check, test on facts."),
-    "licences": ("canhgac.rules_commands:licences", "The licence register (sổ giấy phép)."),
-    "alerts": ("canhgac.rules_commands:alerts", "Alerts: list and acknowledge."),
+    "licences": ("canhgac.licences_commands:licences", "The licence register (sổ giấy phép)."),
+    "alerts": ("canhgac.alerts_commands:alerts", "Alerts: list and acknowledge."),
     "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
 }
 

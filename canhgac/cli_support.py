@@ -12,7 +12,7 @@ import click
 import msgspec
 from sqlalchemy.orm import Session
 
-from collector.config import ConfigError, default_db_url
+from collector.config import CollectorConfigError, default_db_url
 from collector.db import open_database
 from collector.errors import CanhgacError
 from collector.secrets import parse_duration
@@ -27,7 +27,7 @@ def cli_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (CanhgacError, ConfigError) as exc:
+        except (CanhgacError, CollectorConfigError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]

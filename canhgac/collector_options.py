@@ -15,7 +15,15 @@ from typing import Any, TypeVar
 import click
 
 from canhgac.options import config_option
-from collector.config import KEYS, CollectorConfig, ConfigError, default_of, env_name, load_collector_config, toml_name
+from collector.config import (
+    KEYS,
+    CollectorConfig,
+    CollectorConfigError,
+    default_of,
+    env_name,
+    load_collector_config,
+    toml_name,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,7 +61,7 @@ def collector_options(*keys: str) -> Callable[[F], F]:
 def build_config(values: dict[str, Any]) -> CollectorConfig:
     try:
         return load_collector_config(values)
-    except ConfigError as exc:
+    except CollectorConfigError as exc:
         raise click.UsageError(f"{exc} / giá trị cấu hình không hợp lệ") from exc
 
 

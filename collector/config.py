@@ -25,7 +25,7 @@ DEFAULT_SIGNATURE_WINDOW_S = 300
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-class ConfigError(ValueError):
+class CollectorConfigError(ValueError):
     """A configuration value is wrong; the message names the key and the value."""
 
     def __init__(self, key: str, value: object, problem: str) -> None:
@@ -79,25 +79,27 @@ class CollectorConfig:
 
     def __post_init__(self) -> None:
         if not self.db_url.startswith(("sqlite", "postgresql")):
-            raise ConfigError("db", self.db_url, "expected a sqlite:///FILE or postgresql+psycopg://... URL")
+            raise CollectorConfigError("db", self.db_url, "expected a sqlite:///FILE or postgresql+psycopg://... URL")
         _check_port("port", self.port, allow_zero=True)
         _check_port("smtp_port", self.smtp_port, allow_zero=False)
         if self.max_body_bytes < 1024:
-            raise ConfigError("max_body_bytes", self.max_body_bytes, "expected at least 1024")
+            raise CollectorConfigError("max_body_bytes", self.max_body_bytes, "expected at least 1024")
         if self.signature_window_s < 1:
-            raise ConfigError("signature_window_s", self.signature_window_s, "expected a whole number above zero")
+            raise CollectorConfigError("signature_window_s", self.signature_window_s,
+                                       "expected a whole number above zero")
         if self.log_level not in LOG_LEVELS:
-            raise ConfigError("log_level", self.log_level, f"expected one of {', '.join(LOG_LEVELS)}")
+            raise CollectorConfigError("log_level", self.log_level, f"expected one of {', '.join(LOG_LEVELS)}")
         for key in ("scan_interval_minutes", "notify_interval_s"):
             value = getattr(self, key)
             if not math.isfinite(value) or value < 0:
-                raise ConfigError(key, value, "expected a number of at least 0 (0: never)")
+                raise CollectorConfigError(key, value, "expected a number of at least 0 (0: never)")
         if self.listen_unit and not self.listen_iface:
-            raise ConfigError("listen_unit", self.listen_unit, "needs listen_iface (the interface to listen on)")
+            raise CollectorConfigError("listen_unit", self.listen_unit,
+                                       "needs listen_iface (the interface to listen on)")
         for url in self.webhook_urls:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError("webhook_urls", url, "expected an http:// or https:// URL")
+                raise CollectorConfigError("webhook_urls", url, "expected an http:// or https:// URL")
 
     @property
     def data_path(self) -> Path:
@@ -106,14 +108,14 @@ class CollectorConfig:
 
 def _check_port(key: str, port: int, allow_zero: bool) -> None:
     if not (0 if allow_zero else 1) <= port < 65536:
-        raise ConfigError(key, port, "expected a TCP port" + (" (0 picks a free one)" if allow_zero else ""))
+        raise CollectorConfigError(key, port, "expected a TCP port" + (" (0 picks a free one)" if allow_zero else ""))
 
 
 # --- raw values -> typed ---------------------------------------------------------------------
 
 def _text(key: str, raw: object) -> str:
     if not isinstance(raw, str):
-        raise ConfigError(key, raw, "expected a string")
+        raise CollectorConfigError(key, raw, "expected a string")
     return raw.strip()
 
 
@@ -126,7 +128,7 @@ def _whole(key: str, raw: object) -> int:
         return raw
     if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
         return int(raw.strip())
-    raise ConfigError(key, raw, "expected a whole number")
+    raise CollectorConfigError(key, raw, "expected a whole number")
 
 
 def _number(key: str, raw: object) -> float:
@@ -139,7 +141,7 @@ def _number(key: str, raw: object) -> float:
 
 
 def _not_a_number(key: str, raw: object) -> float:
-    raise ConfigError(key, raw, "expected a number")
+    raise CollectorConfigError(key, raw, "expected a number")
 
 
 def _flag(key: str, raw: object) -> bool:
@@ -150,14 +152,14 @@ def _flag(key: str, raw: object) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(key, raw, "expected true or false")
+    raise CollectorConfigError(key, raw, "expected true or false")
 
 
 def _texts(key: str, raw: object) -> tuple[str, ...]:
     """A list, or one comma- or space-separated string (the environment form)."""
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
-        raise ConfigError(key, raw, "expected a list of strings")
+        raise CollectorConfigError(key, raw, "expected a list of strings")
     return tuple(part for item in items for part in item.replace(",", " ").split() if part)
 
 
@@ -169,7 +171,7 @@ def _path(key: str, raw: object) -> Path | None:
 def _folder(key: str, raw: object) -> Path | None:
     path = _path(key, raw)
     if path is not None and not path.is_dir():
-        raise ConfigError(key, raw, "no such folder")
+        raise CollectorConfigError(key, raw, "no such folder")
     return path
 
 
@@ -241,11 +243,11 @@ def default_of(key: str) -> Any:
 
 def load_collector_config(values: Mapping[str, object]) -> CollectorConfig:
     """A CollectorConfig from raw values by key (None, or an empty list, means "not given": the
-    default). ``db_url`` not given is SQLite in the data directory. Raises ConfigError naming the
+    default). ``db_url`` not given is SQLite in the data directory. Raises CollectorConfigError naming the
     key and the value."""
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
-        raise ConfigError(toml_name(unknown[0]), values[unknown[0]], f"not a [collector] key (known: "
+        raise CollectorConfigError(toml_name(unknown[0]), values[unknown[0]], f"not a [collector] key (known: "
                           f"{', '.join(sorted(toml_name(k) for k in KEYS))})")
     given = {key: KEYS[key].parse(toml_name(key), raw) for key, raw in values.items()
              if raw is not None and raw != () and raw != []}

@@ -24,7 +24,7 @@ import cel
 
 from rules.facts import FACT_NAMES
 from rules.loader import flatten_facts
-from rules.model import Finding, Outcome, Override, Rule, RuleError, Scope
+from rules.model import Finding, Outcome, Override, Rule, RuleError, RuleScope
 
 _NAMESPACES = frozenset(name.split(".")[0] for name in FACT_NAMES if "." in name)
 _TOKEN = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?""")
@@ -193,7 +193,7 @@ def compile_rules(rules: Iterable[Rule], overrides: Iterable[Override] = ()) -> 
 
 
 def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], now: datetime, *,
-             subject: str = "", scope: Scope = Scope.MACHINE, units: Sequence[str] = ()) -> list[Finding]:
+             subject: str = "", scope: RuleScope = RuleScope.MACHINE, units: Sequence[str] = ()) -> list[Finding]:
     """Judge one subject: a finding per rule that fires or cannot judge; passing rules yield none.
 
     ``units`` is the subject's unit chain (root first) for per-unit overrides. Rules of another

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from agent.wire.schema import Antivirus, Hardening, LocalAccount, Network, Report, Software
+from agent.wire.schema import Antivirus, Hardening, LocalAccount, Network, ReachKind, Report, Software
 
 
 @dataclass(frozen=True)
@@ -227,9 +227,9 @@ def _network(section: Network | None, previous: datetime | None) -> dict[str, An
         "net.connected": any(i.is_up and i.carrier is not False and _routable(i.addresses) for i in interfaces),
         "net.default_route": section.default_gateway is not None,
         "net.dhcp": any(i.dhcp for i in interfaces),
-        "net.gateway_reachable": _reached(section, "gateway"),
-        "net.internet_reachable": _reached(section, "internet"),
-        "net.dedicated_line_reachable": _reached(section, "dedicated_line"),
+        "net.gateway_reachable": _reached(section, ReachKind.GATEWAY),
+        "net.internet_reachable": _reached(section, ReachKind.INTERNET),
+        "net.dedicated_line_reachable": _reached(section, ReachKind.DEDICATED_LINE),
         "net.wireless_present": True if wireless else (None if any(i.wireless is None for i in interfaces) else False),
         "net.wireless_enabled": any(i.is_up for i in wireless),
         "net.wifi_profiles": sum(1 for p in section.profiles if p.kind == "wifi"),
@@ -256,7 +256,7 @@ def _routable(addresses: Sequence[str]) -> bool:
     return False
 
 
-def _reached(section: Network, kind: str) -> bool | None:
+def _reached(section: Network, kind: ReachKind) -> bool | None:
     results = [r.reachable for r in section.reachability if r.kind == kind]
     return any(results) if results else None
 

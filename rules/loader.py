@@ -26,7 +26,7 @@ loader keeps every other rule (``load_packs`` returns the rules and the errors s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from rules.model import Example, Override, Rule, RuleError, Scope, Severity, Source, Text
+from rules.model import Example, Override, Rule, RuleError, RuleScope, Severity, Source, Text
 
 BUILTIN_PACKS = ("security.yaml", "readiness.yaml", "hardening.yaml")
 """The built-in packs in rules/packs/, listed explicitly (never found by scanning)."""
@@ -149,7 +149,8 @@ def parse_rule(raw: Any, pack: str, file: str) -> Rule:
             raise fail(f"missing {key!r}")
     try:
         return Rule(id=_text(raw["id"]), title=_texts(raw["title"]), remediation=_texts(raw["remediation"]),
-                    severity=Severity(raw["severity"]), scope=Scope(raw["scope"]), condition=_text(raw["condition"]),
+                    severity=Severity(raw["severity"]), scope=RuleScope(raw["scope"]),
+                    condition=_text(raw["condition"]),
                     parameters=_clean(raw.get("parameters") or {}), sources=_sources(raw["sources"]),
                     roles=frozenset(_strings(raw.get("roles") or [])),
                     requires=tuple(_strings(raw["requires"])) if "requires" in raw else None,
@@ -229,10 +230,3 @@ def flatten_facts(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
-
-def referenced_rules(overrides: Iterable[Override], rules: Sequence[Rule]) -> list[RuleError]:
-    """Overrides naming a rule that does not exist."""
-    ids = {rule.id for rule in rules}
-    return [RuleError("overrides", 1, f"override for unit {o.unit!r}: no rule {o.rule_id!r}")
-            for o in overrides if o.rule_id not in ids]

@@ -26,7 +26,7 @@ class Severity(enum.StrEnum):
 SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
-class Scope(enum.StrEnum):
+class RuleScope(enum.StrEnum):
     """What a rule judges: one machine, one LAN device, one network link, or one unit (fleet)."""
 
     MACHINE = "machine"
@@ -77,7 +77,7 @@ class Rule:
     title: Text
     remediation: Text
     severity: Severity
-    scope: Scope
+    scope: RuleScope
     condition: str
     parameters: Mapping[str, Any]
     sources: tuple[Source, ...]

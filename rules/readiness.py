@@ -23,7 +23,7 @@ UNKNOWN = Text("không rõ: báo cáo của máy không có thông tin này", "u
 
 
 @dataclass(frozen=True)
-class MachineReadiness:
+class ComputedReadiness:
     """One machine's readiness columns (None: not known) and the facts that explain them."""
 
     values: Mapping[str, bool | None]
@@ -31,7 +31,7 @@ class MachineReadiness:
 
 
 def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime,
-                      indicators: IndicatorSet) -> MachineReadiness:
+                      indicators: IndicatorSet) -> ComputedReadiness:
     """The readiness columns of a machine from its rules facts (rules.facts.machine_facts).
     Scanners and certificates are not rule facts: they are read from the report's own sections."""
     p = indicators.parameter
@@ -52,7 +52,7 @@ def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime,
     values["has_certs"], values["certs_valid"], expired = _certificates(report, now)
     detail = {name: facts.get(name) for name in _DETAIL_FACTS}
     detail["certs.invalid"] = expired
-    return MachineReadiness(values, detail)
+    return ComputedReadiness(values, detail)
 
 
 _DETAIL_FACTS = ("av.products", "av.any_enabled", "av.signature_age_days", "backup.configured", "backup.age_days",

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import msgspec
-from sqlalchemy import select
 
 from agent.wire import clock
 from agent.wire.schema import EnrollRequest, EnrollResponse, Role, encode_report
 from agent.wire.signing import signed_headers
 from collector.config import CollectorConfig
 from collector.db import Database
+from collector.errors import NotFound
 from collector.intake.ingest import ingest_report
-from collector.models.units import Unit
+from collector.models.people import PersonRole
 from collector.state import CollectorState
 from collector.store.enrollment import create_enrollment_token, enroll
 from collector.store.people import add_user, issue_api_token
-from collector.store.units import add_unit
+from collector.store.units import add_unit, get_unit
 from server.app import create_app
 from server.demo_fleet import UNITS, DemoMachine, demo_machines, demo_report
 
@@ -68,7 +68,11 @@ class RunningServer:
 
 def is_seeded(db: Database) -> bool:
     with db.session() as session:
-        return session.scalar(select(Unit.id).where(Unit.code == UNITS[0].code)) is not None
+        try:
+            get_unit(session, UNITS[0].code)
+        except NotFound:
+            return False
+    return True
 
 
 def seed_people_and_units(db: Database, now: datetime) -> tuple[dict[str, str], DemoAccess]:
@@ -80,8 +84,8 @@ def seed_people_and_units(db: Database, now: datetime) -> tuple[dict[str, str], 
         for unit in UNITS:
             add_unit(session, unit.code, unit.name, unit.kind, now, unit.parent, unit.staff)
         tokens = {u.code: create_enrollment_token(session, u.code, timedelta(days=1), now)[0] for u in UNITS}
-        add_user(session, DEMO_ADMIN, "admin", now, None, password_hash)
-        add_user(session, DEMO_OFFICER, "officer", now, "DT-TANHOA", password_hash)
+        add_user(session, DEMO_ADMIN, PersonRole.ADMIN, now, None, password_hash)
+        add_user(session, DEMO_OFFICER, PersonRole.OFFICER, now, "DT-TANHOA", password_hash)
         access = DemoAccess(admin_token=issue_api_token(session, DEMO_ADMIN, timedelta(days=30), now),
                             officer_token=issue_api_token(session, DEMO_OFFICER, timedelta(days=30), now))
     return tokens, access

@@ -21,6 +21,7 @@ from agent.wire.schema import (
     Network,
     Peripheral,
     Reachability,
+    ReachKind,
     Report,
     Role,
 )
@@ -131,17 +132,17 @@ def _antivirus(gaps: frozenset[str], now: datetime, rng: random.Random) -> Antiv
 def _network(machine: DemoMachine, rng: random.Random) -> Network:
     gateway = machine.ip.rsplit(".", 1)[0] + ".1"
     checks = [
-        Reachability(target=gateway, kind="gateway", method="icmp", reachable=True,
+        Reachability(target=gateway, kind=ReachKind.GATEWAY, method="icmp", reachable=True,
                      latency_ms=round(rng.uniform(0.3, 2), 2)),
-        _reach("1.1.1.1:443", "internet", "no_internet" not in machine.gaps, rng),
-        _reach("10.0.0.10:443", "dedicated_line", "no_dedicated_line" not in machine.gaps, rng),
+        _reach("1.1.1.1:443", ReachKind.INTERNET, "no_internet" not in machine.gaps, rng),
+        _reach("10.0.0.10:443", ReachKind.DEDICATED_LINE, "no_dedicated_line" not in machine.gaps, rng),
     ]
     nic = Interface(name="Ethernet", mac=machine.mac, addresses=[machine.ip], is_up=True, carrier=True,
                     wireless=False, speed_mbps=1000, dhcp=True)
     return Network(interfaces=[nic], default_gateway=gateway, dns_servers=[gateway], reachability=checks)
 
 
-def _reach(target: str, kind: str, ok: bool, rng: random.Random) -> Reachability:
+def _reach(target: str, kind: ReachKind, ok: bool, rng: random.Random) -> Reachability:
     return Reachability(target=target, kind=kind, method="tcp", reachable=ok,
                         latency_ms=round(rng.uniform(5, 40), 1) if ok else None,
                         error="" if ok else "timed out after 3.0 s")

@@ -36,7 +36,6 @@ THREAT_STATUS = {
     102: "clean failed", 103: "quarantine failed", 104: "remove failed", 105: "allow failed",
     106: "abandoned", 107: "block failed",
 }
-NEVER_AGE = 4294967295  # MSFT_MpComputerStatus ...Age = 2^32-1 means "never ran"
 RECENT_DETECTION_DAYS = 90
 MAX_DETECTIONS = 50
 

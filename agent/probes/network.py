@@ -31,7 +31,7 @@ from agent.config import ProbeSettings, Target
 from agent.probes import network_history, reachability
 from agent.probes.context import CommandError, ProbeContext, attempt, read_optional
 from agent.probes.network_history import Lease
-from agent.wire.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, Role, normalise_mac
+from agent.wire.schema import Evidence, Interface, Network, NetworkProfile, ProbeError, ReachKind, Role, normalise_mac
 
 PROC_NET_ROUTE = Path("/proc/net/route")
 RESOLV_CONF = Path("/etc/resolv.conf")
@@ -135,22 +135,22 @@ def parse_windows_dhcp(adapters: list[dict[str, Any]]) -> dict[str, bool]:
 
 def plan_reachability(
     settings: ProbeSettings, role: Role, gateway: str | None
-) -> tuple[list[tuple[str, Target]], dict[str, str]]:
+) -> tuple[list[tuple[ReachKind, Target]], dict[ReachKind, str]]:
     """What to probe and, per kind, why something is not probed. The offline role probes
     nothing whatever the settings say."""
     if role is Role.OFFLINE:
-        return [], dict.fromkeys(("gateway", "internet", "dedicated_line"), "not probed (offline role)")
-    targets: list[tuple[str, Target]] = []
+        return [], dict.fromkeys(ReachKind, "not probed (offline role)")
+    targets: list[tuple[ReachKind, Target]] = []
     status = {}
     if not settings.probe_gateway:
-        status["gateway"] = "disabled"
+        status[ReachKind.GATEWAY] = "disabled"
     elif gateway is None:
-        status["gateway"] = "no gateway"
+        status[ReachKind.GATEWAY] = "no gateway"
     else:
-        status["gateway"] = "probed"
-        targets.append(("gateway", Target("icmp", gateway)))
-    for kind, configured in (("internet", settings.internet_targets),
-                             ("dedicated_line", settings.dedicated_line_targets)):
+        status[ReachKind.GATEWAY] = "probed"
+        targets.append((ReachKind.GATEWAY, Target("icmp", gateway)))
+    for kind, configured in ((ReachKind.INTERNET, settings.internet_targets),
+                             (ReachKind.DEDICATED_LINE, settings.dedicated_line_targets)):
         status[kind] = "probed" if configured else "not configured"
         targets += [(kind, target) for target in configured]
     return targets, status

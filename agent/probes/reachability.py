@@ -15,7 +15,7 @@ import struct
 import time
 
 from agent.config import Target
-from agent.wire.schema import Reachability
+from agent.wire.schema import Reachability, ReachKind
 
 TIMEOUT_S = 2.0
 ICMP_ECHO_REQUEST = 8
@@ -23,7 +23,7 @@ ICMP_ECHO_REPLY = 0
 MAX_PARALLEL = 8
 
 
-def probe_all(targets: list[tuple[str, Target]], timeout: float = TIMEOUT_S) -> list[Reachability]:
+def probe_all(targets: list[tuple[ReachKind, Target]], timeout: float = TIMEOUT_S) -> list[Reachability]:
     """Each ``(kind, target)`` probed, in parallel, results in the given order."""
     if not targets:
         return []
@@ -33,7 +33,7 @@ def probe_all(targets: list[tuple[str, Target]], timeout: float = TIMEOUT_S) -> 
         return list(pool.map(lambda item: probe(item[0], item[1], timeout), targets))
 
 
-def probe(kind: str, target: Target, timeout: float = TIMEOUT_S) -> Reachability:
+def probe(kind: ReachKind, target: Target, timeout: float = TIMEOUT_S) -> Reachability:
     """One target: reachable with the latency, or not with the error."""
     check = tcp_connect if target.method == "tcp" else icmp_echo
     try:

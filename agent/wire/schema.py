@@ -168,9 +168,19 @@ class Interface(_Struct):
     dhcp: bool | None = None
 
 
+class ReachKind(enum.StrEnum):
+    """What a reachability target stands for."""
+
+    GATEWAY = "gateway"
+    """The LAN's default gateway."""
+    INTERNET = "internet"
+    DEDICATED_LINE = "dedicated_line"
+    """The province's dedicated data line (đường truyền số liệu chuyên dùng)."""
+
+
 class Reachability(_Struct):
     target: str
-    kind: str  # "gateway", "internet", "dedicated_line"
+    kind: ReachKind
     method: str  # "tcp", "icmp"
     reachable: bool
     latency_ms: float | None = None
@@ -202,8 +212,8 @@ class Network(Section):
     dns_servers: list[str] = []
     reachability: list[Reachability] = []
     profiles: list[NetworkProfile] = []
-    reachability_status: dict[str, str] = {}
-    """Per kind ("gateway", "internet", "dedicated_line"): "probed", "not configured",
+    reachability_status: dict[ReachKind, str] = {}
+    """Per kind: "probed", "not configured",
     "disabled", "no gateway", or "not probed (offline role)"."""
     evidence: list[Evidence] = []
     """Offline role only: every sign of a connection, past or present (nothing is sent)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 import msgspec
 from sqlalchemy.orm import Session
 
-from agent.wire.schema import Report, Role
+from agent.wire.schema import ReachKind, Report, Role
 from collector.db import Database
 from collector.judging.rules import LoadedRules
 from collector.network.scan import PartResult, run_network_parts
@@ -27,7 +27,7 @@ from collector.store.units import UnitRow, list_units, path_ids, unit_chains
 from rules.engine import evaluate
 from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
 from rules.licences import LicenceTerm, seats_exceeded, valid_patterns
-from rules.model import Scope
+from rules.model import RuleScope
 
 
 @dataclass
@@ -127,7 +127,7 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
             licences_expired=[t.product for t in terms if t.unit_path == unit.path and t.expires_on < now.date()],
             readiness_below_target=None if below is None else below.get(unit.id, []))
         subject = Subject(f"unit:{unit.code}", unit.id)
-        findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=Scope.UNIT,
+        findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=RuleScope.UNIT,
                             units=chains[unit.id])
         summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
         summary.units += 1
@@ -135,6 +135,6 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
 
 def _tally(tally: _UnitTally, report: Report) -> None:
     tally.machines += 1
-    tally.offline += report.role is Role.OFFLINE
+    tally.offline += report.role == Role.OFFLINE
     if report.network is not None:
-        tally.line += [r.reachable for r in report.network.reachability if r.kind == "dedicated_line"]
+        tally.line += [r.reachable for r in report.network.reachability if r.kind == ReachKind.DEDICATED_LINE]

@@ -7,12 +7,13 @@ import enum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from agent.wire.schema import ReachKind
 from collector.models.base import Base
 
 
 class LinkKind(enum.StrEnum):
-    DEDICATED_LINE = "dedicated_line"  # đường truyền số liệu chuyên dùng
-    INTERNET = "internet"
+    DEDICATED_LINE = ReachKind.DEDICATED_LINE.value  # đường truyền số liệu chuyên dùng
+    INTERNET = ReachKind.INTERNET.value
 
 
 class NetworkLink(Base):

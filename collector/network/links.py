@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from collector.network.snmp import OPER_UP, Interface, split_host_port
+from collector.network.snmp import OPER_UP, SnmpInterface, split_host_port
 
 
 class LinkStatus(enum.StrEnum):
@@ -45,7 +45,7 @@ class InterfaceSample(msgspec.Struct, frozen=True):
     with its utilisation since the previous poll when known."""
 
     at: datetime
-    interface: Interface | None
+    interface: SnmpInterface | None
     utilisation: float | None = None
 
 

@@ -89,7 +89,7 @@ class SnmpTarget(msgspec.Struct, frozen=True, kw_only=True):
     """Whole poll, all requests included: the bound one dead device can cost."""
 
 
-class Interface(msgspec.Struct, frozen=True, kw_only=True):
+class SnmpInterface(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     name: str
     descr: str = ""
@@ -114,7 +114,7 @@ class PollResult(msgspec.Struct, frozen=True, kw_only=True):
     sys_descr: str = ""
     sys_location: str = ""
     uptime_ticks: int | None = None
-    interfaces: list[Interface] = []
+    interfaces: list[SnmpInterface] = []
 
     @property
     def ok(self) -> bool:
@@ -219,7 +219,7 @@ async def poll_device(engine: Any, target: SnmpTarget) -> PollResult:
                       elapsed_ms=(time.monotonic() - started) * 1000, interfaces=interfaces, **system)
 
 
-async def _read_device(engine: Any, target: SnmpTarget) -> tuple[dict[str, Any], list[Interface]]:
+async def _read_device(engine: Any, target: SnmpTarget) -> tuple[dict[str, Any], list[SnmpInterface]]:
     from pysnmp.error import PySnmpError
     from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
     from pysnmp.proto.error import StatusInformation
@@ -330,7 +330,7 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def parse_interfaces(columns: dict[str, dict[int, Any]]) -> list[Interface]:
+def parse_interfaces(columns: dict[str, dict[int, Any]]) -> list[SnmpInterface]:
     """Rows of the walked IF-MIB columns as Interfaces, by ifIndex; 64-bit counters preferred."""
     indexes: set[int] = set()
     for rows in columns.values():
@@ -339,12 +339,12 @@ def parse_interfaces(columns: dict[str, dict[int, Any]]) -> list[Interface]:
             for index in sorted(indexes)]
 
 
-def _interface(index: int, row: dict[str, Any]) -> Interface:
+def _interface(index: int, row: dict[str, Any]) -> SnmpInterface:
     hc = row.get("in_octets64") is not None and row.get("out_octets64") is not None
     speed, high = row.get("speed"), row.get("high_speed")
     speed_bps = high * 1_000_000 if high and (speed is None or speed >= 2**32 - 1) else speed
     descr = str(row.get("descr") or "")
-    return Interface(index=index, name=str(row.get("name") or descr or index), descr=descr,
+    return SnmpInterface(index=index, name=str(row.get("name") or descr or index), descr=descr,
                      alias=str(row.get("alias") or ""), admin_status=row.get("admin_status"),
                      oper_status=row.get("oper_status"), speed_bps=speed_bps or None,
                      in_octets=row.get("in_octets64" if hc else "in_octets32"),
@@ -376,11 +376,8 @@ def split_host_port(address: str, default_port: int = 161) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def interfaces_by_name(result: PollResult) -> dict[str, Interface]:
-    return {interface.name: interface for interface in result.interfaces}
 
-
-def find_interface(interfaces: Iterable[Interface], wanted: str) -> Interface | None:
+def find_interface(interfaces: Iterable[SnmpInterface], wanted: str) -> SnmpInterface | None:
     """The interface named ``wanted`` (ifName, ifDescr, ifAlias or ifIndex as text)."""
     for interface in interfaces:
         if wanted in {interface.name, interface.descr, interface.alias, str(interface.index)}:

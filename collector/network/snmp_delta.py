@@ -8,7 +8,7 @@ import enum
 
 import msgspec
 
-from collector.network.snmp import OPER_UP, Interface, PollResult
+from collector.network.snmp import OPER_UP, PollResult, SnmpInterface
 
 UPTIME_WRAP = 2**32  # sysUpTime is a 32-bit TimeTicks: it wraps after ~497 days (RFC 2578 §7.1.8)
 
@@ -87,7 +87,7 @@ def interface_usage(previous: PollResult, current: PollResult) -> list[Interface
             for interface in current.interfaces if interface.index in before]
 
 
-def _usage(before: Interface, after: Interface, seconds: float) -> InterfaceUsage:
+def _usage(before: SnmpInterface, after: SnmpInterface, seconds: float) -> InterfaceUsage:
     bits = min(before.counter_bits, after.counter_bits)
     received = counter_delta(before.in_octets, after.in_octets, bits)
     sent = counter_delta(before.out_octets, after.out_octets, bits)
@@ -114,7 +114,7 @@ def poll_changes(previous: PollResult, current: PollResult) -> list[Change]:
     return changes + _interface_changes(previous.interfaces, current.interfaces)
 
 
-def _interface_changes(before_list: list[Interface], after_list: list[Interface]) -> list[Change]:
+def _interface_changes(before_list: list[SnmpInterface], after_list: list[SnmpInterface]) -> list[Change]:
     before = {interface.index: interface for interface in before_list}
     after = {interface.index: interface for interface in after_list}
     changes = [Change(kind=ChangeKind.INTERFACE_REMOVED, interface=before[index].name)

@@ -177,7 +177,7 @@ def _severity(value: str) -> Severity:
 @dataclass(frozen=True)
 class PendingNotice:
     event_id: int
-    transition: str
+    transition: Transition
     at: datetime
     alert: AlertRow
     unit_name: str
@@ -189,7 +189,8 @@ def pending_notices(session: Session, limit: int = 500) -> list[PendingNotice]:
         select(AlertEvent, Alert, Unit).join(Alert, AlertEvent.alert_id == Alert.id)
         .join(Unit, Alert.unit_id == Unit.id)
         .where(AlertEvent.notify.is_(True), AlertEvent.notified_at.is_(None)).order_by(AlertEvent.id).limit(limit))
-    return [PendingNotice(event.id, event.transition, event.at, _row(alert, unit.code), unit.name)
+    return [PendingNotice(event.id, Transition(event.transition), event.at, _row(alert, unit.code, unit.name),
+                          unit.name)
             for event, alert, unit in rows]
 
 
@@ -205,12 +206,12 @@ SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda severity: -
 STATUSES: tuple[AlertStatus, ...] = tuple(AlertStatus)
 
 
-def _listed(scope: Scope) -> Select[tuple[Alert, str, str, str | None]]:
+def _listed(scope: Scope) -> Select[Alert, str, str, str]:
     return (select(Alert, Unit.code, Unit.name, Machine.hostname).join(Unit, Alert.unit_id == Unit.id)
             .outerjoin(Machine, Alert.machine_id == Machine.id).where(scope.units_clause()))
 
 
-def _rows(result: Iterable[Row[tuple[Alert, str, str, str | None]]]) -> list[AlertRow]:
+def _rows(result: Iterable[Row[Alert, str, str, str]]) -> list[AlertRow]:
     return [_row(alert, code, name, hostname) for alert, code, name, hostname in result]
 
 

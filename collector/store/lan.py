@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from agent.wire.schema import normalise_mac
+from agent.wire.schema import Role, normalise_mac
 from collector.errors import InvalidInput
 from collector.models.lan import KnownLanDevice, LanDevice, LanSubnet, LanSweep
 from collector.models.machines import Machine
@@ -143,7 +143,7 @@ def record_sweep(session: Session, seen: list[Seen], *, subnet: str, started_at:
     """Store one sweep's results; the summary says found / new / no agent / offline PCs seen."""
     unit = get_unit(session, unit_code) if unit_code else None
     devices = record_seen(session, seen, started_at, unit.id if unit else None)
-    offline = [device for device in devices if device.role == "offline"]
+    offline = [device for device in devices if device.role == Role.OFFLINE]
     no_agent = sum(1 for device in devices if device.machine_id is None)
     new = sum(1 for device in devices if device.new)
     session.add(LanSweep(unit_id=unit.id if unit else None, subnet=subnet, started_at=started_at,
@@ -153,8 +153,7 @@ def record_sweep(session: Session, seen: list[Seen], *, subnet: str, started_at:
                         found=len(devices), new=new, no_agent=no_agent, offline_seen=offline, devices=devices)
 
 
-def _devices_query(scope: Scope, unknown_only: bool = False) -> Select[tuple[LanDevice, str | None, str | None,
-                                                                               str | None]]:
+def _devices_query(scope: Scope, unknown_only: bool = False) -> Select[LanDevice, str, str, str]:
     """LAN devices of units in scope (devices of no unit only for an unscoped admin); with
     ``unknown_only``, those no agent's machine matches."""
     query = (select(LanDevice, Unit.code, Machine.hostname, Machine.role)
@@ -253,12 +252,14 @@ def lan_facts(session: Session) -> LanFacts:
         bool(session.scalar(select(func.count(LanSweep.id))))
     seen = session.execute(select(LanDevice.machine_id, func.max(LanDevice.last_seen_at))
                            .where(LanDevice.machine_id.is_not(None)).group_by(LanDevice.machine_id))
-    facts.mac_seen_at = {machine_id: at for machine_id, at in seen}
+    facts.mac_seen_at = {machine_id: at for machine_id, at in seen if machine_id is not None}
     known = set(session.scalars(select(KnownLanDevice.mac)))
     unknown: dict[int, int] = defaultdict(int)
     no_agent: dict[int, int] = defaultdict(int)
     for unit_id, mac in session.execute(select(LanDevice.unit_id, LanDevice.mac).where(
             LanDevice.machine_id.is_(None), LanDevice.unit_id.is_not(None))):
+        if unit_id is None:
+            continue
         no_agent[unit_id] += 1
         unknown[unit_id] += mac not in known
     facts.unknown_devices, facts.no_agent = dict(unknown), dict(no_agent)

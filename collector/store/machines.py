@@ -37,7 +37,7 @@ class MachineSummary(msgspec.Struct, kw_only=True):
     report_sequence: int
 
 
-def _rows(scope: Scope) -> Select[tuple[Machine, Unit]]:
+def _rows(scope: Scope) -> Select[Machine, Unit]:
     return select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, o
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agent.wire.schema import Report
+from agent.wire.schema import Report, Role
 from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.models.units import Unit
@@ -113,7 +113,7 @@ def refresh_machine_readiness(session: Session, now: datetime, only_missing: boo
 def column_condition(name: str) -> ColumnElement[bool]:
     """The SQL condition "this machine counts for ``name``" (a column of rules.indicators.MACHINE_COLUMNS)."""
     if name == "offline_compliant":
-        return and_(MachineReadiness.role == "offline", MachineReadiness.offline_isolated == true(),
+        return and_(MachineReadiness.role == Role.OFFLINE, MachineReadiness.offline_isolated == true(),
                     or_(MachineReadiness.via_network.is_(None), MachineReadiness.via_network == false()))
     column = getattr(MachineReadiness, name)
     return column == true()  # type: ignore[no-any-return]
@@ -136,7 +136,7 @@ def _count(condition: ColumnElement[bool]) -> Any:
 
 
 def _aggregates(indicators: IndicatorSet) -> dict[str, Any]:
-    columns: dict[str, Any] = {"in_use": func.count(), "offline": _count(MachineReadiness.role == "offline")}
+    columns: dict[str, Any] = {"in_use": func.count(), "offline": _count(MachineReadiness.role == Role.OFFLINE)}
     for indicator in indicators.indicators:
         if indicator.kind is IndicatorKind.MACHINE:
             # No "1 = 1" for an indicator counted among every machine: its denominator is then the

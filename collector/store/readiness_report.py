@@ -27,7 +27,7 @@ from collector.store.readiness import (
     subtree_unit_rows,
 )
 from collector.store.scope import Scope
-from collector.store.units import get_unit
+from collector.store.units import UnitRow, get_unit, top_unit
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
 from rules.readiness import Figure, figure, machine_reason, percent_text, unit_reason
 
@@ -119,17 +119,9 @@ def _figures(unit: Any, sums: dict[str, int], indicators: IndicatorSet) -> UnitF
                        figures={i.id: cell(i, figure(i, sums)) for i in indicators.indicators})
 
 
-def _root(session: Session, scope: Scope, unit_code: str | None) -> Unit:
+def _root(session: Session, scope: Scope, unit_code: str | None) -> UnitRow:
     """The unit asked for, else the top of the person's scope (the first root for everything)."""
-    if unit_code is not None:
-        return get_unit(session, unit_code, scope)
-    query = select(Unit).where(scope.units_clause()).order_by(Unit.path).limit(1)
-    found = session.scalar(query)
-    if found is None:
-        from collector.errors import NotFound
-
-        raise NotFound("no unit in your scope", code="unit_not_found")
-    return found
+    return get_unit(session, unit_code, scope) if unit_code is not None else top_unit(session, scope)
 
 
 def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: datetime,
@@ -141,11 +133,11 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
     if counts is not None and root.id in counts.labels:
         indicators, now = counts.indicators, counts.taken_at
         sums = counts.children_sums(root.id, root.path)
-        children = [UnitRow(*child) for child in counts.children(root.path)]
+        children = [ChildUnit(*child) for child in counts.children(root.path)]
     else:
         indicators = indicators or builtin_indicators()
         sums = children_sums(session, root.id, root.path, indicators, now, _line_reach(session, root.path, now))
-        children = [UnitRow(*row) for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
+        children = [ChildUnit(*row) for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
                                                              .where(Unit.parent_id == root.id).order_by(Unit.path))]
     return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], indicators),
                           children=[_figures(u, sums[u.id], indicators) for u in children],
@@ -153,7 +145,7 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
                           trend=trend(session, root.id, now.date() - timedelta(days=trend_days)))
 
 
-class UnitRow(NamedTuple):
+class ChildUnit(NamedTuple):
     id: int
     code: str
     name: str

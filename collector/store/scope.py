@@ -21,8 +21,5 @@ class Scope:
             return true()
         return Unit.path.startswith(self.unit_path, autoescape=True)
 
-    def contains(self, unit: Unit) -> bool:
-        return self.unit_path is None or unit.path.startswith(self.unit_path)
-
 
 EVERYTHING = Scope(unit_path=None)

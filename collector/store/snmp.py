@@ -16,13 +16,21 @@ from collector.errors import Conflict, InvalidInput, NotFound
 from collector.models.links import LinkKind, NetworkLink
 from collector.models.snmp import SnmpDevice, SnmpPoll
 from collector.models.units import Unit
-from collector.network.snmp import V3, Credentials, Interface, PollResult, SnmpErrorKind, SnmpTarget, check_credentials
+from collector.network.snmp import (
+    V3,
+    Credentials,
+    PollResult,
+    SnmpErrorKind,
+    SnmpInterface,
+    SnmpTarget,
+    check_credentials,
+)
 from collector.network.snmp_delta import Change, InterfaceUsage, interface_usage, poll_changes
 from collector.store.scope import Scope
 from collector.store.units import get_unit
 
 _CREDENTIALS = msgspec.json.Decoder(Credentials)
-_INTERFACES = msgspec.json.Decoder(list[Interface])
+_INTERFACES = msgspec.json.Decoder(list[SnmpInterface])
 
 
 class PollOutcome(msgspec.Struct, kw_only=True):
@@ -47,7 +55,7 @@ class SnmpDeviceRow(msgspec.Struct, kw_only=True):
     sys_descr: str
     sys_location: str
     uptime_s: float | None
-    interfaces: list[Interface]
+    interfaces: list[SnmpInterface]
 
 
 def add_snmp_device(session: Session, unit_code: str, name: str, host: str, port: int, credentials: Credentials,

@@ -5,6 +5,7 @@ thread inside one database session (collector.intake.http.in_session)."""
 from __future__ import annotations
 
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 
 from collector.errors import Forbidden
 from collector.models.people import PersonRole
@@ -17,7 +18,7 @@ def require_officer(person: Person) -> None:
         raise Forbidden("only an officer or an admin may do this (you are a viewer)", code="role_forbidden")
 
 
-def people_routes() -> tuple[list[object], dict[str, Provide]]:
+def people_routes() -> tuple[list[HTTPRouteHandler], dict[str, Provide]]:
     """Every people's route and the dependency that names the caller (``person``)."""
     from server.api.alerts import ALERT_ROUTES
     from server.api.auth import current_person

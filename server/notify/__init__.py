@@ -10,9 +10,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from collector.store.alerts import PendingNotice
+from rules.lifecycle import Transition
+from rules.model import Severity
 
-TRANSITION_VI = {"opened": "MỚI", "reopened": "TÁI DIỄN", "escalated": "NÂNG MỨC", "resolved": "ĐÃ HẾT"}
-SEVERITY_VI = {"critical": "nghiêm trọng", "high": "cao", "medium": "trung bình", "low": "thấp", "info": "thông tin"}
+TRANSITION_VI = {Transition.OPENED: "MỚI", Transition.REOPENED: "TÁI DIỄN", Transition.ESCALATED: "NÂNG MỨC",
+                 Transition.RESOLVED: "ĐÃ HẾT"}
+SEVERITY_VI = {Severity.CRITICAL: "nghiêm trọng", Severity.HIGH: "cao", Severity.MEDIUM: "trung bình",
+               Severity.LOW: "thấp", Severity.INFO: "thông tin"}
 
 
 class NotifyError(Exception):
@@ -50,7 +54,7 @@ def group_by_unit(notices: Sequence[PendingNotice]) -> list[UnitMessage]:
 
 def _message(notices: list[PendingNotice]) -> UnitMessage:
     first = notices[0]
-    opened = sum(1 for n in notices if n.transition != "resolved")
+    opened = sum(1 for n in notices if n.transition != Transition.RESOLVED)
     subject = (f"[canhgac] {first.unit_name}: {opened} cảnh báo mới/nâng mức, {len(notices) - opened} đã hết / "
                f"{opened} new or escalated, {len(notices) - opened} resolved")
     lines, items = [], []

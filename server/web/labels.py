@@ -7,6 +7,8 @@ label translated in every language."""
 
 from __future__ import annotations
 
+from agent.wire.schema import ReachKind
+
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
     return message
@@ -146,9 +148,9 @@ FIELDS = {
 
 VALUES = {
     # reachability kinds (also the keys of reachability_status)
-    "gateway": N_("LAN gateway"),
-    "internet": N_("Internet"),
-    "dedicated_line": N_("Dedicated data line"),
+    ReachKind.GATEWAY: N_("LAN gateway"),
+    ReachKind.INTERNET: N_("Internet"),
+    ReachKind.DEDICATED_LINE: N_("Dedicated data line"),
     # reachability_status
     "probed": N_("checked"),
     "not configured": N_("not configured"),

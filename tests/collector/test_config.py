@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from canhgac.collector_options import collector_options
-from collector.config import KEYS, CollectorConfig, ConfigError, default_db_url, load_collector_config
+from collector.config import KEYS, CollectorConfig, CollectorConfigError, default_db_url, load_collector_config
 
 
 @click.command()
@@ -70,7 +70,7 @@ def test_an_unknown_key_of_the_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text('[collector]\nprot = 8470\n')
     result = run(["--config", str(tmp_path / "c.toml")])
     assert result.exit_code == 2 and "unknown key 'prot'" in result.output
-    with pytest.raises(ConfigError, match="prot"):
+    with pytest.raises(CollectorConfigError, match="prot"):
         load_collector_config({"prot": 8470})
 
 

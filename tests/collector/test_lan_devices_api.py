@@ -11,8 +11,7 @@ from agent.wire.schema import Interface, Network, Reachability, Role, encode_rep
 from collector.models.links import LinkKind
 from collector.models.machines import Machine
 from collector.network.arp import Seen
-from collector.network.snmp import Interface as SnmpInterface
-from collector.network.snmp import PollResult, V2c
+from collector.network.snmp import PollResult, SnmpInterface, V2c
 from collector.network.snmp_delta import ChangeKind
 from collector.store.lan import record_sweep
 from collector.store.snmp import add_snmp_device, record_poll, set_link

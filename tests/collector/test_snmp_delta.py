@@ -9,9 +9,9 @@ import pytest
 
 from collector.network.snmp import (
     V3,
-    Interface,
     PollResult,
     SnmpErrorKind,
+    SnmpInterface,
     V2c,
     check_credentials,
     classify,
@@ -32,13 +32,13 @@ from collector.network.snmp_delta import (
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
-def wan(**overrides: Any) -> Interface:
+def wan(**overrides: Any) -> SnmpInterface:
     fields: dict[str, Any] = {"index": 2, "name": "ge-0/0/1", "admin_status": 1, "oper_status": 1,
                               "speed_bps": 100_000_000, "in_octets": 0, "out_octets": 0, "counter_bits": 64}
-    return Interface(**{**fields, **overrides})
+    return SnmpInterface(**{**fields, **overrides})
 
 
-def polled(seconds: float = 0, uptime: int | None = 100_000, interfaces: list[Interface] | None = None,
+def polled(seconds: float = 0, uptime: int | None = 100_000, interfaces: list[SnmpInterface] | None = None,
            error: SnmpErrorKind | None = None) -> PollResult:
     return PollResult(host="10.0.0.1", port=161, polled_at=T0 + timedelta(seconds=seconds), elapsed_ms=5,
                       uptime_ticks=uptime, interfaces=[wan()] if interfaces is None else interfaces,
@@ -100,7 +100,7 @@ def test_no_usage_across_a_reboot_or_a_failed_poll() -> None:
     ([wan(), wan(index=3, name="ge-0/0/2")], [wan()], [ChangeKind.INTERFACE_REMOVED]),
     ([wan(oper_status=2)], [wan(oper_status=2)], []),
 ])
-def test_interface_changes(before: list[Interface], after: list[Interface], expected: list[ChangeKind]) -> None:
+def test_interface_changes(before: list[SnmpInterface], after: list[SnmpInterface], expected: list[ChangeKind]) -> None:
     assert kinds(polled(0, 100_000, before), polled(60, 106_000, after)) == expected
 
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from collector.network.links import AgentsReach, InterfaceSample, LinkParams, LinkStatus, check_targets, link_state
-from collector.network.snmp import Interface
+from collector.network.snmp import SnmpInterface
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def sample(minutes_ago: float, oper: int | None = 1, use: float | None = None) -> InterfaceSample:
-    interface = None if oper is None else Interface(index=2, name="wan-tsl", oper_status=oper)
+    interface = None if oper is None else SnmpInterface(index=2, name="wan-tsl", oper_status=oper)
     return InterfaceSample(at=NOW - timedelta(minutes=minutes_ago), interface=interface, utilisation=use)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from rules.engine import compile_rules, evaluate, rewrite
 from rules.loader import load_packs, load_text
-from rules.model import Outcome, Override, RuleError, Scope, Severity
+from rules.model import Outcome, Override, RuleError, RuleScope, Severity
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -87,7 +87,7 @@ def test_an_override_can_disable_a_rule_for_a_subtree() -> None:
 
 
 def test_rules_of_another_scope_do_not_run() -> None:
-    assert evaluate(ruleset(), {"role": "normal", "backup.age_days": 500}, NOW, scope=Scope.UNIT) == []
+    assert evaluate(ruleset(), {"role": "normal", "backup.age_days": 500}, NOW, scope=RuleScope.UNIT) == []
 
 
 def test_a_broken_rule_is_reported_with_file_line_and_reason_and_the_others_still_run() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.config import CollectorConfig, ConfigError, load_collector_config
+from collector.config import CollectorConfig, CollectorConfigError, load_collector_config
 from server.notify.config import build_channels
 from server.notify.email import EmailChannel
 from server.notify.webhook import WebhookChannel
@@ -49,7 +49,7 @@ def test_the_password_file_wins_and_loses_its_newline(tmp_path: Path) -> None:
     ({**SMTP, "smtp_to": ("a@xa.gov.vn",), "smtp_password_file": "/nonexistent/pw"}, "smtp_password_file"),
 ])
 def test_a_half_configured_channel_names_its_key(settings: dict[str, object], key: str) -> None:
-    with pytest.raises(ConfigError, match=key):
+    with pytest.raises(CollectorConfigError, match=key):
         build_channels(NotifySettings(**settings), environ={})
 
 
