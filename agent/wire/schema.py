@@ -129,6 +129,18 @@ class Antivirus(Section):
 # --- licence --------------------------------------------------------------------------------
 
 
+class AntivirusLicence(_Struct):
+    """One antivirus product's own licence state, where the vendor's files or Security Center tell it."""
+
+    product: str
+    """The product's name as its antivirus entry names it."""
+    state: str = ""
+    """"active", "expired", "trial", or "" when the source does not say."""
+    expires: date | None = None
+    source: str = ""
+    """Where it was read (e.g. "ESET license.lf", "Security Center")."""
+
+
 class Licence(Section):
     os_activated: bool | None = None
     os_licence_status: str = ""
@@ -142,6 +154,13 @@ class Licence(Section):
     """Retail, OEM:DM, Volume:MAK, Volume:GVLK, ... as Windows names it."""
     antivirus_licence_expired: bool | None = None
     """True when an antivirus product reports its licence expired (Security Center "expired")."""
+    kms_host: str = ""
+    """The KMS host a volume (GVLK) activation uses: the configured KeyManagementServiceMachine,
+    else the one discovered in DNS ("" when none or not a KMS activation)."""
+    kms_host_discovered: bool | None = None
+    """True when ``kms_host`` was discovered (DNS SRV), False when configured, None when unknown."""
+    antivirus_licences: list[AntivirusLicence] = []
+    """Per product, its own licence state where readable."""
 
 
 # --- network --------------------------------------------------------------------------------
@@ -244,6 +263,9 @@ class Certificate(_Struct):
     not_before: datetime | None = None
     not_after: datetime | None = None
     store: str = ""
+    key_usage: list[str] = []
+    """X.509 key usages as RFC 5280 names them ("digitalSignature", "nonRepudiation", ...); [] when
+    the certificate has no key usage extension or it was not read."""
 
 
 class Certificates(Section):
@@ -283,6 +305,26 @@ class Hardening(Section):
     """Windows local users; Linux login accounts (uid >= 1000 with a login shell, and root)."""
 
 
+# --- users ----------------------------------------------------------------------------------
+
+
+class InteractiveUser(_Struct):
+    """A person who uses this PC interactively (not a service account)."""
+
+    name: str
+    """The account as the OS names it ("DOMAIN\\nam", "nam")."""
+    signed_in: bool = False
+    """Signed in when the report was collected."""
+    last_use: datetime | None = None
+    """The last time the account used the PC (Windows: its profile's last use; Linux: wtmp)."""
+    source: str = ""
+    """Where it was read ("profile", "session", "wtmp")."""
+
+
+class Users(Section):
+    users: list[InteractiveUser] = []
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
@@ -298,6 +340,7 @@ class Report(_Struct, kw_only=True):
     certificates: Certificates | None = None
     software: Software | None = None
     hardening: Hardening | None = None
+    users: Users | None = None
 
 
 class _VersionOnly(msgspec.Struct):

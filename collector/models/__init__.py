@@ -5,6 +5,7 @@ the migration/model parity test use it). A new area adds its module and one impo
 
 from collector.models import (  # noqa: F401  (each module registers its tables)
     alerts,
+    audit,
     enrollment,
     lan,
     licences,

@@ -24,6 +24,7 @@ SECTIONS = {
     "certificates": N_("Digital-signature certificates"),
     "software": N_("Software"),
     "hardening": N_("Security settings"),
+    "users": N_("Users of this computer"),
 }
 
 FIELDS = {
@@ -87,6 +88,12 @@ FIELDS = {
     "os_product": N_("Licensed product"),
     "os_licence_channel": N_("Licence channel"),
     "antivirus_licence_expired": N_("Antivirus licence expired"),
+    "kms_host": N_("KMS activation server"),
+    "kms_host_discovered": N_("KMS server found automatically (DNS)"),
+    "antivirus_licences": N_("Antivirus licences"),
+    "AntivirusLicence.product": N_("Product"),
+    "AntivirusLicence.state": N_("Licence state"),
+    "AntivirusLicence.expires": N_("Licence expires"),
     # network
     "interfaces": N_("Network interfaces"),
     "default_gateway": N_("Default gateway"),
@@ -127,6 +134,12 @@ FIELDS = {
     "not_before": N_("Valid from"),
     "not_after": N_("Valid until"),
     "store": N_("Certificate store"),
+    "key_usage": N_("Key usage"),
+    # users
+    "users": N_("Users"),
+    "InteractiveUser.name": N_("Account"),
+    "signed_in": N_("Signed in now"),
+    "last_use": N_("Last used"),
     # software
     "programs": N_("Installed programs"),
     "version": N_("Version"),

@@ -23,6 +23,7 @@ from agent.wire.schema import (
     Hardening,
     Hardware,
     Identity,
+    InteractiveUser,
     Interface,
     Licence,
     LocalAccount,
@@ -33,6 +34,7 @@ from agent.wire.schema import (
     Report,
     Section,
     Software,
+    Users,
 )
 from server.web import i18n
 from server.web.labels import FIELDS, SECTIONS, VALUES
@@ -119,6 +121,7 @@ def full_report() -> Report:
         software=Software(programs=[Program(name=f"Program {i}") for i in range(20)]),
         hardening=Hardening(firewall_enabled={"public": False}, screen_lock_timeout_s=600, smb1_enabled=None,
                             local_accounts=[LocalAccount(name="Administrator", enabled=False, admin=True)]),
+        users=Users(users=[InteractiveUser(name="XA\\nam", signed_in=True, last_use=AT, source="profile")]),
     )
 
 

@@ -1,0 +1,62 @@
+"""The audit log: appending what was done (``record_audit``, inside the transaction of the change
+it records, so a change and its entry land together or not at all) and reading it within a scope.
+Entries are never updated or deleted by canhgac."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.models.audit import AuditEntry
+from collector.models.units import Unit
+from collector.store.scope import Scope
+
+
+class AuditAction(enum.StrEnum):
+    """What was done. Areas add their actions here."""
+
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    LICENCE_ADDED = "licence_added"
+    UNIT_ADDED = "unit_added"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    USER_ADDED = "user_added"
+    API_TOKEN_ISSUED = "api_token_issued"
+    MACHINE_ENROLLED = "machine_enrolled"
+    MACHINE_REENROLLED = "machine_reenrolled"
+    FILE_IMPORTED = "file_imported"
+
+
+class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    unit_code: str | None
+    detail: str
+
+
+def record_audit(session: Session, actor: str, action: AuditAction, now: datetime, subject: str = "",
+                 unit_id: int | None = None, detail: str = "") -> None:
+    """Append one entry (committed with the caller's transaction)."""
+    session.add(AuditEntry(at=now, actor=actor, action=str(action), subject=subject, unit_id=unit_id,
+                           detail=detail))
+
+
+def list_audit(session: Session, scope: Scope, since: datetime | None = None, limit: int = 1000,
+               offset: int = 0) -> list[AuditRow]:
+    """Entries of units in scope, newest first; entries of no unit only for an unscoped admin."""
+    query = (select(AuditEntry, Unit.code).outerjoin(Unit, AuditEntry.unit_id == Unit.id)
+             .where(scope.units_clause()))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    rows = session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+    return [AuditRow(id=e.id, at=e.at, actor=e.actor, action=e.action, subject=e.subject, unit_code=code,
+                     detail=e.detail) for e, code in rows]
