@@ -294,7 +294,8 @@ def test_it_reads_disk_health_and_media_as_numbers_or_names(row: dict[str, objec
 
 
 def test_it_lists_image_class_devices_as_scanners_absent_when_not_present() -> None:
-    # Win32_PnPEntity Name and Present (Boolean) as documented; no recorded scanner row was found
+    # Win32_PnPEntity Name and Present (Boolean) as documented; no scanner's row was found recorded (the
+    # Image class's recorded row is a webcam: test_windows_recordings)
     rows = [{"Name": "scanner a", "Present": True, "Status": "OK"}, {"Name": "scanner b", "Present": False}]
     assert hardware.parse_windows_peripherals(rows, []) == [Peripheral(kind="scanner", name="scanner a"),
                                                             Peripheral(kind="scanner", name="scanner b", present=False)]

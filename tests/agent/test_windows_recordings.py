@@ -102,8 +102,8 @@ def test_it_lists_what_add_remove_programs_shows_of_a_recorded_uninstall_export(
 
 
 def test_the_recorded_default_autorun_policy_does_not_turn_autorun_off_everywhere() -> None:
-    # 0x91 (145), Windows' default mask: unknown, floppy and network drives only; USB sticks (0x04)
-    # and CD drives (0x20) still autorun
+    # 0x91 (145): drives of unknown type (0x01), network drives (0x10) and bit 0x80 only; removable
+    # drives (0x04) and CD drives (0x20) still autorun
     row = sample("policies-explorer.ntuser.json")
     assert hardening.autorun_disabled(row) is False
     found = hardening.parse_windows_hardening(json.dumps({"autorun": row}))
