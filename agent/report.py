@@ -25,6 +25,7 @@ from agent.wire.schema import (
     Role,
     Section,
     Software,
+    Users,
 )
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ SECTION_TYPES: dict[str, type[Section]] = {
     "certificates": Certificates,
     "software": Software,
     "hardening": Hardening,
+    "users": Users,
 }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,9 +162,13 @@ def make_scheduler(interval_minutes: float, job: Callable[[], object]) -> schedu
     return scheduler
 
 
-def run_forever(config: AgentConfig, on_cycle: Callable[[CycleResult], None], clock: Clock = utc_now) -> None:
-    """A cycle now, then one every interval (with jitter), until interrupted (KeyboardInterrupt
-    propagates). A cycle that cannot run is logged and the next one tried on time."""
+def run_forever(config: AgentConfig, on_cycle: Callable[[CycleResult], None], clock: Clock = utc_now,
+                stop: threading.Event | None = None) -> None:
+    """A cycle now, then one every interval (with jitter), until ``stop`` is set (a service's
+    stop, a signal: see agent/service.py) or the process is interrupted (KeyboardInterrupt
+    propagates). A cycle that cannot run is logged and the next one tried on time; a cycle under
+    way when ``stop`` is set ends first (its report is already in the spool)."""
+    stop = stop or threading.Event()
 
     def job() -> None:
         try:
@@ -173,6 +178,6 @@ def run_forever(config: AgentConfig, on_cycle: Callable[[CycleResult], None], cl
 
     scheduler = make_scheduler(config.interval_minutes, job)
     job()
-    while True:
+    while not stop.is_set():
         scheduler.run_pending()
-        time.sleep(min(max(scheduler.idle_seconds or 1.0, 0.2), 60.0))
+        stop.wait(min(max(scheduler.idle_seconds or 1.0, 0.2), 60.0))

@@ -249,7 +249,7 @@ def run(once: bool, server: str | None, role: str | None, interval_minutes: floa
     Exit status: 0 all acknowledged (or stopped with Ctrl-C), 1 refused (not enrolled, offline
     role, bad configuration, disk full), 3 (--once) reports left in the spool for the next cycle.
     """
-    from agent.runner import run_cycle, run_forever
+    from agent.runner import run_cycle
 
     config = load_config(state_dir=state_dir, server=server, role=role,
                          interval_minutes=interval_minutes, timeout_s=timeout_s, **delivery)
@@ -261,11 +261,13 @@ def run(once: bool, server: str | None, role: str | None, interval_minutes: floa
         if not result.complete:
             click.get_current_context().exit(EXIT_PENDING)
         return
+    from agent.service import AgentService, stop_on_signals
+
     click.echo(f"canhgac agent: a cycle every {config.interval_minutes:g} min; Ctrl-C stops", err=True)
-    try:
-        run_forever(config, show_cycle)
-    except KeyboardInterrupt:
-        click.echo("stopped / đã dừng", err=True)
+    service = AgentService(config, show_cycle)
+    stop_on_signals(service)  # SIGTERM (systemd, a service wrapper) and Ctrl-C end the loop, not a cycle
+    service.start()
+    click.echo("stopped / đã dừng", err=True)
 
 
 @agent.command()

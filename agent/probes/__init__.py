@@ -18,6 +18,7 @@ from agent.probes import (
     licence,
     network,
     software,
+    users,
 )
 from agent.probes.context import ProbeContext
 from agent.wire.schema import Section
@@ -34,6 +35,7 @@ PROBES: dict[str, Probe] = {
     "certificates": certificates.collect,
     "software": software.collect,
     "hardening": hardening.collect,
+    "users": users.collect,
 }
 
 __all__ = ["PROBES", "Probe", "ProbeContext"]

@@ -249,13 +249,18 @@ def read_linux_accounts(ctx: ProbeContext, errors: list[ProbeError]) -> list[Loc
     passwd = read_optional(ctx, Path("/etc/passwd")) or ""
     accounts = parse_linux_accounts(passwd, read_optional(ctx, Path("/etc/group")) or "", shadow)
     uids = {f[0]: int(f[2]) for f in (line.split(":") for line in passwd.splitlines()) if len(f) > 2 and f[2].isdigit()}
-    logins = attempt(errors, "wtmp", lambda: parse_wtmp(_read_bytes(WTMP, UTMP_RECORD.size * WTMP_MAX_RECORDS)), {})
+    logins = attempt(errors, "wtmp", lambda: parse_wtmp(read_wtmp_tail(WTMP)), {})
     for account in accounts:
         uid = uids[account.name]
         record = attempt(errors, "lastlog", lambda uid=uid: _read_bytes(LASTLOG, LASTLOG_RECORD.size, uid), b"")
         seen = [t for t in (parse_lastlog(record), logins.get(account.name)) if t]
         account.last_logon = max(seen, default=None)
     return accounts
+
+
+def read_wtmp_tail(path: Path) -> bytes:
+    """The last WTMP_MAX_RECORDS records of a wtmp or utmp file; b"" when it is absent."""
+    return _read_bytes(path, UTMP_RECORD.size * WTMP_MAX_RECORDS)
 
 
 def _read_bytes(path: Path, size: int, index: int | None = None) -> bytes:

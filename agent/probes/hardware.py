@@ -6,7 +6,8 @@ Linux: /sys/class/dmi/id; CUPS' printers.conf for printers; for scanners, the US
 tags ``libsane_matched``) names as a scanner it supports: read from files, never by running
 ``scanimage -L``, whose network backends would send packets from an offline PC. Windows: one PowerShell script
 (Win32_ComputerSystem, Win32_BIOS, MSFT_PhysicalDisk for health and media, Win32_PnPEntity of
-class Image for scanners, Win32_Printer). Source: shared/reference/endpoint-formats.md §5.
+the Image class for scanners, cameras left out, Win32_Printer). Source:
+shared/reference/endpoint-formats.md §5; tests/fixtures/windows/README.md.
 """
 
 from __future__ import annotations
@@ -112,6 +113,12 @@ DISK_BUS_NVME_NAMES = {"nvme": "nvme"}
 # of such ports only LPTn: and COMn: reach a device. OneNote's ports have no colon.
 _HARDWARE_COLON_PORT = re.compile(r"^(LPT|COM)\d+:$", re.IGNORECASE)
 VIRTUAL_PRINTER_PORT_PREFIXES = ("ONENOTE",)
+IMAGE_CLASS_GUID = "{6bdd1fc6-810f-11d0-bec7-08002be2092f}"  # the PnP "Image" setup class (scanners, cameras)
+# Before Windows 10 webcams are of the Image class too: Windows 7's "USB video device" (recorded,
+# tests/fixtures/windows/win32-pnpentity-image.json) runs the USB Video Class driver usbvideo
+# and has the compatible id USB\Class_0e (USB class 0x0E = video). Such a device is no scanner.
+CAMERA_SERVICES = frozenset({"usbvideo"})
+USB_VIDEO_CLASS = "usb\\class_0e"
 WINDOWS_PARTS = {
     "system": "Get-CimInstance Win32_ComputerSystem | Select-Object Manufacturer, Model",
     "bios": "Get-CimInstance Win32_BIOS | Select-Object SerialNumber, ReleaseDate",
@@ -119,8 +126,10 @@ WINDOWS_PARTS = {
         "Get-CimInstance -Namespace root/Microsoft/Windows/Storage -ClassName MSFT_PhysicalDisk | "
         "Select-Object FriendlyName, SerialNumber, MediaType, BusType, HealthStatus, Size"
     ),
+    # By ClassGuid: Win32_PnPEntity has no PNPClass before Windows 10 (the Windows 7 recording).
     "scanners": windows.json_rows(
-        "Get-CimInstance Win32_PnPEntity -Filter \"PNPClass='Image'\" | Select-Object Name, Present, Status"
+        "Get-CimInstance Win32_PnPEntity -Filter \"ClassGuid='" + IMAGE_CLASS_GUID + "'\" | "
+        "Select-Object Name, Present, Status, Service, CompatibleID"
     ),
     "printers": windows.json_rows("Get-CimInstance Win32_Printer | Select-Object Name, PortName, Local, Network, "
                                   "WorkOffline"),
@@ -162,11 +171,22 @@ def is_virtual_printer_port(port: str) -> bool:
     return text.endswith(":") and not _HARDWARE_COLON_PORT.match(text)
 
 
+def is_camera(device: dict[str, Any]) -> bool:
+    """True for an Image-class device that is a USB video (webcam) device, by its driver service
+    or its compatible ids (see the comment on the constants)."""
+    if windows.as_text(device.get("Service")).lower() in CAMERA_SERVICES:
+        return True
+    ids = device.get("CompatibleID") or []
+    ids = [ids] if isinstance(ids, str) else ids
+    return any(str(item).lower().startswith(USB_VIDEO_CLASS) for item in ids)
+
+
 def parse_windows_peripherals(scanners: list[dict[str, Any]], printers: list[dict[str, Any]]) -> list[Peripheral]:
-    """Scanners (PnP class Image) and printers that reach a device; software printers ("Microsoft
-    Print to PDF", Fax, OneNote, PDF writers) are left out by their port."""
+    """Scanners (PnP class Image, cameras left out) and printers that reach a device; software
+    printers ("Microsoft Print to PDF", Fax, OneNote, PDF writers) are left out by their port.
+    ``Present`` exists from Windows 10 on: without it a listed device counts as present."""
     found = [Peripheral(kind="scanner", name=windows.as_text(s.get("Name")), present=s.get("Present") is not False)
-             for s in scanners]
+             for s in scanners if not is_camera(s)]
     for printer in printers:
         if is_virtual_printer_port(windows.as_text(printer.get("PortName"))):
             continue

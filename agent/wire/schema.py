@@ -129,6 +129,16 @@ class Antivirus(Section):
 # --- licence --------------------------------------------------------------------------------
 
 
+class LicenceState(enum.StrEnum):
+    """The values of ``AntivirusLicence.state``."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    TRIAL = "trial"
+    UNKNOWN = ""
+    """The source does not say."""
+
+
 class AntivirusLicence(_Struct):
     """One antivirus product's own licence state, where the vendor's files or Security Center tell it."""
 

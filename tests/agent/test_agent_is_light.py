@@ -38,7 +38,8 @@ def test_the_agent_loads_no_server_side_module(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["probes"] == sorted(
-        ["antivirus", "backup", "certificates", "hardening", "hardware", "identity", "licence", "network", "software"]
+        ["antivirus", "backup", "certificates", "hardening", "hardware", "identity", "licence", "network", "software",
+         "users"]
     )
     assert outcome["loaded"] == []
 

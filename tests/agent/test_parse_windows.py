@@ -158,9 +158,13 @@ def test_it_names_every_licence_status(status: int, name: str, activated: bool) 
     assert (found.os_licence_status, found.os_activated) == (name, activated)
 
 
+# licence.json holds no kms_service part: no SoftwareLicensingService recording was found (README)
+NO_SERVICE_RECORDING = [ProbeError(what="kms_service", reason="missing from the script's output")]
+
+
 def test_it_reads_the_activation_with_the_partial_key_only() -> None:
     found = licence.collect(windows_ctx(sample("licence.json")))
-    assert found.errors == []
+    assert found.errors == NO_SERVICE_RECORDING
     assert (found.os_activated, found.os_licence_status, found.os_partial_key) == (True, "licensed", "DVQ7P")
     assert found.os_product == "Windows(R) 7, Enterprise edition"
     assert found.antivirus_licence_expired is False
@@ -179,7 +183,7 @@ def test_no_eset_license_file_leaves_the_expiry_unknown(text: str | None) -> Non
 def test_the_licence_probe_reports_the_eset_expiry_with_the_activation() -> None:
     parts = json.loads(sample("licence.json")) | {"eset": sample("eset-license.xml")}
     found = licence.collect(windows_ctx(json.dumps(parts)))
-    assert found.errors == []
+    assert found.errors == NO_SERVICE_RECORDING
     assert (found.antivirus_licence_expires, found.os_licence_status) == (date(2019, 12, 11), "licensed")
     assert licence.collect(windows_ctx(sample("licence.json"))).antivirus_licence_expires is None
 
@@ -187,8 +191,8 @@ def test_the_licence_probe_reports_the_eset_expiry_with_the_activation() -> None
 def test_an_unreadable_eset_license_is_an_error_and_the_activation_still_counts() -> None:
     parts = json.loads(sample("licence.json")) | {"eset": "<ESET><LICENSE>"}
     found = licence.collect(windows_ctx(json.dumps(parts)))
-    assert [e.what for e in found.errors] == ["eset"]
-    assert (found.antivirus_licence_expires, found.os_activated) == (None, True)
+    assert [e.what for e in found.errors] == ["kms_service", "eset"]
+    assert (found.antivirus_licence_expires, found.os_activated, found.antivirus_licences) == (None, True, [])
 
 
 def test_it_prefers_the_licensed_row_and_flags_an_expired_antivirus() -> None:
@@ -290,7 +294,8 @@ def test_it_reads_disk_health_and_media_as_numbers_or_names(row: dict[str, objec
 
 
 def test_it_lists_image_class_devices_as_scanners_absent_when_not_present() -> None:
-    # Win32_PnPEntity Name and Present (Boolean) as documented; no recorded scanner row was found
+    # Win32_PnPEntity Name and Present (Boolean) as documented; no scanner's row was found recorded (the
+    # Image class's recorded row is a webcam: test_windows_recordings)
     rows = [{"Name": "scanner a", "Present": True, "Status": "OK"}, {"Name": "scanner b", "Present": False}]
     assert hardware.parse_windows_peripherals(rows, []) == [Peripheral(kind="scanner", name="scanner a"),
                                                             Peripheral(kind="scanner", name="scanner b", present=False)]

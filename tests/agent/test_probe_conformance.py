@@ -19,7 +19,8 @@ FIXTURE_TESTS = {
                 "test_network_reachability::test_it_reads_a_real_dhclient_lease_with_its_router_and_time"],
     "antivirus": ["test_parse_windows::test_it_reads_every_security_center_product_and_merges_defenders_status",
                   "test_linux_real::test_it_reads_the_signature_header_sigtool_reads"],
-    "licence": ["test_parse_windows::test_it_reads_the_activation_with_the_partial_key_only"],
+    "licence": ["test_parse_windows::test_it_reads_the_activation_with_the_partial_key_only",
+                "test_windows_recordings::test_the_licence_probe_reports_the_kms_host_with_the_activation"],
     "backup": ["test_linux_real::test_it_reads_the_newest_restic_snapshot",
                "test_linux_real::test_it_reads_the_newest_borg_archive",
                "test_parse_windows::test_it_reads_wbadmin_version_identifiers_in_utc",
@@ -27,7 +28,11 @@ FIXTURE_TESTS = {
     "certificates": ["test_linux_real::test_it_reads_pem_and_pkcs12_certificates_as_openssl_does"],
     "software": ["test_linux_real::test_it_lists_dpkg_packages_of_this_machine",
                  "test_windows_readers::test_it_lists_the_recorded_uninstall_entries_64_and_32_bit"],
-    "hardening": ["test_linux_real::test_hardening_reads_this_machine"],
+    "hardening": ["test_linux_real::test_hardening_reads_this_machine",
+                  "test_windows_recordings::test_the_recorded_default_autorun_policy_does_not_turn_autorun_off_everywhere"],
+    "users": ["test_users_linux::test_it_lists_wtmps_accounts_and_who_is_signed_in_now",
+              "test_windows_recordings::test_it_reads_the_signed_in_user_of_a_recorded_entra_id_pc",
+              "test_windows_recordings::test_logonuis_last_user_is_listed_when_nobody_is_signed_in"],
 }
 
 
