@@ -53,6 +53,16 @@ def duration_option(default: str, help_text: str) -> Callable[[F], F]:
     return click.option("--expires", default=default, show_default=True, callback=convert, help=help_text)
 
 
+def cli_actor() -> str:
+    """Who the audit log names for a collector command: ``cli:<the operating-system user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"
+
+
 def echo_json(value: Any) -> None:
     """Indented JSON, Vietnamese letters as they are, times in ISO 8601; Structs and dataclasses
     as objects, anything else msgspec does not know as its text."""

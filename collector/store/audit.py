@@ -31,6 +31,16 @@ class AuditAction(enum.StrEnum):
     MACHINE_ENROLLED = "machine_enrolled"
     MACHINE_REENROLLED = "machine_reenrolled"
     FILE_IMPORTED = "file_imported"
+    FILE_REFUSED = "file_refused"
+    SIGNED_OUT = "signed_out"
+    PASSWORD_CHANGED = "password_changed"
+    SESSIONS_ENDED = "sessions_ended"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    API_TOKEN_REVOKED = "api_token_revoked"
+    MACHINE_MOVED = "machine_moved"
+    ENROLLMENT_REFUSED = "enrollment_refused"
+    AGENT_KEYS_SEALED = "agent_keys_sealed"
 
 
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
