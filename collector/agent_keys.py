@@ -96,6 +96,15 @@ class AgentKeyVault:
                 raise lost_key_error(self.path, None) from None
         return load_or_create_secret_file(self.path)
 
+    def secret_for(self, wanted: str) -> bytes:
+        """The secret, to open values sealed under key ``wanted`` (named in the lost-key error)."""
+        try:
+            return self.secret()
+        except AgentKeysUnavailable as exc:
+            if exc.code == "agent_keys_lost":
+                raise lost_key_error(self.path, wanted) from None
+            raise
+
     def key_id(self, may_create: Callable[[], bool] = lambda: False) -> str:
         return key_id_of(self.secret(may_create))
 
@@ -117,7 +126,7 @@ class AgentKeyVault:
         if wanted is None:
             raise AgentKeysUnavailable(f"the stored key of agent {agent_id} is neither sealed nor a key",
                                        code="agent_key_damaged")
-        secret = self.secret()
+        secret = self.secret_for(wanted)
         if key_id_of(secret) != wanted:
             raise lost_key_error(self.path, wanted, found=key_id_of(secret), source=self.source)
         from cryptography.exceptions import InvalidTag

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from collector.agent_keys import PREFIX, AgentKeyVault, is_plain, lost_key_error, vault_of
+from collector.agent_keys import PREFIX, AgentKeyVault, is_plain, key_id_of, lost_key_error, vault_of
 from collector.models.enrollment import Agent
 
 _SEALED = Agent.key.startswith(f"{PREFIX}.")
@@ -39,7 +39,7 @@ def check_and_seal(session: Session, vault: AgentKeyVault | None = None) -> Keys
     key_ids = {value.split(".")[1] for value in session.scalars(
         select(func.substr(Agent.key, 1, len(PREFIX) + 10)).where(_SEALED).distinct())}
     if key_ids:
-        held = vault.key_id()  # never creates a secret: sealed keys exist
+        held = key_id_of(vault.secret_for(sorted(key_ids)[0]))  # never creates a secret: sealed keys exist
         foreign = sorted(key_ids - {held})
         if foreign:
             raise lost_key_error(vault.path, foreign[0], found=held, source=vault.source)

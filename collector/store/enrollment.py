@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -131,6 +131,14 @@ def check_token_usable(revoked_at: datetime | None, expires_at: datetime, now: d
     if expires_at <= now:
         raise Unauthorized(f"this enrollment token expired at {expires_at:%Y-%m-%d %H:%M} UTC",
                            code="token_expired")
+
+
+def agent_units(session: Session, agent_ids: Collection[str]) -> dict[str, int]:
+    """The unit id of each known agent's machine (unknown ids left out)."""
+    if not agent_ids:
+        return {}
+    return dict(session.execute(select(Agent.id, Machine.unit_id).join(Machine, Agent.machine_id == Machine.id)
+                                .where(Agent.id.in_(list(agent_ids)))).all())
 
 
 def ping(session: Session) -> None:

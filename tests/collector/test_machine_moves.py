@@ -51,7 +51,8 @@ def test_a_moved_machine_takes_its_alerts_and_leaves_the_old_units_view(world: W
     assert alert_id not in {a["id"] for a in world.client.get(
         "/api/v1/alerts", headers=world.as_person("officer_b")).json()["items"]}
     with world.db.session() as session:
-        moves = [(e.actor, e.unit_code, e.detail) for e in list_audit(session, EVERYTHING) if e.action == "machine_moved"]
+        moves = [(e.actor, e.unit_code, e.detail) for e in list_audit(session, EVERYTHING)
+                 if e.action == "machine_moved"]
     assert sorted(moves) == [("admin", "XA-VP", "pc-01 moved from XB to XA-VP"),
                              ("admin", "XB", "pc-01 moved from XB to XA-VP")]
 
