@@ -26,6 +26,7 @@ def people_routes() -> tuple[list[HTTPRouteHandler], dict[str, Provide]]:
     from server.api.machines import MACHINE_ROUTES
     from server.api.network import NETWORK_ROUTES
     from server.api.readiness import READINESS_ROUTES
+    from server.api.users import USER_ROUTES
 
-    routes = [*MACHINE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *LICENCE_ROUTES, *READINESS_ROUTES]
+    routes = [*MACHINE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *LICENCE_ROUTES, *READINESS_ROUTES, *USER_ROUTES]
     return routes, {"person": Provide(current_person)}
