@@ -16,6 +16,7 @@ from collector.errors import Conflict, NotFound
 from collector.models.alerts import Alert, AlertEvent
 from collector.models.machines import Machine
 from collector.models.units import Unit
+from collector.store.audit import AuditAction, record_audit
 from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
@@ -150,6 +151,8 @@ def ack_alert(session: Session, scope: Scope, alert_id: int, who: str, comment: 
     _store_state(alert, state)
     _record(session, alert, change, now, actor=who, comment=comment)
     session.flush()
+    record_audit(session, who, AuditAction.ALERT_ACKNOWLEDGED, now, f"alert:{alert.id}", alert.unit_id,
+                 f"{alert.rule_id} on {alert.subject}: {comment}")
     return _row(alert, unit.code, unit.name, hostname)
 
 
