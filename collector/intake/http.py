@@ -82,7 +82,7 @@ async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequ
     except MachineInOtherUnit as exc:
         refused = exc  # the except name is unbound after the block; the audit work runs inside it
         await in_session(request, lambda session, state: record_refused_enrollment(
-            session, refused, data, state.clock(), address))
+            session, refused, state.clock(), address))
         raise
 
 

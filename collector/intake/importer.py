@@ -42,7 +42,13 @@ from collector.errors import CanhgacError
 from collector.intake.ingest import IngestLimits, ingest_report
 from collector.judging.enrollment import judge_enrollment
 from collector.judging.rules import LoadedRules
-from collector.store.enrollment import agent_enrolled_at, find_token, register_agent
+from collector.store.enrollment import (
+    MachineInOtherUnit,
+    agent_enrolled_at,
+    find_token,
+    record_refused_enrollment,
+    register_agent,
+)
 from collector.store.reports import StoreOutcome
 
 FILE_WINDOW_S = 100 * 366 * 86400
@@ -204,9 +210,14 @@ def import_enrollment(db: Database, path: Path, data: bytes, now: datetime,
             if result.imported and rules is not None:
                 judge_enrollment(session, result.machine_id, rules, now)
             return result.result
+    except MachineInOtherUnit as exc:
+        with db.session() as session:
+            record_refused_enrollment(session, exc, now, f"file {path.name}")
+        return _refused(path, Verdict.REFUSED, exc.detail, "máy này thuộc đơn vị khác: mã đăng ký của đơn vị này "
+                        "không đăng ký được máy này", exc.code)
     except CanhgacError as exc:
-        return _refused(path, Verdict.REFUSED, exc.detail, "mã đăng ký hết hạn, bị thu hồi hoặc tệp không hợp lệ",
-                        exc.code)
+        return _refused(path, Verdict.REFUSED, exc.detail, ENROLLMENT_REFUSALS.get(
+            exc.code, "mã đăng ký hết hạn, bị thu hồi hoặc tệp không hợp lệ"), exc.code)
     except MediaError as exc:
         return _refused(path, Verdict.TAMPERED, str(exc), "tệp đăng ký đã bị sửa đổi hoặc hỏng", "tampered")
 
@@ -219,6 +230,13 @@ class _FileEnrolled:
     @property
     def imported(self) -> bool:
         return self.result.imported
+
+
+ENROLLMENT_REFUSALS = {
+    "token_exhausted": "mã đăng ký đã dùng hết số máy cho phép",
+    "token_expired": "mã đăng ký đã hết hạn",
+    "token_revoked": "mã đăng ký đã bị thu hồi",
+}
 
 
 def _enroll_from_file(session: Session, path: Path, data: bytes, now: datetime) -> _FileEnrolled:

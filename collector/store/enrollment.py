@@ -156,11 +156,11 @@ class MachineInOtherUnit(Conflict):
 
     code = "machine_in_other_unit"
 
-    def __init__(self, machine_id: int, unit_id: int) -> None:
+    def __init__(self, machine_id: int, unit_id: int, token_id: int, token_unit: str, hostname: str) -> None:
         super().__init__("this machine is registered in another unit: the token of this unit cannot enroll it; "
                          "an officer of both units can move it (canhgac machines move) / máy này thuộc đơn vị khác")
-        self.machine_id = machine_id
-        self.unit_id = unit_id
+        self.machine_id, self.unit_id = machine_id, unit_id
+        self.token_id, self.token_unit, self.hostname = token_id, token_unit, hostname
 
 
 def enroll(session: Session, request: EnrollRequest, now: datetime, source: str = "") -> EnrollResponse:
@@ -193,7 +193,7 @@ def _register(session: Session, request: EnrollRequest, token: EnrollmentToken, 
     machine = session.scalar(select(Machine).where(Machine.machine_uid == request.machine_uid))
     known = machine is not None
     if machine is not None:
-        _check_in_subtree(session, machine, token)
+        _check_in_subtree(session, machine, token, request.hostname)
     _check_token_limit(session, token, machine.id if machine else None)
     machine = _upsert_machine(session, machine, request, token.unit_id, now)
     session.execute(update(Agent).where(Agent.machine_id == machine.id, Agent.revoked_at.is_(None))
@@ -217,10 +217,10 @@ def _enrolled_detail(request: EnrollRequest, agent_id: str, source: str) -> str:
     return f"{request.hostname} ({request.role}) as agent {agent_id}{where}"
 
 
-def _check_in_subtree(session: Session, machine: Machine, token: EnrollmentToken) -> None:
+def _check_in_subtree(session: Session, machine: Machine, token: EnrollmentToken, hostname: str) -> None:
     paths = dict(session.execute(select(Unit.id, Unit.path).where(Unit.id.in_((machine.unit_id, token.unit_id)))).all())
     if not paths[machine.unit_id].startswith(paths[token.unit_id]):
-        raise MachineInOtherUnit(machine.id, machine.unit_id)
+        raise MachineInOtherUnit(machine.id, machine.unit_id, token.id, token.unit.code, hostname)
 
 
 def _check_token_limit(session: Session, token: EnrollmentToken, machine_id: int | None) -> None:
@@ -234,16 +234,14 @@ def _check_token_limit(session: Session, token: EnrollmentToken, machine_id: int
                         code="token_exhausted")
 
 
-def record_refused_enrollment(session: Session, refused: MachineInOtherUnit, request: EnrollRequest,
-                              now: datetime, source: str) -> None:
+def record_refused_enrollment(session: Session, refused: MachineInOtherUnit, now: datetime, source: str) -> None:
     """An audit entry for the machine's own unit: another unit's token tried to take it (in a
     transaction of its own: the refused one changed nothing)."""
-    token = session.scalar(select(EnrollmentToken).where(EnrollmentToken.token_hash == hash_token(request.token)))
-    who = f"token:{token.id}" if token else "token:?"
     where = f" from {source}" if source else ""
-    record_audit(session, who, AuditAction.ENROLLMENT_REFUSED, now, f"machine:{refused.machine_id}", refused.unit_id,
-                 f"refused: a token of unit {token.unit.code if token else '?'} tried to enroll this machine "
-                 f"as {request.hostname!r}{where}")
+    record_audit(session, f"token:{refused.token_id}", AuditAction.ENROLLMENT_REFUSED, now,
+                 f"machine:{refused.machine_id}", refused.unit_id,
+                 f"refused: a token of unit {refused.token_unit} tried to enroll this machine as "
+                 f"{refused.hostname!r}{where}")
 
 
 def _upsert_machine(session: Session, machine: Machine | None, request: EnrollRequest, unit_id: int,
