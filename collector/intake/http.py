@@ -21,7 +21,7 @@ from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from collector.intake.enroll_limits import EnrollLimiter
 from collector.intake.ingest import ingest_report
-from collector.judging.enrollment import judge_enrollment
+from collector.judging.enrollment import judge_enrollment_safely
 from collector.state import CollectorState
 from collector.store.enrollment import MachineInOtherUnit, enroll, ping, record_refused_enrollment
 from collector.store.reports import StoreOutcome
@@ -74,7 +74,7 @@ async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequ
 
     def work(session: Session, state: CollectorState) -> EnrollResponse:
         answer = enroll(session, data, state.clock(), source=address)
-        judge_enrollment(session, answer.machine_id, state.rules, state.clock())
+        judge_enrollment_safely(session, answer.machine_id, state.rules, state.clock())
         return answer
 
     try:

@@ -40,7 +40,7 @@ from collector.config import DEFAULT_MAX_BODY_BYTES
 from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.ingest import IngestLimits, ingest_report
-from collector.judging.enrollment import judge_enrollment
+from collector.judging.enrollment import judge_enrollment_safely
 from collector.judging.rules import LoadedRules
 from collector.store.enrollment import (
     MachineInOtherUnit,
@@ -208,7 +208,7 @@ def import_enrollment(db: Database, path: Path, data: bytes, now: datetime,
         with db.session() as session:
             result = _enroll_from_file(session, path, data, now)
             if result.imported and rules is not None:
-                judge_enrollment(session, result.machine_id, rules, now)
+                judge_enrollment_safely(session, result.machine_id, rules, now)
             return result.result
     except MachineInOtherUnit as exc:
         with db.session() as session:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from collector.judging.rules import LoadedRules
+from collector.judging.rules import LoadedRules, log
 from collector.store.alerts import Subject, apply_findings
 from collector.store.enrollment import key_histories
 from collector.store.machines import current_agent
@@ -37,3 +37,13 @@ def judge_enrollment(session: Session, machine_id: int, rules: LoadedRules, now:
                         units=unit_codes_on_path(session, current.unit_path))
     return len(apply_findings(session, subject, findings, rules.rules, now, only=wanted))
 
+
+
+def judge_enrollment_safely(session: Session, machine_id: int, rules: LoadedRules, now: datetime) -> None:
+    """:func:`judge_enrollment` in a savepoint: a failure of the rules is logged and rolled back
+    alone, and the enrollment stands (as collector.judging.report.judge_safely for reports)."""
+    try:
+        with session.begin_nested():
+            judge_enrollment(session, machine_id, rules, now)
+    except Exception:  # noqa: BLE001 - any failure here must not cost the enrollment
+        log.exception("enrollment rules failed on machine %s; the enrollment stands", machine_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.api_world import World
 from tests.factories import report_body, signed
 
@@ -116,3 +118,16 @@ def test_re_enrolling_by_file_raises_the_alert_too(world: World, tmp_path: Path)
     import_files(world.db, files(tmp_path, b=second.enrollment()), world.clock(), world.rules)
     items = world.client.get("/api/v1/alerts", headers=world.as_person("viewer_a")).json()["items"]
     assert [a["rule_id"] for a in items] == ["agent.reenrolled"]
+
+
+def test_a_failure_of_the_enrollment_rules_does_not_cost_the_enrollment(world: World,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import collector.judging.enrollment as judging
+
+    def broken(*_args: object) -> int:
+        raise RuntimeError("a rule broke")
+
+    monkeypatch.setattr(judging, "judge_enrollment", broken)
+    world.enroll("XB", machine_uid="uid-b", hostname="ketoan-b")
+    again = world.enroll("XB", machine_uid="uid-b", hostname="ketoan-b")
+    assert send(world, again, 1) == 201 and world.count("agents") == 2
