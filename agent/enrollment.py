@@ -21,6 +21,7 @@ from agent.files import ensure_private_dir
 from agent.probes import hardware, identity, network
 from agent.probes.context import ProbeContext
 from agent.state import AgentState, StateError, load_state, save_state, state_lock
+from agent.tls import Trust, check_trust_for
 from agent.transport import enroll
 from agent.wire.media import OfflineEnrollment, seal_enrollment
 from agent.wire.schema import EnrollRequest, Role
@@ -55,18 +56,23 @@ def build_enroll_request(token: str, role: Role, now: datetime) -> EnrollRequest
     )
 
 
-def enroll_agent(config: AgentConfig, token: str, now: datetime) -> tuple[AgentState, int]:
-    """Enroll with ``config.server`` and save the new state (sequence restarts at 1); the state
-    and how many unsent reports of a previous enrollment were set aside (they cannot be signed
-    with the new key; they stay on disk in ``spool/previous-<old id>/``).
+def enroll_agent(config: AgentConfig, token: str, now: datetime, trust: Trust | None = None
+                 ) -> tuple[AgentState, int]:
+    """Enroll with ``config.server`` and save the new state (sequence restarts at 1), with the
+    ``trust`` its certificate must meet (agent.tls: kept for every later report); the state and how
+    many unsent reports of a previous enrollment were set aside (they cannot be signed with the new
+    key; they stay on disk in ``spool/previous-<old id>/``).
 
-    Raises ConfigError without a server, EnrollmentError, TransportError, OSError.
+    Raises ConfigError without a server, TrustError (a CA or fingerprint for plain HTTP),
+    EnrollmentError, TransportError, OSError.
     """
     if not config.server:
         raise ConfigError("server", config.server, "a collector URL is required to enroll")
+    trust = trust or Trust()
+    check_trust_for(config.server, trust)
     ensure_private_dir(config.state_dir)  # fail before the token is spent, not after
     request = build_enroll_request(token, config.role, now)
-    answer = enroll(config.server, request, config.timeout_s)
+    answer = enroll(config.server, request, config.timeout_s, trust)
     state = AgentState(
         agent_id=answer.agent_id,
         key=answer.key,
@@ -75,6 +81,8 @@ def enroll_agent(config: AgentConfig, token: str, now: datetime) -> tuple[AgentS
         role=config.role,
         machine_uid=request.machine_uid,
         next_sequence=1,
+        server_ca=trust.ca_pem,
+        server_fingerprint=trust.fingerprint,
     )
     set_aside = replace_state(config, state)
     log.info("enrolled as %s in unit %s", state.agent_id, state.unit_code)

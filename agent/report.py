@@ -25,6 +25,7 @@ from agent.wire.schema import (
     Role,
     Section,
     Software,
+    Transport,
     Users,
 )
 
@@ -67,8 +68,18 @@ def build_report(config: AgentConfig, state: AgentState | None, sequence: int, n
         unit_code=state.unit_code if state else None,
         sequence=sequence,
         collected_at=now,
+        transport=transport_of(config, state),
     )
     return Report(role=effective_role(config, state), identity=identity, **sections)  # type: ignore[arg-type]
+
+
+def transport_of(config: AgentConfig, state: AgentState | None) -> Transport | None:
+    """How this agent sends: its collector URL's scheme; None for the offline PC or without a collector."""
+    server = config.server or (state.server if state else "")
+    if effective_role(config, state) is Role.OFFLINE or not server:
+        return None
+    scheme = server.partition("://")[0].lower()
+    return Transport(scheme) if scheme in set(Transport) else None
 
 
 def run_probe(name: str, probe: Probe, ctx: ProbeContext) -> Section:

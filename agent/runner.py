@@ -29,6 +29,7 @@ from agent.config import AgentConfig
 from agent.export import reserve_sequence
 from agent.report import build_report, effective_role
 from agent.state import AgentState, StateError, load_state
+from agent.tls import trust_of
 from agent.transport import TransportError, send_report
 from agent.wire.schema import Role, encode_report
 
@@ -145,7 +146,8 @@ def deliver(server: str, state: AgentState, entry: spool.SpoolEntry, timeout: fl
     """Send one entry; the ack's status. A permanent TransportError when the collector
     acknowledges something other than what was sent (it must not be removed then)."""
     now = clock().timestamp()
-    ack = send_report(server, state.agent_id, state.key, entry.body, timeout, now)
+    ack = send_report(server, state.agent_id, state.key, entry.body, timeout, now,
+                      trust_of(state.server_ca, state.server_fingerprint))
     if ack.agent_id != state.agent_id or ack.sequence != entry.sequence:
         raise TransportError(
             f"collector acknowledged {ack.agent_id} #{ack.sequence}, not {state.agent_id} #{entry.sequence}",

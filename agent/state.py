@@ -33,6 +33,10 @@ class AgentState(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     machine_uid: str = ""
     next_sequence: int = 1
     """The number the next report gets; numbers are never reused (see take_next_sequence)."""
+    server_ca: str = ""
+    """PEM of the CA given at enrollment (``--ca``): only certificates it signed are trusted."""
+    server_fingerprint: str = ""
+    """SHA-256 (hex) of the collector's certificate pinned at enrollment (``--fingerprint``)."""
 
     def __repr__(self) -> str:
         # The key is a secret: keep it out of logs and tracebacks.

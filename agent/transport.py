@@ -1,9 +1,11 @@
-"""Talking to the collector over HTTP: enroll once, then send signed reports.
+"""Talking to the collector over HTTP or HTTPS: enroll once, then send signed reports.
 
 One exception, :class:`TransportError`, flagged ``transient`` (worth retrying later: no
-connection, timeout, 5xx, 429) or permanent (any other refusal: the same request would be
-refused again). Redirects are not followed: a POST silently turned into a GET by a proxy
-would look like success.
+connection, timeout, 5xx, 429, a certificate that is not the trusted one) or permanent (any other
+refusal: the same request would be refused again). Redirects are not followed: a POST silently
+turned into a GET by a proxy would look like success. Over HTTPS the collector's certificate is
+checked against the :class:`agent.tls.Trust` kept at enrollment (the system's CA store without one);
+a wrong certificate sends nothing and is the error code ``untrusted_certificate``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from agent.wire.signing import signed_headers
 
 if TYPE_CHECKING:
     import requests
+
+    from agent.tls import Trust
 
 ENROLL_PATH = "/api/v1/enroll"
 REPORTS_PATH = "/api/v1/reports"
@@ -44,30 +48,38 @@ class _ErrorBody(msgspec.Struct):
     detail: str = ""
 
 
-def enroll(server_url: str, request: EnrollRequest, timeout: float) -> EnrollResponse:
+def enroll(server_url: str, request: EnrollRequest, timeout: float, trust: Trust | None = None) -> EnrollResponse:
     """POST the enrollment to ``{server}/api/v1/enroll``; the collector's answer (id and key)."""
     body = msgspec.json.encode(request)
-    response = _post(server_url + ENROLL_PATH, body, {"Content-Type": JSON}, timeout)
+    response = _post(server_url + ENROLL_PATH, body, {"Content-Type": JSON}, timeout, trust)
     return _decode_answer(response, EnrollResponse, expected=(200, 201))
 
 
-def send_report(server_url: str, agent_id: str, key: str, body: bytes, timeout: float, now: float) -> ReportAck:
+def send_report(server_url: str, agent_id: str, key: str, body: bytes, timeout: float, now: float,
+                trust: Trust | None = None) -> ReportAck:
     """POST ``body`` gzip-compressed (``Content-Encoding: gzip``) to ``{server}/api/v1/reports``,
     signed at ``now`` (Unix seconds) over the exact uncompressed bytes, which the collector
     verifies after gunzipping; the collector's acknowledgement (201 stored, 200 duplicate)."""
     headers = {"Content-Type": JSON, "Content-Encoding": "gzip", **signed_headers(agent_id, key, int(now), body)}
     # mtime=0: the same report compresses to the same bytes on every retry.
-    response = _post(server_url + REPORTS_PATH, gzip.compress(body, compresslevel=6, mtime=0), headers, timeout)
+    response = _post(server_url + REPORTS_PATH, gzip.compress(body, compresslevel=6, mtime=0), headers, timeout,
+                     trust)
     return _decode_answer(response, ReportAck, expected=(200, 201))
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> requests.Response:
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float, trust: Trust | None) -> requests.Response:
     # Imported here: requests (with ssl, urllib3, charset detection) is a third of the agent's
     # memory, and `agent collect` or an offline PC never sends anything.
     import requests
 
+    from agent.tls import Trust, session_for
+
     try:
-        return requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        with session_for(trust or Trust()) as session:
+            return session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except requests.exceptions.SSLError as exc:
+        raise TransportError(f"{url}: {untrusted_reason(exc, trust)}", transient=True,
+                             code="untrusted_certificate") from exc
     except requests.Timeout as exc:
         raise TransportError(f"{url}: no answer within {timeout:g} s", transient=True) from exc
     except requests.ConnectionError as exc:
@@ -102,6 +114,19 @@ def error_from_response(response: requests.Response) -> TransportError:
     reason = ": ".join(part for part in (body.error, body.detail) if part) or response.reason or ""
     message = f"{response.url}: HTTP {status} {reason}".rstrip()
     return TransportError(message, transient=transient, status=status, code=body.error)
+
+
+def untrusted_reason(exc: BaseException, trust: Trust | None) -> str:
+    """Why the TLS handshake failed, for a person: which trust was not met, then the TLS reason."""
+    if trust is not None and trust.fingerprint:
+        expected = f"the certificate whose SHA-256 fingerprint was pinned at enrollment ({trust.fingerprint[:16]}...)"
+    elif trust is not None and trust.ca_pem:
+        expected = "a certificate signed by the CA given at enrollment (--ca) for this host"
+    else:
+        expected = "a certificate the system trusts for this host"
+    return (f"the collector's certificate is not {expected}; nothing was sent and the report stays in the spool "
+            f"(if the collector's certificate changed, enroll again with the new --ca or --fingerprint) "
+            f"/ chứng chỉ của máy chủ không đúng: {_root_cause(exc)}")
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -71,8 +71,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port), "--log-level", "warning"]
+def start_server(db_url: str, port: int, agents: int) -> subprocess.Popen[bytes]:
+    # Every bench agent enrolls from 127.0.0.1 with one token within seconds: the enrollment limits
+    # (per address, per token) are raised to let them through; reports are not rate-limited.
+    limits = ["--enroll-per-address", str(agents + 1), "--enroll-per-token", str(agents + 1)]
+    command = [sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port), "--log-level", "warning",
+               *limits]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -146,7 +150,7 @@ def prepare_database(db_url: str) -> str:
     now = datetime.now(UTC)
     with db.session() as session:
         add_unit(session, "BENCH", "Đơn vị đo tải", "commune", now, staff_count=0)
-        token, _ = create_enrollment_token(session, "BENCH", timedelta(hours=1), now)
+        token, _ = create_enrollment_token(session, "BENCH", timedelta(hours=1), now, max_machines=None)
     db.dispose()
     return token
 
@@ -162,7 +166,7 @@ def count_reports(db_url: str) -> int:
 def benchmark(db_url: str, agents: int, seconds: float, programs: int) -> dict[str, object]:
     token = prepare_database(db_url)
     port = free_port()
-    server = start_server(db_url, port)
+    server = start_server(db_url, port, agents)
     base_url = f"http://127.0.0.1:{port}"
     try:
         enrolled = enroll_agents(base_url, token, agents)

@@ -30,6 +30,8 @@ from canhgac.options import agent_probe_values, state_dir_option
 
 if TYPE_CHECKING:
     from agent.runner import CycleResult
+    from agent.state import AgentState
+    from agent.tls import Trust
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_PENDING = 3
@@ -117,9 +119,10 @@ def _refusal_errors() -> tuple[type[Exception], ...]:
     when they raised one), never by a ``collect`` that goes well."""
     from agent.enrollment import EnrollmentError
     from agent.runner import OfflineRoleError
+    from agent.tls import TrustError
     from agent.transport import TransportError
 
-    return EnrollmentError, TransportError, OfflineRoleError
+    return EnrollmentError, TransportError, OfflineRoleError, TrustError
 
 
 def _write_errors() -> tuple[type[OSError], ...]:
@@ -156,11 +159,20 @@ def load_config(**values: Any) -> AgentConfig:
               help="Offline PC: write an enrollment request file (--out) for `canhgac import`; no network.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="With --offline: the file (or an existing folder, e.g. the USB stick) to write.")
+@click.option("--ca", "ca_file", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              show_envvar=True, envvar="CANHGAC_CA",
+              help="https:// collector: trust only certificates signed by this CA (PEM), kept in the state.")
+@click.option("--fingerprint", default=None, metavar="sha256:HEX", show_envvar=True, envvar="CANHGAC_FINGERPRINT",
+              help="https:// collector: trust only the certificate with this SHA-256 fingerprint, kept in the state.")
 @timeout_option
 @state_dir_option
 def enroll(server: str | None, token: str, role: str | None, offline: bool, out: Path | None,
-           timeout_s: float | None, state_dir: str | None) -> None:
+           ca_file: Path | None, fingerprint: str | None, timeout_s: float | None, state_dir: str | None) -> None:
     """Enroll this PC with the collector and save its agent id and key.
+
+    Over https:// the collector's certificate is checked against --ca FILE or --fingerprint
+    sha256:HEX (else the system's CA store), now and for every report after; over plain http://
+    nothing is encrypted (a warning says so).
 
     With --offline --out FILE the PC opens no connection: it makes its own id and key, writes
     them sealed by the token to FILE, and `canhgac import FILE` on the collector registers it.
@@ -176,12 +188,33 @@ def enroll(server: str | None, token: str, role: str | None, offline: bool, out:
     if not server or out is not None:
         raise click.UsageError("enroll needs --server URL (or --offline --out FILE for the offline PC)")
     from agent.enrollment import enroll_agent
+    from agent.tls import plain_http_warning
 
     config = load_config(state_dir=state_dir, server=server, role=role or Role.NORMAL.value, timeout_s=timeout_s)
+    trust = read_trust(server, ca_file, fingerprint)
+    if (warning := plain_http_warning(server)) is not None:
+        click.echo(warning, err=True)
     with library_errors():
-        state, set_aside = enroll_agent(config, token, clock.utcnow())
+        state, set_aside = enroll_agent(config, token, clock.utcnow(), trust)
     click.echo(f"Đã đăng ký / Enrolled: agent {state.agent_id} in unit {state.unit_code} (role {state.role})")
     show_set_aside(set_aside, config)
+
+
+def read_trust(server: str, ca_file: Path | None, fingerprint: str | None) -> Trust:
+    """The trust --ca or --fingerprint names (not both, https:// only); usage errors name the option."""
+    from agent.tls import Trust, TrustError, check_trust_for, parse_fingerprint, read_ca_file
+
+    if ca_file is not None and fingerprint is not None:
+        raise click.UsageError("give --ca FILE or --fingerprint sha256:HEX, not both")
+    try:
+        if ca_file is not None:
+            trust = Trust(ca_pem=read_ca_file(ca_file))
+        else:
+            trust = Trust(fingerprint=parse_fingerprint(fingerprint)) if fingerprint else Trust()
+        check_trust_for(server, trust)
+        return trust
+    except TrustError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ca" if ca_file else "--fingerprint") from exc
 
 
 def enroll_by_file(token: str, role: str | None, out: Path | None, server: str | None, state_dir: str | None) -> None:
@@ -253,7 +286,8 @@ def run(once: bool, server: str | None, role: str | None, interval_minutes: floa
 
     config = load_config(state_dir=state_dir, server=server, role=role,
                          interval_minutes=interval_minutes, timeout_s=timeout_s, **delivery)
-    check_may_send(config)
+    state = check_may_send(config)
+    warn_if_plain_http(config.server or state.server)  # once per run, not at every cycle
     if once:
         with library_errors():
             result = run_cycle(config)
@@ -289,16 +323,23 @@ def export(out: Path, role: str | None, state_dir: str | None) -> None:
     click.echo(f"Đã xuất / Exported: report #{exported.sequence} to {exported.path} ({exported.size} bytes)")
 
 
-def check_may_send(config: AgentConfig) -> None:
-    """Refuse (exit 1) before doing anything when not enrolled or the PC is an offline one."""
+def check_may_send(config: AgentConfig) -> AgentState:
+    """The state, or refuse (exit 1) before doing anything when not enrolled or the PC is an offline one."""
     from agent.runner import OfflineRoleError, sending_state
 
     try:
-        sending_state(config)
+        return sending_state(config)
     except OfflineRoleError as exc:
         raise click.ClickException(OFFLINE_HINT) from exc
     except StateError as exc:
         raise click.ClickException(f"{exc}. {ENROLL_HINT}") from exc
+
+
+def warn_if_plain_http(server: str) -> None:
+    from agent.tls import plain_http_warning
+
+    if (warning := plain_http_warning(server)) is not None:
+        click.echo(warning, err=True)
 
 
 def show_cycle(result: CycleResult) -> None:

@@ -6,7 +6,7 @@ import click
 import msgspec
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json
 from canhgac.collector_options import db_option
 from collector.store import alerts as alert_store
 from collector.store.scope import EVERYTHING
@@ -41,11 +41,11 @@ def alerts_list(status: str | None, unit_code: str | None, as_json: bool, db_url
 @alerts.command("ack")
 @click.argument("alert_id", type=int)
 @click.option("--comment", required=True, help="What is being done about it.")
-@click.option("--by", "who", default="cli", show_default=True, help="Who acknowledges.")
+@click.option("--by", "who", default=None, help="Who acknowledges. [default: cli:<operating-system user>]")
 @db_option
 @cli_errors
-def alerts_ack(alert_id: int, comment: str, who: str, db_url: str | None) -> None:
-    """Acknowledge alert ALERT_ID."""
+def alerts_ack(alert_id: int, comment: str, who: str | None, db_url: str | None) -> None:
+    """Acknowledge alert ALERT_ID (written to the audit log)."""
     with db_session(db_url) as session:
-        row = alert_store.ack_alert(session, EVERYTHING, alert_id, who, comment, clock.utcnow())
+        row = alert_store.ack_alert(session, EVERYTHING, alert_id, who or cli_actor(), comment, clock.utcnow())
     click.echo(f"Đã tiếp nhận / acknowledged: #{row.id} {row.title}")

@@ -26,6 +26,7 @@ LAZY_COMMANDS = {
     "licences": ("canhgac.licences_commands:licences", "The licence register (sổ giấy phép)."),
     "alerts": ("canhgac.alerts_commands:alerts", "Alerts: list and acknowledge."),
     "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
+    "audit": ("canhgac.audit_commands:audit", "The audit log (nhật ký): who changed what."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"

@@ -12,8 +12,8 @@ import click
 import msgspec
 from sqlalchemy.orm import Session
 
-from collector.config import CollectorConfigError, default_db_url
-from collector.db import open_database
+from collector.config import CollectorConfig, CollectorConfigError, default_db_url
+from collector.db import Database, open_database
 from collector.errors import CanhgacError
 from collector.secrets import parse_duration
 
@@ -43,6 +43,27 @@ def db_session(db_url: str | None) -> Iterator[Session]:
         db.dispose()
 
 
+def open_collector_database(config: CollectorConfig) -> Database:
+    """The database of a collector that starts (serve, import): its agent-keys secret checked (the
+    documented lost-key error otherwise, and nothing else is done) and the plain keys of a database
+    from before revision 0010 sealed (collector.store.agent_keys), which the audit log records."""
+    from agent.wire import clock
+    from collector.store.agent_keys import check_and_seal
+    from collector.store.audit import AuditAction, record_audit
+
+    db = open_database(config.db_url, data_dir=config.data_dir)
+    try:
+        with db.session() as session:
+            checked = check_and_seal(session)
+            if checked.newly_sealed:
+                record_audit(session, cli_actor(), AuditAction.AGENT_KEYS_SEALED, clock.utcnow(), "agents",
+                             detail=f"{checked.newly_sealed} plain agent key(s) sealed under {db.agent_keys.source}")
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
 def duration_option(default: str, help_text: str) -> Callable[[F], F]:
     def convert(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
         try:
@@ -51,6 +72,16 @@ def duration_option(default: str, help_text: str) -> Callable[[F], F]:
             raise click.BadParameter(str(exc)) from exc
 
     return click.option("--expires", default=default, show_default=True, callback=convert, help=help_text)
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a collector command: ``cli:<the operating-system user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"
 
 
 def echo_json(value: Any) -> None:

@@ -6,17 +6,20 @@ imported, 1 when any was refused (tampered, foreign, replayed, damaged), 2 for u
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors
+from canhgac.cli_support import cli_actor, cli_errors, open_collector_database
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
-from collector.db import open_database
-from collector.intake.importer import import_files
+from collector.intake.importer import ImportResult, import_files
 from collector.judging.rules import load_rules
+from collector.store.audit import AuditAction, record_audit
+from collector.store.enrollment import agent_units
 
 
 @click.command("import")
@@ -31,9 +34,12 @@ def import_(files: tuple[Path, ...], config: CollectorConfig) -> None:
     nothing. Enrollment files are registered before the reports that need them. Each report is
     judged as it is stored, with the built-in rule packs plus those of --rules-dir (as serve).
     """
-    db = open_database(config.db_url)
+    db = open_collector_database(config)
+    now = clock.utcnow()
     try:
-        results = import_files(db, list(files), clock.utcnow(), load_rules(config.rules_dir), config.max_body_bytes)
+        results = import_files(db, list(files), now, load_rules(config.rules_dir), config.max_body_bytes)
+        with db.session() as session:
+            record_imports(session, results, cli_actor(), now)
     finally:
         db.dispose()
     for result in results:
@@ -45,3 +51,12 @@ def import_(files: tuple[Path, ...], config: CollectorConfig) -> None:
         click.echo(f"{refused} of {len(results)} file(s) refused / {refused}/{len(results)} tệp bị từ chối", err=True)
         click.get_current_context().exit(1)
     click.echo(f"{len(results)} file(s) imported / đã nhập {len(results)} tệp")
+
+
+def record_imports(session: Session, results: list[ImportResult], actor: str, now: datetime) -> None:
+    """One audit entry per file, under its machine's unit when the file names a known agent."""
+    units = agent_units(session, {r.agent_id for r in results if r.agent_id})
+    for result in results:
+        action = AuditAction.FILE_IMPORTED if result.imported else AuditAction.FILE_REFUSED
+        record_audit(session, actor, action, now, f"file:{result.path.name}"[:160], units.get(result.agent_id),
+                     f"{result.code}: {result.english}")

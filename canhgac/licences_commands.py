@@ -8,7 +8,7 @@ import click
 import msgspec
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json
 from canhgac.collector_options import db_option
 from collector.store import licences as licence_store
 from collector.store.scope import EVERYTHING
@@ -41,7 +41,8 @@ def licences_add(product: str, pattern: str, seats: int, expires: date, starts: 
                  db_url: str | None) -> None:
     """Register a licence."""
     with db_session(db_url) as session:
-        row = licence_store.add_licence(session, product, pattern, seats, expires, unit_code, clock.utcnow(), starts)
+        row = licence_store.add_licence(session, product, pattern, seats, expires, unit_code, clock.utcnow(), starts,
+                                        actor=cli_actor())
     click.echo(f"Đã thêm giấy phép / licence added: #{row.id} {row.product} x{row.seats} ({row.unit_code}), "
                f"hết hạn / expires {row.expires_on:%d/%m/%Y}")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 import msgspec
 
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from agent.wire import clock
+from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json
 from canhgac.collector_options import db_option
 from collector.store import machines as machine_store
+from collector.store.machine_moves import move_machine
 from collector.store.scope import EVERYTHING
 
 
@@ -32,3 +34,18 @@ def machines_list(unit_code: str | None, as_json: bool, db_url: str | None) -> N
         seen = row.last_seen_at.strftime("%d/%m/%Y %H:%M") if row.last_seen_at else "chưa / never"
         click.echo(f"{row.id:>6}  {row.hostname:<24} {row.unit_code:<14} {row.role:<8} {seen}")
     click.echo(f"{total} máy / machines", err=True)
+
+
+@machines.command("move")
+@click.argument("machine_id", type=int)
+@click.option("--unit", "unit_code", required=True, metavar="CODE", help="The unit the machine belongs to now.")
+@db_option
+@cli_errors
+def machines_move(machine_id: int, unit_code: str, db_url: str | None) -> None:
+    """Move machine MACHINE_ID (from `machines list`) to unit CODE, with its alerts and figures.
+
+    An enrollment token never moves a machine of another unit: this is the way (recorded in the
+    audit log, in both units)."""
+    with db_session(db_url) as session:
+        moved = move_machine(session, EVERYTHING, machine_id, unit_code, cli_actor(), clock.utcnow())
+    click.echo(f"Đã chuyển / moved: machine {moved.id} ({moved.hostname}) is now in {moved.unit_code}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canhgac.cli_support import cli_errors
+from canhgac.cli_support import cli_errors, open_collector_database
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
 
@@ -19,15 +19,19 @@ def serve(config: CollectorConfig) -> None:
     scans all judge with the built-in rule packs plus those of --rules-dir."""
     import uvicorn
 
-    from collector.db import open_database
     from server.app import create_app
 
     _log_to_stderr(config.log_level)
-    db = open_database(config.db_url)
+    db = open_collector_database(config)
     app = create_app(config, db, keep_dashboard_fresh=True, scheduled=True)
-    click.echo(f"canhgac: serving http://{config.host}:{config.port}/api/v1 on {_safe_url(config.db_url)}",
+    scheme = "https" if config.tls_cert else "http"
+    click.echo(f"canhgac: serving {scheme}://{config.host}:{config.port}/api/v1 on {_safe_url(config.db_url)}",
                err=True)
-    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level, access_log=False)
+    if not config.tls_cert:
+        click.echo("canhgac: plain HTTP: reports and sign-ins travel unencrypted; use it only on a trusted line "
+                   "(--tls-cert/--tls-key for HTTPS) / HTTP không mã hóa", err=True)
+    tls = {"ssl_certfile": str(config.tls_cert), "ssl_keyfile": str(config.tls_key)} if config.tls_cert else {}
+    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level, access_log=False, **tls)
 
 
 def _log_to_stderr(level: str) -> None:

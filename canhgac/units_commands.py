@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json
 from canhgac.collector_options import db_option
 from collector.models.units import UnitKind
 from collector.store import units as unit_store
+from collector.store.audit import AuditAction, record_audit
 from collector.store.scope import EVERYTHING
 
 
@@ -30,7 +31,10 @@ def units() -> None:
 def units_add(code: str, name: str, parent_code: str | None, kind: str, staff: int, db_url: str | None) -> None:
     """Add a unit with CODE."""
     with db_session(db_url) as session:
-        unit = unit_store.add_unit(session, code, name, kind, clock.utcnow(), parent_code, staff)
+        now = clock.utcnow()
+        unit = unit_store.add_unit(session, code, name, kind, now, parent_code, staff)
+        record_audit(session, cli_actor(), AuditAction.UNIT_ADDED, now, f"unit:{unit.code}", unit.id,
+                     f"{unit.name} ({unit.kind}, parent {parent_code or '-'}, {staff} staff)")
         click.echo(f"Đã thêm đơn vị / unit added: {unit.code} ({unit.name})")
 
 

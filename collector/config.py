@@ -76,6 +76,14 @@ class CollectorConfig:
     smtp_user: str | None = None
     smtp_password_file: Path | None = None
     webhook_urls: tuple[str, ...] = ()
+    tls_cert: Path | None = None
+    """PEM certificate (chain) that ``serve`` presents over HTTPS; with ``tls_key``."""
+    tls_key: Path | None = None
+    enroll_per_address: int = 60
+    """Enrollment attempts allowed from one client address within ``enroll_window_s``."""
+    enroll_per_token: int = 30
+    """Enrollment attempts allowed with one token within ``enroll_window_s``."""
+    enroll_window_s: int = 600
 
     def __post_init__(self) -> None:
         if not self.db_url.startswith(("sqlite", "postgresql")):
@@ -100,6 +108,12 @@ class CollectorConfig:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise CollectorConfigError("webhook_urls", url, "expected an http:// or https:// URL")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            given, missing = ("tls_cert", "tls_key") if self.tls_key is None else ("tls_key", "tls_cert")
+            raise CollectorConfigError(given, str(getattr(self, given)), f"needs {missing} as well")
+        for key in ("enroll_per_address", "enroll_per_token", "enroll_window_s"):
+            if getattr(self, key) < 1:
+                raise CollectorConfigError(key, getattr(self, key), "expected a whole number above zero")
 
     @property
     def data_path(self) -> Path:
@@ -168,6 +182,13 @@ def _path(key: str, raw: object) -> Path | None:
     return Path(text).expanduser() if text else None
 
 
+def _file(key: str, raw: object) -> Path | None:
+    path = _path(key, raw)
+    if path is not None and not path.is_file():
+        raise CollectorConfigError(key, raw, "no such file")
+    return path
+
+
 def _folder(key: str, raw: object) -> Path | None:
     path = _path(key, raw)
     if path is not None and not path.is_dir():
@@ -219,6 +240,11 @@ KEYS: dict[str, Key] = {
     "smtp_password_file": Key(_path, "File holding the SMTP password.", "FILE"),
     "webhook_urls": Key(_texts, "JSON webhook for notifications (repeat; the environment form is "
                                 "space-separated).", "URL", many=True, option="--webhook-url"),
+    "tls_cert": Key(_file, "Serve HTTPS with this PEM certificate (chain); needs --tls-key.", "FILE"),
+    "tls_key": Key(_file, "The certificate's PEM private key (keep it mode 0600).", "FILE"),
+    "enroll_per_address": Key(_whole, "Enrollment attempts allowed from one client address per window.", "N"),
+    "enroll_per_token": Key(_whole, "Enrollment attempts allowed with one token per window.", "N"),
+    "enroll_window_s": Key(_whole, "The enrollment limits' window, in seconds.", "S"),
 }
 """Every key, by its name in :class:`CollectorConfig`. Its TOML spelling is the same except
 ``db`` for ``db_url``; its environment variable is ``CANHGAC_`` + the TOML spelling in capitals."""

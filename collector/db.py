@@ -1,6 +1,8 @@
 """Opening the database: SQLite (WAL, a file in the data directory) or PostgreSQL via psycopg.
 
-``open_database`` brings the schema to the newest Alembic revision before returning.
+``open_database`` brings the schema to the newest Alembic revision before returning. A Database
+also holds the vault that seals agent keys at rest (collector.agent_keys), under a key kept beside
+the SQLite file or in the data directory; every session it opens carries it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from collector.agent_keys import SESSION_INFO_KEY, AgentKeyVault, agent_keys_path
 
 
 def create_db_engine(url: str) -> Engine:
@@ -37,11 +41,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """An engine and its session factory; ``session()`` commits on success, rolls back on error."""
+    """An engine and its session factory; ``session()`` commits on success, rolls back on error.
+    ``agent_keys`` (default: its key beside the SQLite file, or in the platform's data directory)
+    travels in every session's ``info`` (collector.agent_keys.vault_of)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, agent_keys: AgentKeyVault | None = None) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.agent_keys = agent_keys or AgentKeyVault(
+            agent_keys_path(engine.url.render_as_string(hide_password=False), None))
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info={SESSION_INFO_KEY: self.agent_keys})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -52,10 +60,12 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, migrate: bool = True) -> Database:
+def open_database(url: str, migrate: bool = True, data_dir: Path | None = None) -> Database:
+    """The database at ``url``; ``data_dir`` is where its agent-keys secret lives when it is not a
+    SQLite file (None: the platform's data directory)."""
     from collector.migrate import upgrade_to_head
 
     engine = create_db_engine(url)
     if migrate:
         upgrade_to_head(engine)
-    return Database(engine)
+    return Database(engine, AgentKeyVault(agent_keys_path(url, data_dir)))

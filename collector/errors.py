@@ -46,3 +46,15 @@ class Conflict(CanhgacError):
 class PayloadTooLarge(CanhgacError):
     status = 413
     code = "body_too_large"
+
+
+class TooManyRequests(CanhgacError):
+    """Past a rate limit: try again in ``retry_after_s`` seconds (the HTTP edge sends Retry-After)."""
+
+    status = 429
+    code = "too_many_requests"
+    transient = True
+
+    def __init__(self, detail: str, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(detail, code)
+        self.retry_after_s = max(1, retry_after_s)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.wire import clock as wall_clock
 from collector.config import CollectorConfig
 from collector.db import Database
+from collector.intake.enroll_limits import EnrollLimits
 from collector.intake.ingest import IngestLimits
 from collector.judging.rules import LoadedRules, load_rules
 
@@ -30,6 +31,11 @@ class CollectorState:
     def limits(self) -> IngestLimits:
         return IngestLimits(max_body_bytes=self.config.max_body_bytes,
                             signature_window_s=self.config.signature_window_s)
+
+    @property
+    def enroll_limits(self) -> EnrollLimits:
+        return EnrollLimits(per_address=self.config.enroll_per_address, per_token=self.config.enroll_per_token,
+                            window=timedelta(seconds=self.config.enroll_window_s))
 
 
 def build_state(config: CollectorConfig, db: Database, clock: Callable[[], datetime] | None = None) -> CollectorState:

@@ -74,6 +74,10 @@ CATALOGUE: tuple[Fact, ...] = (
     _m("agent.silent_hours", "int", "hours since the collector last received a report from this machine"),
     _m("agent.rejected_reports", "int", "reports of this machine's agents refused in the last 24 h: bad signature, "
        "timestamp out of window, or a replay with other content (null at ingest; the scan counts)"),
+    _m("agent.reenrolled", "bool", "the machine's current agent replaced an earlier one: it enrolled again with a "
+       "new key (null at ingest; enrollment and the scan judge it)"),
+    _m("agent.key_age_hours", "int", "hours since the machine's current agent (its key) was enrolled "
+       "(null at ingest; enrollment and the scan judge it)"),
     _m("fw.enabled", "bool", "the host firewall is on for every profile"),
     _m("screen_lock.timeout_s", "int", "seconds of idle before the screen locks; 0 means no screen lock"),
     _m("autorun.disabled", "bool", "autorun/autoplay is off for removable media"),
@@ -123,6 +127,8 @@ class MachineContext:
     licence_patterns: Sequence[str] = ()
     mac_seen_on_lan: bool | None = None
     rejected_reports: int | None = None
+    reenrolled: bool | None = None
+    key_enrolled_at: datetime | None = None
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
@@ -142,6 +148,8 @@ def machine_facts(report: Report, meta: MachineContext, now: datetime) -> dict[s
         "lan.mac_seen": meta.mac_seen_on_lan,
         "agent.silent_hours": _hours(now, meta.last_seen_at),
         "agent.rejected_reports": meta.rejected_reports,
+        "agent.reenrolled": meta.reenrolled,
+        "agent.key_age_hours": _hours(now, meta.key_enrolled_at),
     }
     facts.update(_antivirus(report.antivirus, meta.licence_patterns, now))
     facts.update(_backup(report, now))

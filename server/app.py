@@ -15,7 +15,8 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from agent import __version__
 from collector.config import CollectorConfig
 from collector.db import Database
-from collector.errors import CanhgacError
+from collector.errors import CanhgacError, TooManyRequests
+from collector.intake.enroll_limits import EnrollLimiter
 from collector.intake.http import AGENT_ROUTES
 from collector.state import CollectorState, build_state
 from server.api import people_routes
@@ -48,7 +49,10 @@ def _canhgac_error(request: Request[Any, Any, Any], exc: CanhgacError) -> Respon
         from server.web.context import canhgac_error
 
         return canhgac_error(request, exc)
-    return error_response(exc.status, exc.code, exc.detail)
+    response = error_response(exc.status, exc.code, exc.detail)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -89,6 +93,7 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
                                      render_plugins=[JsonRenderPlugin()]),
     )
     app.state.collector = state
+    app.state.enroll_limiter = EnrollLimiter(state.enroll_limits)
     install_dashboard(app, config, keep_fresh=keep_dashboard_fresh)
     if scheduled:
         install_scheduler(app, state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -66,11 +67,13 @@ def seed(db: Database) -> tuple[dict[str, str], dict[str, str]]:
 
 
 @pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    db = open_database(db_url)
+def world(db_url: str, tmp_path: Path) -> Iterator[World]:
+    """The app on ``db_url``; its data directory (the agent-keys secret of a PostgreSQL database) is
+    the test's own."""
+    db = open_database(db_url, data_dir=tmp_path)
     clock = FrozenClock()
     tokens, people = seed(db)
-    app = create_app(CollectorConfig(db_url=db_url, max_body_bytes=64 * 1024), db, clock)
+    app = create_app(CollectorConfig(db_url=db_url, data_dir=tmp_path, max_body_bytes=64 * 1024), db, clock)
     with TestClient(app) as client:
         yield World(client, db, clock, tokens, people)
     db.dispose()

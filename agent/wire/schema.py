@@ -33,6 +33,13 @@ class Role(enum.StrEnum):
     OFFLINE = "offline"  # máy tính soạn thảo văn bản mật: must never touch a network
 
 
+class Transport(enum.StrEnum):
+    """How an agent sends its reports (as configured: the collector URL's scheme)."""
+
+    HTTPS = "https"
+    HTTP = "http"  # unencrypted: the machine page says so
+
+
 class ProbeError(_Struct):
     """One thing a probe could not read, and why (the rest of its section still goes out)."""
 
@@ -62,6 +69,8 @@ class Identity(Section, kw_only=True):
     """Report sequence number of this agent, from 1; the collector stores each once."""
     collected_at: datetime
     """The agent's clock; the collector keeps its own receive time too."""
+    transport: Transport | None = None
+    """How the agent sends its reports (None: it does not send them over a network, e.g. the offline PC)."""
 
 
 # --- hardware -------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from agent import __version__
 from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from collector.intake.enroll_limits import EnrollLimiter
 from collector.intake.ingest import ingest_report
+from collector.judging.enrollment import judge_enrollment_safely
 from collector.state import CollectorState
-from collector.store.enrollment import enroll, ping
+from collector.store.enrollment import MachineInOtherUnit, enroll, ping, record_refused_enrollment
 from collector.store.reports import StoreOutcome
 
 T = TypeVar("T")
@@ -61,9 +63,27 @@ async def in_session(request: Request[Any, Any, Any], work: Callable[[Session, C
     return await to_thread.run_sync(run)
 
 
-@post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token")
+@post("/enroll", status_code=201, summary="Enroll a machine with an enrollment token",
+      description="Limited per client address and per token (429 with Retry-After past the limit); a machine "
+                  "of a unit outside the token's subtree is refused (409 machine_in_other_unit).")
 async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequest]) -> EnrollResponse:
-    return await in_session(request, lambda session, state: enroll(session, data, state.clock()))
+    state = collector_state(request)
+    address = request.client.host if request.client else ""
+    limiter: EnrollLimiter = request.app.state.enroll_limiter
+    limiter.attempt(address, data.token, state.clock())
+
+    def work(session: Session, state: CollectorState) -> EnrollResponse:
+        answer = enroll(session, data, state.clock(), source=address)
+        judge_enrollment_safely(session, answer.machine_id, state.rules, state.clock())
+        return answer
+
+    try:
+        return await in_session(request, work)
+    except MachineInOtherUnit as exc:
+        refused = exc  # the except name is unbound after the block; the audit work runs inside it
+        await in_session(request, lambda session, state: record_refused_enrollment(
+            session, refused, state.clock(), address))
+        raise
 
 
 @post("/reports", status_code=201, operation_class=ReportBodyOperation,

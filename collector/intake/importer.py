@@ -40,8 +40,15 @@ from collector.config import DEFAULT_MAX_BODY_BYTES
 from collector.db import Database
 from collector.errors import CanhgacError
 from collector.intake.ingest import IngestLimits, ingest_report
+from collector.judging.enrollment import judge_enrollment_safely
 from collector.judging.rules import LoadedRules
-from collector.store.enrollment import agent_enrolled_at, find_token, register_agent
+from collector.store.enrollment import (
+    MachineInOtherUnit,
+    agent_enrolled_at,
+    find_token,
+    record_refused_enrollment,
+    register_agent,
+)
 from collector.store.reports import StoreOutcome
 
 FILE_WINDOW_S = 100 * 366 * 86400
@@ -68,6 +75,8 @@ class ImportResult:
     english: str
     vietnamese: str
     code: str = ""
+    agent_id: str = ""
+    """The agent the file names, when it could be read (the audit log files it under its machine's unit)."""
 
     @property
     def imported(self) -> bool:
@@ -114,7 +123,7 @@ def import_files(db: Database, paths: Sequence[Path], now: datetime, rules: Load
         else:
             results[item.index] = result
     for item in (p for p in pending if p.kind == ENROLLMENT_KIND):
-        results[item.index] = import_enrollment(db, item.path, item.data, now)
+        results[item.index] = import_enrollment(db, item.path, item.data, now, rules)
     for item in waiting:
         results[item.index] = import_report(db, item.path, item.data, now, limits, rules)
     return [results[index] for index in range(len(paths))]
@@ -177,60 +186,90 @@ def import_report(db: Database, path: Path, data: bytes, now: datetime, limits: 
         english = f"{exc.detail}" if exc.code != "unknown_agent" else (
             f"agent {envelope.agent_id} is not enrolled with this collector: import its enrollment file first "
             "(or the file belongs to another collector)")
-        return _refused(path, verdict, english, vietnamese, exc.code)
+        return _refused(path, verdict, english, vietnamese, exc.code, envelope.agent_id)
     hostname = msgspec.json.decode(body, type=_Peek).identity.hostname
     if outcome is StoreOutcome.DUPLICATE:
         return _refused(path, Verdict.REPLAYED,
                         f"report #{ack.sequence} of {hostname} (agent {ack.agent_id}) was already stored; "
                         "nothing changed (replayed file)",
-                        f"báo cáo #{ack.sequence} đã được nhập trước đó, không thay đổi gì", "duplicate")
+                        f"báo cáo #{ack.sequence} đã được nhập trước đó, không thay đổi gì", "duplicate", ack.agent_id)
     return ImportResult(path, Verdict.IMPORTED, f"report #{ack.sequence} of {hostname} (agent {ack.agent_id}) stored",
-                        f"đã nhập báo cáo #{ack.sequence} của máy {hostname}", "stored")
+                        f"đã nhập báo cáo #{ack.sequence} của máy {hostname}", "stored", ack.agent_id)
 
 
 # --- enrollments -----------------------------------------------------------------------------
 
 
-def import_enrollment(db: Database, path: Path, data: bytes, now: datetime) -> ImportResult:
-    """Register the agent an enrollment file describes, once (see agent/wire/media.py)."""
+def import_enrollment(db: Database, path: Path, data: bytes, now: datetime,
+                      rules: LoadedRules | None = None) -> ImportResult:
+    """Register the agent an enrollment file describes, once (see agent/wire/media.py); a known
+    machine enrolled again raises the enrollment rules' alerts (collector.judging.enrollment)."""
     try:
         with db.session() as session:
-            return _enroll_from_file(session, path, data, now)
+            result = _enroll_from_file(session, path, data, now)
+            if result.imported and rules is not None:
+                judge_enrollment_safely(session, result.machine_id, rules, now)
+            return result.result
+    except MachineInOtherUnit as exc:
+        with db.session() as session:
+            record_refused_enrollment(session, exc, now, f"file {path.name}")
+        return _refused(path, Verdict.REFUSED, exc.detail, "máy này thuộc đơn vị khác: mã đăng ký của đơn vị này "
+                        "không đăng ký được máy này", exc.code)
     except CanhgacError as exc:
-        return _refused(path, Verdict.REFUSED, exc.detail, "mã đăng ký hết hạn, bị thu hồi hoặc tệp không hợp lệ",
-                        exc.code)
+        return _refused(path, Verdict.REFUSED, exc.detail, ENROLLMENT_REFUSALS.get(
+            exc.code, "mã đăng ký hết hạn, bị thu hồi hoặc tệp không hợp lệ"), exc.code)
     except MediaError as exc:
         return _refused(path, Verdict.TAMPERED, str(exc), "tệp đăng ký đã bị sửa đổi hoặc hỏng", "tampered")
 
 
-def _enroll_from_file(session: Session, path: Path, data: bytes, now: datetime) -> ImportResult:
+@dataclass(frozen=True)
+class _FileEnrolled:
+    result: ImportResult
+    machine_id: int = 0
+
+    @property
+    def imported(self) -> bool:
+        return self.result.imported
+
+
+ENROLLMENT_REFUSALS = {
+    "token_exhausted": "mã đăng ký đã dùng hết số máy cho phép",
+    "token_expired": "mã đăng ký đã hết hạn",
+    "token_revoked": "mã đăng ký đã bị thu hồi",
+}
+
+
+def _enroll_from_file(session: Session, path: Path, data: bytes, now: datetime) -> _FileEnrolled:
     envelope = open_enrollment_file(data)
     wanted = envelope.token_lookup.strip().lower()
     token = find_token(session, lambda token_hash: token_lookup(token_secret(token_hash)) == wanted)
     if token is None:
-        return _refused(path, Verdict.FOREIGN, "made with an enrollment token this collector never issued",
-                        "tệp đăng ký dùng mã không do máy chủ này cấp", "invalid_token")
+        return _FileEnrolled(_refused(path, Verdict.FOREIGN, "made with an enrollment token this collector never "
+                                      "issued", "tệp đăng ký dùng mã không do máy chủ này cấp", "invalid_token"))
     request, key = verify_enrollment(envelope, token_secret(token.token_hash))
     enrolled_at = agent_enrolled_at(session, request.agent_id)
     if enrolled_at is not None:
-        return _refused(path, Verdict.REPLAYED,
-                        f"agent {request.agent_id} was already enrolled at {enrolled_at:%Y-%m-%d %H:%M} UTC; "
-                        "nothing changed (replayed file)", "tệp đăng ký này đã được nhập trước đó, không thay đổi gì",
-                        "already_enrolled")
+        return _FileEnrolled(_refused(
+            path, Verdict.REPLAYED, f"agent {request.agent_id} was already enrolled at {enrolled_at:%Y-%m-%d %H:%M} "
+            "UTC; nothing changed (replayed file)", "tệp đăng ký này đã được nhập trước đó, không thay đổi gì",
+            "already_enrolled", request.agent_id))
     if not _is_hex(request.agent_id, 32) or not _is_hex(key, 64):
         raise MediaError("the agent id or key inside is malformed")
     answer = register_agent(session, EnrollRequest(
         token="", machine_uid=request.machine_uid, hostname=request.hostname, role=request.role, macs=request.macs,
-        serial=request.serial, os_name=request.os_name), token.id, now, request.agent_id, key)
-    return ImportResult(path, Verdict.IMPORTED,
-                        f"enrolled {request.hostname} as agent {answer.agent_id} in unit {answer.unit_code} "
-                        f"(role {request.role})",
-                        f"đã đăng ký máy {request.hostname} vào đơn vị {answer.unit_code}", "enrolled")
+        serial=request.serial, os_name=request.os_name), token.id, now, request.agent_id, key,
+        source=f"file {path.name}")
+    return _FileEnrolled(ImportResult(path, Verdict.IMPORTED,
+                                      f"enrolled {request.hostname} as agent {answer.agent_id} in unit "
+                                      f"{answer.unit_code} (role {request.role})",
+                                      f"đã đăng ký máy {request.hostname} vào đơn vị {answer.unit_code}", "enrolled",
+                                      answer.agent_id), answer.machine_id)
 
 
 def _is_hex(text: str, length: int) -> bool:
     return len(text) == length and set(text) <= HEX
 
 
-def _refused(path: Path, verdict: Verdict, english: str, vietnamese: str, code: str) -> ImportResult:
-    return ImportResult(path, verdict, english, vietnamese, code)
+def _refused(path: Path, verdict: Verdict, english: str, vietnamese: str, code: str,
+             agent_id: str = "") -> ImportResult:
+    return ImportResult(path, verdict, english, vietnamese, code, agent_id)

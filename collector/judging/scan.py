@@ -16,6 +16,7 @@ from collector.db import Database
 from collector.judging.rules import LoadedRules
 from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_findings
+from collector.store.enrollment import KeyHistory, key_histories
 from collector.store.lan import LanFacts, lan_facts
 from collector.store.licences import licence_terms
 from collector.store.machines import machines_with_state
@@ -60,7 +61,7 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
     with db.session() as session:
         units = list_units(session)
         terms = licence_terms(session)
-        seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line)
+        seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, key_histories(session))
         prune_rejections(session, now)
         judged = _scan_machines(session, rules, units, terms, now, summary, seen)
         below = scan_readiness(session, now, line_reach=line)  # rows refreshed, today's snapshot, below target
@@ -75,6 +76,7 @@ class _Seen:
     network: LanFacts
     rejections: dict[int, int]
     line: dict[int, bool]
+    keys: dict[int, KeyHistory] = field(default_factory=dict)
 
 
 def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
@@ -90,10 +92,13 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
             summary.undecodable.append(machine.id)
             continue
         unit = by_id[machine.unit_id]
+        keys = seen.keys.get(machine.id)
         meta = MachineContext(last_seen_at=machine.last_seen_at,
                               licence_patterns=valid_patterns(terms, unit.path, now.date()),
                               mac_seen_on_lan=seen.network.mac_seen_since(machine.id, machine.last_seen_at),
-                              rejected_reports=seen.rejections.get(machine.id, 0))
+                              rejected_reports=seen.rejections.get(machine.id, 0),
+                              reenrolled=keys.reenrolled if keys else None,
+                              key_enrolled_at=keys.enrolled_at if keys else None)
         facts = machine_facts(report, meta, now)
         subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
         findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[unit.id])

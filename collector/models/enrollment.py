@@ -26,6 +26,8 @@ class EnrollmentToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uses: Mapped[int] = mapped_column(Integer, default=0)
+    max_machines: Mapped[int | None] = mapped_column(Integer)
+    """How many machines the token may enroll (re-enrolling one of them again counts once); None: no limit."""
 
     unit: Mapped[Unit] = relationship()
 
@@ -37,7 +39,8 @@ class Agent(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"), index=True)
-    key: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(128))
+    """The HMAC key sealed under the collector's agent-keys secret (collector.agent_keys)."""
     enrollment_token_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_tokens.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

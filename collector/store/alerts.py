@@ -4,7 +4,7 @@ reading within a person's scope, and the notification outbox (events sent once).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from collector.errors import Conflict, NotFound
 from collector.models.alerts import Alert, AlertEvent
 from collector.models.machines import Machine
 from collector.models.units import Unit
+from collector.store.audit import AuditAction, record_audit
 from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
@@ -53,10 +54,15 @@ def _record(session: Session, alert: Alert, change: Transition, now: datetime, a
 
 
 def apply_findings(session: Session, subject: Subject, findings: Sequence[Finding], rules: Mapping[str, Rule],
-                   now: datetime) -> list[tuple[str, Transition]]:
+                   now: datetime, only: Collection[str] | None = None) -> list[tuple[str, Transition]]:
     """Move every alert of ``subject`` one step: findings fire (or keep unknown); an alert of the
-    subject with no finding resolves. Returns the (rule id, transition) pairs that changed something."""
-    existing = {a.rule_id: a for a in session.scalars(select(Alert).where(Alert.subject == subject.key))}
+    subject with no finding resolves. ``only``: the rules judged (the others' alerts are left as they
+    are). Returns the (rule id, transition) pairs that changed something."""
+    query = select(Alert).where(Alert.subject == subject.key)
+    if only is not None:
+        query = query.where(Alert.rule_id.in_(list(only)))
+        findings = [f for f in findings if f.rule_id in only]
+    existing = {a.rule_id: a for a in session.scalars(query)}
     by_rule = {f.rule_id: f for f in findings}
     changed: list[tuple[Alert, Transition]] = []
     for rule_id in by_rule.keys() | existing.keys():
@@ -145,6 +151,8 @@ def ack_alert(session: Session, scope: Scope, alert_id: int, who: str, comment: 
     _store_state(alert, state)
     _record(session, alert, change, now, actor=who, comment=comment)
     session.flush()
+    record_audit(session, who, AuditAction.ALERT_ACKNOWLEDGED, now, f"alert:{alert.id}", alert.unit_id,
+                 f"{alert.rule_id} on {alert.subject}: {comment}")
     return _row(alert, unit.code, unit.name, hostname)
 
 

@@ -8,11 +8,12 @@ import enum
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.models.audit import AuditEntry
 from collector.models.units import Unit
+from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.scope import Scope
 
 
@@ -31,6 +32,16 @@ class AuditAction(enum.StrEnum):
     MACHINE_ENROLLED = "machine_enrolled"
     MACHINE_REENROLLED = "machine_reenrolled"
     FILE_IMPORTED = "file_imported"
+    FILE_REFUSED = "file_refused"
+    SIGNED_OUT = "signed_out"
+    PASSWORD_CHANGED = "password_changed"
+    SESSIONS_ENDED = "sessions_ended"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    API_TOKEN_REVOKED = "api_token_revoked"
+    MACHINE_MOVED = "machine_moved"
+    ENROLLMENT_REFUSED = "enrollment_refused"
+    AGENT_KEYS_SEALED = "agent_keys_sealed"
 
 
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,3 +71,13 @@ def list_audit(session: Session, scope: Scope, since: datetime | None = None, li
     rows = session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
     return [AuditRow(id=e.id, at=e.at, actor=e.actor, action=e.action, subject=e.subject, unit_code=code,
                      detail=e.detail) for e, code in rows]
+
+
+def audit_page(session: Session, scope: Scope, since: datetime | None, page: int) -> Paged[AuditRow]:
+    """A page of :func:`list_audit` with the count of every entry it pages through."""
+    query = select(func.count()).select_from(AuditEntry).outerjoin(Unit, AuditEntry.unit_id == Unit.id) \
+        .where(scope.units_clause())
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    total = session.scalar(query) or 0
+    return paged(list_audit(session, scope, since, PAGE_SIZE, offset_of(page)), total, page)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from collector.errors import InvalidInput
 from collector.models.licences import LicenceEntry
 from collector.models.units import Unit
+from collector.store.audit import AuditAction, record_audit
 from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.products import licence_installs
 from collector.store.scope import EVERYTHING, Scope
@@ -30,8 +31,10 @@ class LicenceRow:
 
 
 def add_licence(session: Session, product: str, pattern: str, seats: int, expires_on: date, unit_code: str,
-                now: datetime, starts_on: date | None = None, scope: Scope = EVERYTHING) -> LicenceRow:
-    """Register a licence for ``unit_code``'s subtree. InvalidInput for empty names or bad numbers."""
+                now: datetime, starts_on: date | None = None, scope: Scope = EVERYTHING,
+                actor: str = "cli") -> LicenceRow:
+    """Register a licence for ``unit_code``'s subtree (written to the audit log as ``actor``'s).
+    InvalidInput for empty names or bad numbers."""
     if not product.strip() or not pattern.strip():
         raise InvalidInput("product and match pattern must not be empty")
     if seats < 0:
@@ -43,6 +46,8 @@ def add_licence(session: Session, product: str, pattern: str, seats: int, expire
                          starts_on=starts_on, expires_on=expires_on, created_at=now)
     session.add(entry)
     session.flush()
+    record_audit(session, actor, AuditAction.LICENCE_ADDED, now, f"licence:{entry.id}", unit.id,
+                 f"{entry.product}: {seats} seats, until {expires_on}")
     return _row(entry, unit.code)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
+from collector.agent_keys import vault_of
 from collector.errors import Conflict
 from collector.models.enrollment import Agent
 from collector.models.machines import Machine
@@ -42,10 +43,14 @@ class AgentCredentials:
 
 
 def find_agent(session: Session, agent_id: str) -> AgentCredentials | None:
+    """The agent with its key opened (collector.agent_keys; a revoked agent's key is not needed and
+    stays shut: ""); None when unknown. AgentKeysUnavailable when the collector lacks the secret."""
     row = session.execute(select(Agent.machine_id, Agent.key, Agent.revoked_at).where(Agent.id == agent_id)).first()
     if row is None:
         return None
-    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=row.key, revoked=row.revoked_at is not None)
+    revoked = row.revoked_at is not None
+    key = "" if revoked else vault_of(session).open(agent_id, row.key)
+    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=key, revoked=revoked)
 
 
 def store_report(session: Session, agent: AgentCredentials, report: Report, body: bytes,

@@ -53,7 +53,7 @@ async def post_licence(request: Request[Any, Any, Any], person: NamedDependency[
     require_officer(person)
     return await in_session(request, lambda session, state: _licence(add_licence(
         session, data.product, data.match, data.seats, data.expires, data.unit, state.clock(), data.starts,
-        person.scope)))
+        person.scope, actor=person.name)))
 
 
 LICENCE_ROUTES = [get_licences, post_licence]

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
 from collector.intake.http import in_session
 from collector.state import CollectorState
+from collector.store.machine_moves import move_machine
 from collector.store.machines import MachineSummary, get_machine, list_machines
 from collector.store.people import Person
+from server.api import require_officer
 
 
 class MachinePage(msgspec.Struct, kw_only=True):
@@ -54,4 +56,21 @@ async def get_machine_detail(
     return MachineDetail(**msgspec.structs.asdict(row), state=report)
 
 
-MACHINE_ROUTES = [get_machines, get_machine_detail]
+class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    """The code of the unit the machine belongs to now (inside your subtree)."""
+
+
+@post("/machines/{machine_id:int}/move", status_code=200,
+      summary="Move a machine to another unit of your subtree (officer or admin of both units)")
+async def post_machine_move(request: Request[Any, Any, Any], person: NamedDependency[Person],
+                            machine_id: FromPath[int], data: JSONBody[MoveRequest]) -> MachineSummary:
+    def act(session: Session, state: CollectorState) -> MachineSummary:
+        get_machine(session, person.scope, machine_id)  # 404 outside the scope comes before 403 for a viewer
+        require_officer(person)
+        return move_machine(session, person.scope, machine_id, data.unit, person.name, state.clock())
+
+    return await in_session(request, act)
+
+
+MACHINE_ROUTES = [get_machines, get_machine_detail, post_machine_move]

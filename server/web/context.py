@@ -114,11 +114,11 @@ def page_context(request: Request[Any, Any, Any]) -> Page:
     lang = i18n.pick_language(query_lang, request.cookies.get(i18n.LANG_COOKIE))
     data = read_session(request.cookies.get(COOKIE), secret(request).get())
     person = None
-    if data is not None and data.user_id is not None:
+    if data is not None and data.token is not None:
         with state.db.session() as session:
-            person = session_person(session, data)
+            person = session_person(session, data, state.clock())
     page = Page(request=request, state=state, lang=lang, session=data or new_session(), person=person)
-    if data is None or (data.user_id is not None and person is None):
+    if data is None or (data.token is not None and person is None):
         page.start_session(new_session())
     if query_lang in i18n.LANGUAGES:
         page.cookies.append(Cookie(key=i18n.LANG_COOKIE, value=lang, path="/", samesite="lax",

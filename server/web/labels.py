@@ -7,7 +7,7 @@ label translated in every language."""
 
 from __future__ import annotations
 
-from agent.wire.schema import ReachKind
+from agent.wire.schema import ReachKind, Transport
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
@@ -44,6 +44,7 @@ FIELDS = {
     "agent_version": N_("Agent version"),
     "sequence": N_("Report number"),
     "collected_at": N_("Collected at (computer's clock)"),
+    "transport": N_("Sends its reports"),
     # hardware
     "manufacturer": N_("Manufacturer"),
     "model": N_("Model"),
@@ -160,6 +161,9 @@ FIELDS = {
 }
 
 VALUES = {
+    # how an agent sends its reports
+    Transport.HTTPS: N_("encrypted (HTTPS)"),
+    Transport.HTTP: N_("unencrypted (plain HTTP)"),
     # reachability kinds (also the keys of reachability_status)
     ReachKind.GATEWAY: N_("LAN gateway"),
     ReachKind.INTERNET: N_("Internet"),
@@ -217,4 +221,4 @@ VALUES = {
 be "public" stays as it is)."""
 
 VALUE_FIELDS = frozenset({"kind", "health", "reachability_status", "firewall_enabled", "os_licence_status",
-                          "action"})
+                          "action", "transport"})

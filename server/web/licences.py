@@ -40,7 +40,7 @@ def register_licence(page: NamedDependency[Page], data: Form) -> Response[Any]:
     with page.db() as session:
         try:
             add_licence(session, data.get("product", ""), data.get("match", ""), seats, expires,
-                        data.get("unit", ""), page.state.clock(), starts, page.me.scope)
+                        data.get("unit", ""), page.state.clock(), starts, page.me.scope, actor=page.me.name)
         except InvalidInput:
             session.rollback()
             return _licences_page(page, 400, "invalid_licence", data)

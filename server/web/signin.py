@@ -9,8 +9,9 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from collector.store.people import record_failed_sign_in, sign_in, sign_out
 from server.web.context import Form, Page
-from server.web.session import check_password, fingerprint_of, new_session
+from server.web.session import check_password, new_session
 from server.web.throttle import SignInThrottle
 
 
@@ -31,7 +32,8 @@ def login_form(page: NamedDependency[Page],
 
 @post("/login", sync_to_thread=True)
 def login(page: NamedDependency[Page], data: Form) -> Response[Any]:
-    """Refused with 429 (password not checked) while the name or the address is throttled."""
+    """Refused with 429 (password not checked) while the name or the address is throttled. Each
+    sign-in and each refused one is written to the audit log."""
     page.check_csrf(data.get("csrf"))
     name, now, address = data.get("name", ""), page.state.clock(), client_address(page)
     throttle: SignInThrottle = page.request.app.state.dashboard_throttle
@@ -42,13 +44,16 @@ def login(page: NamedDependency[Page], data: Form) -> Response[Any]:
         return response
     with page.db() as session:
         found = check_password(session, name, data.get("password", ""))
-        fingerprint = fingerprint_of(found.password_hash) if found else ""
-        user_id = found.person.user_id if found else None
-    if user_id is None:
+        if found is None:
+            record_failed_sign_in(session, name, now, address)
+            token = None
+        else:
+            token = sign_in(session, found.person, now, address)
+    if token is None:
         throttle.failed(name, address, now)
         return page.render("login.html", status=401, next=safe_next(data.get("next")), failed=True, name=name)
     throttle.succeeded(name)
-    page.start_session(new_session(user_id, fingerprint))  # a fresh CSRF token once signed in
+    page.start_session(new_session(token))  # a fresh CSRF token once signed in
     return page.redirect(safe_next(data.get("next")))
 
 
@@ -59,7 +64,11 @@ def client_address(page: Page) -> str:
 
 @post("/logout", sync_to_thread=True)
 def logout(page: NamedDependency[Page], data: Form) -> Response[Any]:
+    """Ends the session on the server: the cookie, and any copy of it, opens nothing afterwards."""
     page.check_csrf(data.get("csrf"))
+    if page.session.token is not None:
+        with page.db() as session:
+            sign_out(session, page.session.token, page.state.clock(), client_address(page))
     page.start_session(new_session())
     return page.redirect("/login")
 

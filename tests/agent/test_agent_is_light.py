@@ -50,8 +50,8 @@ def test_the_agent_loads_no_server_side_module(tmp_path: Path) -> None:
 # reachability targets). bench/agent_footprint.py measures the cost; this keeps it from creeping back.
 NOT_FOR_COLLECT = [
     "agent.enrollment", "agent.export", "agent.wire.media", "agent.runner", "agent.wire.signing", "agent.spool",
-    "agent.transport", "requests", "hashlib", "_hashlib", "hmac", "gzip", "schedule", "tomllib", "configparser",
-    "concurrent.futures",
+    "agent.tls", "agent.transport", "requests", "hashlib", "_hashlib", "hmac", "gzip", "schedule", "tomllib",
+    "configparser", "concurrent.futures",
 ]
 
 COLLECT_ONLY = """

@@ -56,6 +56,9 @@ def test_the_file_then_the_environment_then_the_command_line(tmp_path: Path) -> 
     (["--db", "mysql://x"], {}, "", "db = 'mysql://x': expected a sqlite:///FILE or postgresql"),
     (["--listen-unit", "XA"], {}, "", "listen_unit = 'XA': needs listen_iface"),
     ([], {"CANHGAC_SMTP_STARTTLS": "maybe"}, "", "Invalid value for '--smtp-starttls"),
+    (["--tls-cert", "/nonexistent/c.pem"], {}, "", "tls_cert = '/nonexistent/c.pem': no such file"),
+    ([], {}, "enroll_per_address = 0", "enroll_per_address = 0: expected a whole number above zero"),
+    ([], {"CANHGAC_ENROLL_WINDOW_S": "soon"}, "", "enroll_window_s = 'soon': expected a whole number"),
 ])
 def test_a_bad_value_is_refused_with_its_key_and_value(tmp_path: Path, args: list[str], env: dict[str, str],
                                                        toml: str, message: str) -> None:
@@ -80,3 +83,14 @@ def test_every_key_is_an_option_with_its_environment_form() -> None:
     assert options["db_url"].opts == ["--db"] and options["db_url"].envvar == "CANHGAC_DB"
     assert options["max_body_bytes"].envvar == "CANHGAC_MAX_BODY_BYTES"
     assert options["port"].default == CollectorConfig(db_url="sqlite://").port
+
+
+def test_the_tls_files_and_enrollment_limits_come_from_the_file(tmp_path: Path) -> None:
+    (tmp_path / "c.pem").write_text("cert")
+    (tmp_path / "k.pem").write_text("key")
+    config = load_collector_config({"tls_cert": str(tmp_path / "c.pem"), "tls_key": str(tmp_path / "k.pem"),
+                                    "enroll_per_token": 5, "data_dir": str(tmp_path)})
+    assert (config.tls_cert, config.tls_key, config.enroll_per_token) == (tmp_path / "c.pem", tmp_path / "k.pem", 5)
+    (tmp_path / "t.toml").write_text(f'[collector]\ntls_key = "{tmp_path / "k.pem"}"\n')
+    lonely = run(["--config", str(tmp_path / "t.toml")])
+    assert lonely.exit_code == 2 and "needs tls_cert as well" in lonely.output

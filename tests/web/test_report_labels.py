@@ -34,6 +34,7 @@ from agent.wire.schema import (
     Report,
     Section,
     Software,
+    Transport,
     Users,
 )
 from server.web import i18n
@@ -210,3 +211,20 @@ def test_the_machine_page_shows_labels_not_schema_keys(web: World) -> None:
         assert f">{raw}<" not in page, raw
     english = web.client.get(f"/machines/{creds['machine_id']}", params={"lang": "en"}).text
     assert "Signature age" in english and "Real-time protection" in english and ">Yes<" in english
+
+
+@pytest.mark.parametrize(("transport", "warned"), [("http", True), ("https", False), (None, False)])
+def test_the_machine_page_says_when_the_agent_reports_unencrypted(web: World, transport: str | None,
+                                                                  warned: bool) -> None:
+    creds = web.enroll("XA")
+    report = full_report()
+    report.identity.agent_id, report.identity.sequence = creds["agent_id"], 1
+    report.identity.transport = Transport(transport) if transport else None
+    body = msgspec.json.encode(report)
+    assert web.client.post("/api/v1/reports", content=body,
+                           headers=signed(creds["agent_id"], creds["key"], body)).status_code == 201
+    sign_in(web.client, "admin")
+    page = web.client.get(f"/machines/{creds['machine_id']}").text
+    assert ("gửi báo cáo không mã hóa (HTTP)" in page) is warned
+    if transport:
+        assert ("không mã hóa (HTTP)" if warned else "có mã hóa (HTTPS)") in page
