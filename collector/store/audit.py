@@ -31,6 +31,14 @@ class AuditAction(enum.StrEnum):
     MACHINE_ENROLLED = "machine_enrolled"
     MACHINE_REENROLLED = "machine_reenrolled"
     FILE_IMPORTED = "file_imported"
+    OFFICIAL_ADDED = "official_added"
+    OFFICIALS_IMPORTED = "officials_imported"
+    OFFICIAL_EDITED = "official_edited"
+    OFFICIAL_RETIRED = "official_retired"
+    MACHINE_ASSIGNED = "machine_assigned"
+    MACHINE_USAGE_SET = "machine_usage_set"
+    AGENTLESS_DECLARED = "agentless_declared"
+    INCIDENT_UPDATED = "incident_updated"
 
 
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):

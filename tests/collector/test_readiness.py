@@ -37,10 +37,10 @@ NOW = datetime.now(UTC)
 EXPECTED = {  # (n, d) per unit subtree, from server/demo_fleet.py's gaps
     "DT-TANHOA-VP": {"computers_per_official": (16, 16), "av_installed": (16, 16), "av_licensed": (16, 16),
                      "machines_lan": (15, 15), "machines_internet": (15, 15), "backup_within_policy": (16, 16),
-                     "units_offline_pc": (0, 0), "certs_valid": (0, 0)},
+                     "units_offline_pc": (0, 0), "certs_valid": (0, 15)},
     "DT-TANHOA": {"av_installed": (16, 16), "units_dedicated_line": (1, 1), "units_offline_pc": (1, 1),
                   "units_scanner": (1, 1), "hardware_ok": (16, 16)},
-    "DT-TANLONG": {"computers_per_official": (10, 12), "av_installed": (8, 10), "av_licensed": (8, 10),
+    "DT-TANLONG": {"computers_per_official": (10, 12), "av_installed": (8, 10), "av_licensed": (7, 10),
                    "av_up_to_date": (6, 10), "backup_within_policy": (7, 10), "os_activated": (10, 10),
                    "units_dedicated_line": (0, 1), "units_offline_pc": (0, 1), "units_scanner": (0, 1)},
     "DT-TANPHU": {"computers_per_official": (11, 14), "os_activated": (10, 11), "hardware_ok": (9, 11),
@@ -144,8 +144,8 @@ def test_explain_lists_each_gap_with_its_reason(fleet: Database) -> None:
                                                             ("DT-TANPHU", "no offline PC designated")]
         staff = explain(session, EVERYTHING, "DT", "computers_per_official", NOW).missing
         assert [(i.name, i.reason_en) for i in staff] == [
-            ("DT-TANLONG", "10 computers in use for 12 officials: 2 short"),
-            ("DT-TANPHU", "11 computers in use for 14 officials: 3 short")]
+            ("DT-TANLONG", "10 computers in use for 12 officials by staff number (no register): 2 short"),
+            ("DT-TANPHU", "11 computers in use for 14 officials by staff number (no register): 3 short")]
         for indicator in builtin_indicators().indicators:  # every gap is explained, one item each
             if indicator.kind is not IndicatorKind.STAFF:
                 explanation = explain(session, EVERYTHING, "DT", indicator.id, NOW)
@@ -175,7 +175,7 @@ def test_scan_backfills_snapshots_and_raises_below_target(fleet: Database) -> No
         open_below = set(session.scalars(select(Alert.subject).where(Alert.rule_id == "readiness.below_target",
                                                                      Alert.status == "open")))
         table = readiness_table(session, EVERYTHING, "DT", NOW)
-    assert open_below == {"unit:DT", "unit:DT-TANLONG", "unit:DT-TANPHU"}
+    assert open_below == {"unit:DT", "unit:DT-TANHOA", "unit:DT-TANHOA-VP", "unit:DT-TANLONG", "unit:DT-TANPHU"}
     point = table.trend["av_up_to_date"][-1]
     assert (point.day, point.n, point.d) == (NOW.date(), 33, 37)
     scan_all(fleet, NOW, BUILT_IN_RULES, network=False)  # the same day again replaces, never doubles
