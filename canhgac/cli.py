@@ -26,6 +26,8 @@ LAZY_COMMANDS = {
     "licences": ("canhgac.licences_commands:licences", "The licence register (sổ giấy phép)."),
     "alerts": ("canhgac.alerts_commands:alerts", "Alerts: list and acknowledge."),
     "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
+    "officials": ("canhgac.officials_commands:officials", "The officials register (danh sách CB,CC)."),
+    "incidents": ("canhgac.incidents_commands:incidents", "The incident register (sổ sự cố)."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"

@@ -64,12 +64,27 @@ def _flat_rows(table: ReadinessTable) -> Iterator[list[object]]:
 
 
 def render_csv(table: ReadinessTable) -> bytes:
-    """One row per child unit and the total; n, d, % and target per indicator. UTF-8 with BOM."""
+    """One row per child unit and the total; n, d, % and target per indicator (:func:`vietnamese_csv`)."""
+    return vietnamese_csv(list(_flat_rows(table)))
+
+
+def vietnamese_csv(rows: list[list[object]]) -> bytes:
+    """CSV that Excel set to Vietnamese opens in columns with its numbers as numbers: Excel splits
+    a CSV on the list separator of Windows' regional settings, which is ";" for Vietnamese (whose
+    decimal mark is ","), so fields are separated by ";" and decimals written "88,1". UTF-8 with a
+    BOM: without it Excel reads the bytes as the ANSI code page and the diacritics break."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in _flat_rows(table):
-        writer.writerow(row)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_vi_number(value) for value in row])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _vi_number(value: object) -> object:
+    if isinstance(value, float):
+        text = f"{value:.1f}"
+        return (text[:-2] if text.endswith(".0") else text).replace(".", ",")
+    return value
 
 
 def render_xlsx(table: ReadinessTable) -> bytes:

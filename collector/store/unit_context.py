@@ -50,3 +50,11 @@ def machine_context(indicators: IndicatorSet, **known: Any) -> MachineContext:
     return MachineContext(kms_hosts=tuple(indicators.parameter("kms_hosts", [])),
                           cert_issuers=tuple(indicators.parameter("issuers", [])),
                           cert_min_days=int(indicators.parameter("min_days_left", 30)), **known)
+
+
+def period_bounds(year: int) -> tuple[datetime, datetime]:
+    """The calendar year in Vietnam as UTC instants: [1/1 00:00 ICT, 1/1 of the next year)."""
+    from datetime import UTC
+
+    start = datetime(year, 1, 1, tzinfo=UTC) - VIETNAM_OFFSET
+    return start, datetime(year + 1, 1, 1, tzinfo=UTC) - VIETNAM_OFFSET
