@@ -102,9 +102,12 @@ _VALUE: Mapping[str, tuple[str, str]] = {
     "licence.expired": ("giấy phép hết hạn: {v}", "expired licences: {v}"),
     "licence.next_expiry_days": ("giấy phép gần nhất hết hạn sau {v} ngày", "the next licence ends in {v} days"),
     "licence.next_expiring": ("giấy phép: {v}", "licence: {v}"),
-    "readiness.below_target": ("chỉ số dưới mục tiêu: {v}", "indicators below target: {v}"),
+    "readiness.below_target": ("{v} chỉ số dưới mục tiêu", "{v} indicators below target"),
     "readiness.failing": ("chưa đạt: {v}", "not met: {v}"),
 }
+
+_COUNTED = frozenset({"readiness.below_target"})
+"""Lists whose words give how many (their items are ids; another fact names them)."""
 
 WORDED = frozenset(_BOOL) | frozenset(_VALUE)
 """Facts with words (every fact of the catalogue)."""
@@ -118,7 +121,10 @@ def fact_words(name: str, value: Any) -> Text | None:
         true_vi, true_en, false_vi, false_en = _BOOL[name]
         return Text(true_vi, true_en) if value else Text(false_vi, false_en)
     vi, en = _VALUE.get(name, (f"{name}: {{v}}", f"{name}: {{v}}"))
-    shown = "; ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    if isinstance(value, list | tuple):
+        shown = str(len(value)) if name in _COUNTED else "; ".join(str(v) for v in value)
+    else:
+        shown = str(value)
     return Text(vi.format(v=shown), en.format(v=shown))
 
 

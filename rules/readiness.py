@@ -65,6 +65,7 @@ def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime, i
     }
     detail: dict[str, Any] = {name: facts.get(name) for name in _DETAIL_FACTS}
     detail["av.licence"] = dict(av_licence or {})
+    detail["certs.reported"] = report.certificates is not None
     return ComputedReadiness(values, detail)
 
 

@@ -53,7 +53,7 @@ def _unknown(indicator: Indicator, d: Mapping[str, Any]) -> Text:
     if indicator.counts == "os_activated" and "gvlk" in str(d.get("os.licence_channel") or "").lower():
         return Text("không rõ: kích hoạt KMS nhưng chưa đọc được máy chủ KMS",
                     "unknown: a KMS activation whose KMS host was not read")
-    if indicator.counts == "has_signing_cert":
+    if indicator.counts == "has_signing_cert" and d.get("certs.reported"):
         return Text("không rõ: chưa đọc được mục đích sử dụng khóa của chứng thư số",
                     "unknown: the certificate's key usage was not read")
     return UNKNOWN

@@ -65,7 +65,7 @@ def compute_readiness_counts(app: Litestar) -> CountsSnapshot:
 
     state = app.state.collector
     with state.db.session() as session:
-        return readiness_counts(session, state.clock())
+        return readiness_counts(session, state.clock(), state.rules.indicators)
 
 
 def kept_readiness_counts(app: Litestar) -> CountsSnapshot:

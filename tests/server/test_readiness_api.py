@@ -38,7 +38,7 @@ def test_readiness_per_child_unit_with_the_total(api: tuple[TestClient, DemoAcce
         "DT-TANHOA", "DT-TANLONG", "DT-TANPHU"]
     assert body["children"][0]["figures"]["av_installed"]["text"] == "16/16 — 100%"
     total = body["unit"]["figures"]["av_installed"]
-    assert (total["n"], total["d"], total["below_target"]) == (35, 37, True)
+    assert (total["n"], total["d"], total["below_target"]) == (35, 38, True)
     assert {i["id"] for i in body["indicators"]} >= {"computers_per_official", "certs_valid"}
 
 
@@ -60,8 +60,10 @@ def test_explain_endpoint(api: tuple[TestClient, DemoAccess]) -> None:
     admin = _bearer(access.admin_token)
     body = client.get("/api/v1/readiness/explain", params={"unit": "DT-TANPHU", "indicator": "hardware_ok"},
                       headers=admin).json()
-    assert body["figure"]["text"] == "9/11 — 81.8%"
-    assert [m["name"] for m in body["missing"]] == ["tanphu-pc02", "tanphu-pc03"]  # BIOS of 2013, 2 GiB
-    assert all(m["reason_en"].endswith(" years old (at most 7); RAM 2048 MiB (at least 4096)") for m in body["missing"])
+    assert body["figure"]["text"] == "9/12 — 75%"
+    assert [m["name"] for m in body["missing"]] == ["tanphu-ketoan", "tanphu-pc02", "tanphu-pc03"]
+    assert body["missing"][0]["reason_en"] == "unknown: no agent on this machine (declared)"  # the Windows 7 PC
+    assert all(m["reason_en"].endswith(" years old (at most 7); RAM 2048 MiB (at least 4096)")
+               for m in body["missing"][1:])  # BIOS of 2013, 2 GiB
     bad = client.get("/api/v1/readiness/explain", params={"indicator": "nope"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["error"] == "unknown_indicator"
