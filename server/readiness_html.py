@@ -14,7 +14,7 @@ from server.readiness_form import evaluation, form_date, place_of, trend_vi, uni
 from server.web.i18n import percent
 
 _STYLE = """
-@page { size: A4 portrait; margin: 20mm 15mm 20mm 30mm; }
+@page { size: A4 portrait; margin: 15mm 15mm 15mm 25mm; }
 @page wide { size: A4 landscape; margin: 15mm 15mm 15mm 20mm; }
 body { font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif; font-size: 13pt; color: #000; }
 table.head { width: 100%; border: 0; margin-bottom: 6pt; }
@@ -24,13 +24,14 @@ table.head td.nation { font-size: 12.5pt; }
 .rule { display: block; width: 30%; margin: 2pt auto 4pt; border-top: 1px solid #000; }
 .rule.long { width: 60%; }
 .date { font-style: italic; }
-h1 { font-size: 14pt; text-align: center; margin: 14pt 0 0; }
+h1 { font-size: 14pt; text-align: center; margin: 8pt 0 0; }
 p.subject { text-align: center; font-weight: bold; margin: 2pt 0 4pt; }
 p.period { text-align: center; margin: 0 0 10pt; }
 h2 { font-size: 13pt; margin: 10pt 0 4pt; }
-table.grid { border-collapse: collapse; width: 100%; page-break-inside: auto; font-size: 12pt; }
+section.units h2 { text-align: center; }
+table.grid { border-collapse: collapse; width: 100%; page-break-inside: auto; font-size: 11pt; }
 table.grid tr { page-break-inside: avoid; }
-table.grid th, table.grid td { border: 1px solid #000; padding: 2pt 4pt; vertical-align: middle; }
+table.grid th, table.grid td { border: 1px solid #000; padding: 1pt 3pt; vertical-align: middle; }
 table.grid th { font-weight: bold; text-align: center; }
 td.num { text-align: center; white-space: nowrap; }
 td.no { text-align: center; }
@@ -38,13 +39,13 @@ tr.total td { font-weight: bold; }
 section.units { page: wide; page-break-before: always; }
 section.units table.grid { font-size: 10pt; }
 section.units table.grid th { font-size: 9.5pt; }
-ol.notes { margin: 2pt 0 0 18pt; padding: 0; }
-table.sign { width: 100%; margin-top: 14pt; border: 0; page-break-inside: avoid; }
+ol.notes { margin: 2pt 0 0 18pt; padding: 0; font-size: 12pt; }
+table.sign { width: 100%; margin-top: 8pt; border: 0; page-break-inside: avoid; }
 table.sign td { border: 0; vertical-align: top; width: 50%; text-align: center; }
-table.sign td.recipients { text-align: left; font-size: 11pt; }
 .sign-role { font-weight: bold; }
 .sign-hint { font-style: italic; font-size: 12pt; }
-.sign-space { height: 60pt; }
+.sign-space { height: 56pt; }
+p.recipients { font-size: 11pt; margin: 0; }
 """
 
 
@@ -59,12 +60,13 @@ def render_html(report: PeriodReport, place: str = "", number: str = "") -> str:
              f'<p class="subject">Mức độ sẵn sàng ứng dụng công nghệ thông tin năm {report.year}</p>',
              f'<p class="period">Kỳ báo cáo: từ ngày {report.start_day:%d/%m/%Y} đến ngày {report.end_day:%d/%m/%Y}'
              f" (số liệu tính đến ngày {report.end_day:%d/%m/%Y})</p>",
-             "<h2>I. Các chỉ số của đơn vị</h2>", _indicators(report)]
+             "<h2>I. Các chỉ số của đơn vị</h2>", _indicators(report),
+             "<h2>II. Ghi chú</h2>",
+             '<ol class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ol>",
+             _signature(report)]
     if report.table.children:
         parts.append(_units(report))
-    parts += ["<h2>III. Ghi chú</h2>" if report.table.children else "<h2>II. Ghi chú</h2>",
-              '<ol class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ol>",
-              _signature(report), "</body></html>"]
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 
@@ -81,7 +83,9 @@ def _head(report: PeriodReport, place: str, number: str) -> str:
 
 
 def _indicators(report: PeriodReport) -> str:
-    rows = ['<table class="grid"><thead><tr><th>TT</th><th>Chỉ số</th><th>Đạt / Tổng số</th><th>Tỷ lệ</th>'
+    rows = ['<table class="grid"><colgroup><col style="width:5%"><col style="width:38%"><col style="width:10%">'
+            '<col style="width:9%"><col style="width:9%"><col style="width:17%"><col style="width:12%"></colgroup>'
+            "<thead><tr><th>TT</th><th>Chỉ số</th><th>Đạt / Tổng số</th><th>Tỷ lệ</th>"
             "<th>Mục tiêu</th><th>Đầu kỳ → Cuối kỳ</th><th>Đánh giá</th></tr></thead><tbody>"]
     for number, info in enumerate(report.table.indicators, start=1):
         cell = report.table.unit.figures[info.id]
@@ -89,7 +93,7 @@ def _indicators(report: PeriodReport) -> str:
                     f'<td class="num">{cell.n}/{cell.d}</td><td class="num">{percent(cell.percent, "vi")}</td>'
                     f'<td class="num">{percent(cell.target, "vi")}</td>'
                     f'<td class="num">{escape(trend_vi(report.trend.get(info.id)))}</td>'
-                    f'<td class="no">{evaluation(cell)}</td></tr>')
+                    f'<td class="num">{evaluation(cell)}</td></tr>')
     rows.append("</tbody></table>")
     return "\n".join(rows)
 
@@ -97,8 +101,10 @@ def _indicators(report: PeriodReport) -> str:
 def _units(report: PeriodReport) -> str:
     table = report.table
     head = "".join(f"<th>{n}</th>" for n in range(1, len(table.indicators) + 1))
-    rows = ['<section class="units"><h2>II. Theo đơn vị trực thuộc</h2>',
-            '<p>Số cột là số thứ tự chỉ số tại mục I; mỗi ô ghi số đạt / tổng số và tỷ lệ.</p>',
+    rows = ['<section class="units"><h2>PHỤ LỤC: SỐ LIỆU THEO ĐƠN VỊ TRỰC THUỘC</h2>',
+            f'<p>(Kèm theo báo cáo mức độ sẵn sàng ứng dụng công nghệ thông tin năm {report.year} của '
+            f'{escape(table.unit.name)}.) Số cột là số thứ tự chỉ số tại mục I; mỗi ô ghi số đạt / tổng số '
+            "và tỷ lệ.</p>",
             f'<table class="grid"><thead><tr><th>TT</th><th>Đơn vị</th>{head}<th>Sự cố</th></tr></thead><tbody>']
     for number, unit in enumerate(table.children, start=1):
         cells = "".join(f'<td class="num">{unit_cell_vi(unit.figures[i.id])}</td>' for i in table.indicators)
@@ -114,10 +120,9 @@ def _units(report: PeriodReport) -> str:
 def _signature(report: PeriodReport) -> str:
     recipients = f"- {escape(report.parent_name)};<br>" if report.parent_name else ""
     return ('<table class="sign"><tr>'
-            f'<td class="recipients"><b><i>Nơi nhận:</i></b><br>{recipients}- Lưu: VT.</td>'
-            '<td></td></tr><tr>'
             '<td><span class="sign-role">NGƯỜI LẬP BIỂU</span><br><span class="sign-hint">(Ký, ghi rõ họ tên)</span>'
             '<div class="sign-space"></div></td>'
             '<td><span class="sign-role">THỦ TRƯỞNG ĐƠN VỊ</span><br>'
             '<span class="sign-hint">(Ký tên, đóng dấu)</span><div class="sign-space"></div></td>'
-            "</tr></table>")
+            "</tr></table>"
+            f'<p class="recipients"><b><i>Nơi nhận:</i></b><br>{recipients}- Lưu: VT.</p>')
