@@ -206,12 +206,12 @@ class PendingNotice:
 def pending_notices(session: Session, limit: int = 500) -> list[PendingNotice]:
     """Events waiting to be sent (open, escalate, resolve), oldest first."""
     rows = session.execute(
-        select(AlertEvent, Alert, Unit).join(Alert, AlertEvent.alert_id == Alert.id)
-        .join(Unit, Alert.unit_id == Unit.id)
+        select(AlertEvent, Alert, Unit, Machine.hostname).join(Alert, AlertEvent.alert_id == Alert.id)
+        .join(Unit, Alert.unit_id == Unit.id).outerjoin(Machine, Alert.machine_id == Machine.id)
         .where(AlertEvent.notify.is_(True), AlertEvent.notified_at.is_(None)).order_by(AlertEvent.id).limit(limit))
-    return [PendingNotice(event.id, Transition(event.transition), event.at, _row(alert, unit.code, unit.name),
-                          unit.name)
-            for event, alert, unit in rows]
+    return [PendingNotice(event.id, Transition(event.transition), event.at,
+                          _row(alert, unit.code, unit.name, hostname), unit.name)
+            for event, alert, unit, hostname in rows]
 
 
 def mark_notified(session: Session, event_ids: Sequence[int], now: datetime) -> None:

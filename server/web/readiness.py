@@ -3,13 +3,17 @@ in its official form as a printable page and as XLSX (server.readiness_export / 
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from collector.errors import NotFound
 from collector.store.readiness_period import PeriodReport, period_report
-from collector.store.readiness_report import ReadinessTable, readiness_table
+from collector.store.readiness_report import ReadinessTable, explain, readiness_table
 from collector.store.unit_context import report_year
+from rules.indicators import IndicatorError
 from server.readiness_export import render_csv, render_xlsx
 from server.readiness_html import render_html
 from server.web.context import Page
@@ -63,4 +67,16 @@ def _year(period: int | None) -> int | None:
     return period
 
 
-READINESS_ROUTES = [readiness_csv, readiness_print, readiness_xlsx]
+@get("/readiness/explain", sync_to_thread=True)
+def readiness_explain(page: NamedDependency[Page], indicator: FromQuery[str],
+                      unit: FromQuery[str | None] = None) -> Response[Any]:
+    """The web form of ``report readiness --explain``: who fails the figure, why, and what to do."""
+    with page.db() as session:
+        try:
+            found = explain(session, page.me.scope, unit, indicator, page.state.clock(), page.state.rules.indicators)
+        except IndicatorError as exc:
+            raise NotFound(str(exc), code="unknown_indicator") from exc
+    return page.render("explain.html", explanation=found)
+
+
+READINESS_ROUTES = [readiness_csv, readiness_print, readiness_xlsx, readiness_explain]
