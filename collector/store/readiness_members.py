@@ -38,6 +38,7 @@ def failing_members(session: Session, units: Sequence[Any], sums: Mapping[int, M
     by_id = {u.id: u for u in units}
     people, registered = _official_members(session, indicators, now, wanted)
     machines = _machine_members(session, indicators, now, wanted, registered)
+    failing_units = _unit_members(units, sums, indicators, wanted)
     found: dict[int, list[str]] = {}
     for unit_id in wanted:
         unit = by_id[unit_id]
@@ -47,20 +48,18 @@ def failing_members(session: Session, units: Sequence[Any], sums: Mapping[int, M
             indicator = mine.get(indicator_id)
             value = figure(indicator, sums[unit_id])
             head = f"{indicator.title.vi} {value.n}/{value.d} (mục tiêu {percent_text(indicator.target)})"
-            members = _members(indicator, unit, sums, units, machines, people)
+            members = _members(indicator, unit, sums, failing_units, machines, people)
             shown = ", ".join(members[:SHOWN]) + (f" và {len(members) - SHOWN} khác" if len(members) > SHOWN else "")
             lines.append(f"{head}: {shown}" if shown else head)
         found[unit_id] = lines
     return found
 
 
-def _members(indicator: Indicator, unit: Any, sums: Mapping[int, Mapping[str, int]], units: Sequence[Any],
-             machines: Mapping[tuple[int, str], list[str]], people: Mapping[tuple[int, str], list[str]]) -> list[str]:
+def _members(indicator: Indicator, unit: Any, sums: Mapping[int, Mapping[str, int]],
+             failing_units: Mapping[tuple[int, str], list[str]], machines: Mapping[tuple[int, str], list[str]],
+             people: Mapping[tuple[int, str], list[str]]) -> list[str]:
     if indicator.kind is IndicatorKind.UNIT:
-        return [f"{u.name} ({unit_reason(indicator, sums[u.id]).vi})" for u in units
-                if u.path.startswith(unit.path) and sums[u.id].get(f"ud:{indicator.id}")
-                and not sums[u.id].get(f"un:{indicator.id}") and u.id != unit.id] or \
-            [unit_reason(indicator, sums[unit.id]).vi]
+        return failing_units.get((unit.id, indicator.id)) or [unit_reason(indicator, sums[unit.id]).vi]
     if indicator.kind is IndicatorKind.MACHINE:
         return machines.get((unit.id, indicator.id), [])
     listed = people.get((unit.id, indicator.id), [])
@@ -69,6 +68,23 @@ def _members(indicator: Indicator, unit: Any, sums: Mapping[int, Mapping[str, in
     short = sums[unit.id].get("sd", 0) - sums[unit.id].get("sn", 0) if indicator.kind is IndicatorKind.STAFF else 0
     fallback = short - len(listed) if short > len(listed) else 0
     return listed + ([f"thiếu {fallback} máy theo số biên chế"] if fallback else [])
+
+
+def _unit_members(units: Sequence[Any], sums: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
+                  wanted: set[int]) -> dict[tuple[int, str], list[str]]:
+    """(unit id, indicator id) -> "name (reason)" of the counted units of its subtree (not itself)
+    that a unit indicator does not count: each failing unit added to its ancestors, one pass."""
+    kinds = [i for i in indicators.indicators if i.kind is IndicatorKind.UNIT]
+    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for unit in units:
+        mine = sums[unit.id]
+        ancestors = [u for u in path_ids(unit.path)[:-1] if u in wanted]
+        for indicator in kinds if ancestors and unit.kind in indicators.unit_kinds else ():
+            if mine.get(f"ud:{indicator.id}") and not mine.get(f"un:{indicator.id}"):
+                line = f"{unit.name} ({unit_reason(indicator, mine).vi})"
+                for ancestor in ancestors:
+                    found[(ancestor, indicator.id)].append(line)
+    return found
 
 
 def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, wanted: set[int],

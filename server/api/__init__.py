@@ -22,10 +22,13 @@ def people_routes() -> tuple[list[HTTPRouteHandler], dict[str, Provide]]:
     """Every people's route and the dependency that names the caller (``person``)."""
     from server.api.alerts import ALERT_ROUTES
     from server.api.auth import current_person
+    from server.api.incidents import INCIDENT_ROUTES
     from server.api.licences import LICENCE_ROUTES
     from server.api.machines import MACHINE_ROUTES
     from server.api.network import NETWORK_ROUTES
+    from server.api.officials import OFFICIAL_ROUTES
     from server.api.readiness import READINESS_ROUTES
 
-    routes = [*MACHINE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *LICENCE_ROUTES, *READINESS_ROUTES]
+    routes = [*MACHINE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *LICENCE_ROUTES, *READINESS_ROUTES, *OFFICIAL_ROUTES,
+              *INCIDENT_ROUTES]
     return routes, {"person": Provide(current_person)}

@@ -67,3 +67,22 @@ def test_explain_endpoint(api: tuple[TestClient, DemoAccess]) -> None:
                for m in body["missing"][1:])  # BIOS of 2013, 2 GiB
     bad = client.get("/api/v1/readiness/explain", params={"indicator": "nope"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["error"] == "unknown_indicator"
+
+
+def test_officials_and_incidents_endpoints_are_scoped(api: tuple[TestClient, DemoAccess]) -> None:
+    client, access = api
+    admin, officer = _bearer(access.admin_token), _bearer(access.officer_token)
+    officials = client.get("/api/v1/officials", params={"unit": "DT-TANHOA-VP"}, headers=officer).json()
+    assert len(officials) == 15 and {o["unit_code"] for o in officials} == {"DT-TANHOA-VP"}
+    assert client.get("/api/v1/officials", params={"unit": "DT-TANLONG"}, headers=officer).status_code == 404
+    imported = client.post("/api/v1/officials", headers=officer, json={
+        "unit": "DT-TANHOA-VP", "officials": [{"name": "Nguyễn Văn An", "position": "Chủ tịch UBND xã",
+                                               "account": "an.nv"}]})
+    assert imported.status_code == 200 and imported.json()["unchanged"] == 1 and len(imported.json()["missing"]) == 14
+    everything = client.get("/api/v1/incidents", params={"period": NOW.year}, headers=admin).json()
+    assert {(i["hostname"], i["severity"]) for i in everything} == {("tanlong-pc04", "critical"),
+                                                                     ("tanphu-pc07", "medium")}
+    assert client.get("/api/v1/incidents", params={"period": NOW.year}, headers=officer).json() == []
+    assert client.get("/api/v1/incidents", params={"period": 1900}, headers=admin).status_code == 422
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/officials" in schema["paths"] and "/api/v1/incidents" in schema["paths"]
