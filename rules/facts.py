@@ -21,13 +21,13 @@ from agent.wire.schema import (
     Antivirus,
     Certificates,
     Hardening,
-    Licence,
     LocalAccount,
     Network,
     ReachKind,
     Report,
     Software,
 )
+from rules.activation import activation_facts
 from rules.antivirus_licence import (
     AvLicenceVerdict,
     active_detections,
@@ -188,7 +188,7 @@ def machine_facts(report: Report, meta: MachineContext, now: datetime) -> dict[s
         "agent.rejected_reports": meta.rejected_reports,
         "machine.agentless": False,
     }
-    facts.update(_activation(report.licence, meta.kms_hosts))
+    facts.update(activation_facts(report.licence, meta.kms_hosts))
     facts.update(_antivirus(report.antivirus, now))
     facts.update(_av_licence(report, meta, now))
     facts.update(_certificates(report.certificates, meta, now))
@@ -246,35 +246,6 @@ def _av_licence(report: Report, meta: MachineContext, now: datetime) -> dict[str
     verdict = av_licence_verdict(report, meta, now)
     return {"av.licensed": verdict.licensed, "av.licence_product": verdict.product or None,
             "av.licence_days_left": days_left(verdict, now.date())}
-
-
-def kms_accepted(licence: Licence | None, hosts: Sequence[str]) -> bool | None:
-    """Whether a volume (GVLK) activation's KMS host is accepted; None when it is not a KMS
-    activation or its host was not read while a list is set (never a silent pass)."""
-    if licence is None or "gvlk" not in licence.os_licence_channel.lower():
-        return None
-    if not hosts:
-        return True
-    host = _host(licence.kms_host)
-    return None if not host else host in {_host(h) for h in hosts}
-
-
-def _host(raw: str) -> str:
-    host = raw.strip().lower().rstrip(".")
-    if host.count(":") == 1:  # "kms.example:1688"; an IPv6 address has more colons
-        host = host.split(":", 1)[0]
-    return host.strip("[]").rstrip(".")
-
-
-def _activation(licence: Licence | None, hosts: Sequence[str]) -> dict[str, Any]:
-    if licence is None:
-        return {"os.activated": None, "os.licence_channel": None, "os.kms_host": None, "os.kms_accepted": None}
-    accepted = kms_accepted(licence, hosts)
-    activated = licence.os_activated
-    if activated and "gvlk" in licence.os_licence_channel.lower():
-        activated = accepted
-    return {"os.activated": activated, "os.licence_channel": licence.os_licence_channel or None,
-            "os.kms_host": licence.kms_host, "os.kms_accepted": accepted}
 
 
 def _certificates(section: Certificates | None, meta: MachineContext, now: datetime) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agent.wire.schema import Certificate, Certificates, Identity, Licence, Report
+from rules.activation import kms_accepted
 from rules.certificates import has_signing_certificate, signing_state
 from rules.evidence import WORDED, evidence_words
-from rules.facts import CATALOGUE, MachineContext, agentless_facts, kms_accepted, machine_facts
+from rules.facts import CATALOGUE, MachineContext, agentless_facts, machine_facts
 from rules.indicators import IndicatorError, builtin_indicators, parse_indicator_override
 from rules.loader import load_text
 
