@@ -37,7 +37,7 @@ from collector.store.scope import EVERYTHING
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COMMUNES = 100
 FLAGS = ("has_lan", "has_internet", "has_dedicated_line", "av_installed", "av_licensed", "av_up_to_date",
-         "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_certs", "certs_valid", "offline_isolated")
+         "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_signing_cert", "offline_isolated")
 
 
 def build(db: Database, machines: int, units: int, now: datetime) -> None:

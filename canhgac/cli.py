@@ -27,6 +27,8 @@ LAZY_COMMANDS = {
     "alerts": ("canhgac.alerts_commands:alerts", "Alerts: list and acknowledge."),
     "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
     "audit": ("canhgac.audit_commands:audit", "The audit log (nhật ký): who changed what."),
+    "officials": ("canhgac.officials_commands:officials", "The officials register (danh sách CB,CC)."),
+    "incidents": ("canhgac.incidents_commands:incidents", "The incident register (sổ sự cố)."),
 }
 
 SERVER_EXTRA_HINT = "this command needs the server extra: pip install 'canhgac[server]'"

@@ -20,36 +20,42 @@ from collector.config import CollectorConfig
 @click.option("--seed-only", is_flag=True, help="Fill the database, then exit (run `canhgac serve` on it later).")
 @collector_options("port", "rules_dir")
 def demo(db_url: str | None, seed_only: bool, config: CollectorConfig) -> None:
-    """Start the server on a demo database fed with the Tân Hòa office (16 officials, 16 PCs,
-    one offline PC) and two neighbouring communes, through the real enroll and report path
-    (on 127.0.0.1; --port 0 picks a free port)."""
+    """Start the server on a demo database fed with the Tân Hòa office (15 officials in its
+    register, 16 PCs, one offline PC) and two neighbouring communes, through the real enroll and
+    report path, two rounds of reports 20 days apart (on 127.0.0.1; --port 0 picks a free port).
+    The province's settings (its KMS host, its target) are server/demo_rules unless --rules-dir."""
     from collector.db import open_database
     from server.demo import (
         DEMO_ADMIN,
         DEMO_OFFICER,
         DEMO_PASSWORD,
+        DEMO_RULES_DIR,
+        DemoClock,
+        HttpDelivery,
         RunningServer,
-        feed_fleet,
+        demo_count,
         is_seeded,
-        seed_people_and_units,
+        seed_demo,
     )
-    from server.demo_fleet import demo_machines
 
     if db_url is None:
         db_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='canhgac-demo-')) / 'canhgac.db'}"
-    config = dataclasses.replace(config, db_url=db_url, port=0 if seed_only else config.port)
+    config = dataclasses.replace(config, db_url=db_url, port=0 if seed_only else config.port,
+                                 rules_dir=config.rules_dir or DEMO_RULES_DIR)
     db = open_database(db_url)
-    server = RunningServer(config, db)
+    demo_clock = DemoClock()
+    server = RunningServer(config, db, demo_clock)
     base_url = server.start()
     try:
         if is_seeded(db):
             click.echo("Dữ liệu mẫu đã có / demo data already there: not seeding again", err=True)
         else:
-            tokens, access = seed_people_and_units(db, clock.utcnow())
-            with click.progressbar(length=len(demo_machines()), label="Gửi báo cáo / sending reports",
+            with click.progressbar(length=demo_count(), label="Gửi báo cáo / sending reports",
                                    file=click.get_text_stream("stderr")) as bar:
-                count = feed_fleet(base_url, server.state, tokens, lambda done, total: bar.update(1))
-            click.echo(f"{count} máy / machines enrolled and reported", err=True)
+                access = seed_demo(db, server.state.rules, clock.utcnow(), HttpDelivery(base_url, server.state),
+                                   demo_clock.set, lambda done, total: bar.update(1))
+            demo_clock.set(None)
+            click.echo(f"{demo_count() // 2} máy / machines enrolled and reported twice, 20 days apart", err=True)
             click.echo(f"admin: {DEMO_ADMIN} / {DEMO_PASSWORD}   API token: {access.admin_token}")
             click.echo(f"officer (Tân Hòa): {DEMO_OFFICER} / {DEMO_PASSWORD}   API token: {access.officer_token}")
         click.echo(f"database: {db_url}")

@@ -1,6 +1,7 @@
-"""``canhgac report readiness``: the readiness table of a unit and its children, in the format the
-yearly report needs (terminal table, JSON, CSV with BOM, XLSX, printable HTML), or the
-explanation of one figure (``--explain INDICATOR``)."""
+"""``canhgac report readiness``: the readiness of a unit and its children, in the format the
+yearly report needs (terminal table, JSON, CSV for Excel set to Vietnamese, and the official form
+as XLSX or a printable HTML page for ``--period YEAR``), or the explanation of one figure
+(``--explain INDICATOR``: who fails it, why, and what to do)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import msgspec
 
 from agent.wire import clock
 from canhgac.cli_support import cli_errors, db_session
-from canhgac.collector_options import db_option
+from canhgac.collector_options import collector_options
+from collector.config import CollectorConfig
 
 FORMATS = ("table", "json", "csv", "xlsx", "html")
 
@@ -27,46 +29,64 @@ def report() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE instead of standard output (needed for xlsx).")
+@click.option("--period", "year", type=click.IntRange(2000, 2100), default=None, metavar="YEAR",
+              help="The reporting year of the official form (html, xlsx): figures as of its end, the trend from "
+                   "its start. Default: this year.")
+@click.option("--place", default="", help="The place of the date line (default: from the unit's name).")
+@click.option("--number", default="", help="The report's number (Số), e.g. 15/BC-UBND.")
 @click.option("--explain", "indicator", default=None, metavar="INDICATOR",
               help="List what the figure leaves out of its numerator, with the reason for each.")
-@db_option
+@collector_options("db_url", "data_dir", "rules_dir")
 @cli_errors
-def readiness(unit_code: str | None, fmt: str, out: Path | None, indicator: str | None, db_url: str | None) -> None:
+def readiness(unit_code: str | None, fmt: str, out: Path | None, year: int | None, place: str, number: str,
+              indicator: str | None, config: CollectorConfig) -> None:
     """Readiness indicators (chỉ số sẵn sàng) of --unit and of each child unit, with targets and trend."""
+    from collector.judging.rules import load_rules
     from collector.store.readiness import refresh_machine_readiness
+    from collector.store.readiness_period import period_report
     from collector.store.readiness_report import explain, readiness_table
     from collector.store.scope import EVERYTHING
+    from collector.store.unit_context import report_year
     from rules.indicators import IndicatorError
-
-    now = clock.utcnow()
-    with db_session(db_url) as session:
-        # Machines stored before readiness existed get their rows now rather than at the next scan.
-        refresh_machine_readiness(session, now, only_missing=True)
-        try:
-            if indicator is not None:
-                _emit_explanation(explain(session, EVERYTHING, unit_code, indicator, now), fmt, out)
-                return
-        except IndicatorError as exc:
-            raise click.BadParameter(str(exc), param_hint="--explain") from exc
-        table = readiness_table(session, EVERYTHING, unit_code, now)
-    _emit(_render(table, fmt, out), out)
-
-
-def _render(table, fmt: str, out: Path | None) -> bytes:  # type: ignore[no-untyped-def]
-    import server.readiness_export as export
-    from server.readiness_html import render_html
 
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx needs --out FILE")
+    now, indicators = clock.utcnow(), load_rules(config.rules_dir).indicators
+    with db_session(config.db_url) as session:
+        # Machines stored before readiness existed get their rows now rather than at the next scan.
+        refresh_machine_readiness(session, now, only_missing=True, indicators=indicators)
+        if indicator is not None:
+            try:
+                found = explain(session, EVERYTHING, unit_code, indicator, now, indicators)
+            except IndicatorError as exc:
+                raise click.BadParameter(str(exc), param_hint="--explain") from exc
+            _emit_explanation(found, fmt, out)
+            return
+        if fmt in ("html", "xlsx"):
+            period = period_report(session, EVERYTHING, unit_code, year or report_year(now), now, indicators)
+            _emit(_render_form(period, fmt, place, number), out)
+            return
+        table = readiness_table(session, EVERYTHING, unit_code, now, indicators)
+    _emit(_render(table, fmt), out)
+
+
+def _render(table, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+    import server.readiness_export as export
+
     if fmt == "json":
         return msgspec.json.format(msgspec.json.encode(table), indent=2) + b"\n"
     if fmt == "csv":
         return export.render_csv(table)
-    if fmt == "xlsx":
-        return export.render_xlsx(table)
-    if fmt == "html":
-        return render_html(table).encode("utf-8")
     return export.render_table(table).encode("utf-8")
+
+
+def _render_form(period, fmt: str, place: str, number: str) -> bytes:  # type: ignore[no-untyped-def]
+    from server.readiness_export import render_xlsx
+    from server.readiness_html import render_html
+
+    if fmt == "xlsx":
+        return render_xlsx(period, place, number)
+    return render_html(period, place, number).encode("utf-8")
 
 
 def _emit_explanation(explanation, fmt: str, out: Path | None) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,21 @@ def upgrade_to_head(engine: Engine) -> None:
     """Apply every revision not yet applied. "heads": areas may branch from a common revision
     (each adds its own tables) without a merge revision."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite's batch mode rebuilds a table to alter it (copy, drop, rename): with foreign keys
+            # enforced, dropping a table that others reference fails on a populated database. They
+            # are off while migrating (the pragma is a no-op inside a transaction) and checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction: the migration runs in its own
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()

@@ -24,7 +24,7 @@ import cel
 
 from rules.facts import FACT_NAMES
 from rules.loader import flatten_facts
-from rules.model import Finding, Outcome, Override, Rule, RuleError, RuleScope
+from rules.model import Finding, Outcome, Override, Rule, RuleError, RuleScope, Severity
 
 _NAMESPACES = frozenset(name.split(".")[0] for name in FACT_NAMES if "." in name)
 _TOKEN = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?""")
@@ -95,6 +95,10 @@ class CompiledRule:
     required: tuple[str, ...]
     facts: tuple[str, ...]
     dated: bool = False
+    levels: tuple[tuple[Severity, Any], ...] = ()
+    """(severity, program) of each level, the most severe first."""
+    context_facts: tuple[str, ...] = ()
+    """Every fact the condition, the levels and the evidence read (what the CEL context needs)."""
 
 
 def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> CompiledRule:
@@ -106,14 +110,20 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> Com
             raise ValueError(f"unknown parameter {unknown[0]!r}")
         source, named = rewrite(rule.condition, values)
         required = named if rule.requires is None else tuple(rule.requires)
-        missing = [name for name in required if name not in FACT_NAMES]
+        missing = [name for name in (*required, *rule.evidence) if name not in FACT_NAMES]
         if missing:
             raise ValueError(f"requires unknown fact {missing[0]!r}")
         program = cel.compile(source)
+        levels, level_facts = [], []
+        for level in rule.levels:
+            level_source, level_named = rewrite(level.condition, values)
+            levels.append((level.severity, cel.compile(level_source)))
+            level_facts += level_named
     except ValueError as exc:
         raise RuleError(rule.file or "<rule>", rule.line, f"rule {rule.id!r}: {exc}") from None
     return CompiledRule(rule=rule, program=program, required=required, facts=named,
-                        dated=bool(rule.active_from or rule.active_until))
+                        dated=bool(rule.active_from or rule.active_until), levels=tuple(levels),
+                        context_facts=tuple(dict.fromkeys((*named, *level_facts))))
 
 
 @dataclass
@@ -162,7 +172,7 @@ class RuleSet:
 
 
 def names_of(compiled: Iterable[CompiledRule]) -> tuple[tuple[str, str], ...]:
-    facts = dict.fromkeys(name for item in compiled for name in item.facts)
+    facts = dict.fromkeys(name for item in compiled for name in (item.context_facts or item.facts))
     return tuple((name, cel_name(name)) for name in facts)
 
 
@@ -226,11 +236,39 @@ def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], 
             findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"cannot evaluate: {exc}"))
             continue
         if result is True:  # the facts it read become the alert's detail (which product, which age)
-            findings.append(Finding(rule.id, subject, Outcome.FIRING, rule.severity, explain(item, facts)))
+            findings.append(Finding(rule.id, subject, Outcome.FIRING, _level(item, context), explain(item, facts),
+                                    tuple((name, facts.get(name)) for name in
+                                          dict.fromkeys((*item.context_facts, *rule.evidence))),
+                                    evidence_items(rule, facts)))
         elif result is not False:
             findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity,
                                     f"the condition gave {result!r}, not true or false"))
     return findings
+
+
+def _level(item: CompiledRule, context: Any) -> Severity:
+    """The severity of the highest level whose condition holds (a level that cannot be judged on
+    the data does not apply), else the rule's."""
+    base = item.rule.severity
+    for severity, program in item.levels:
+        try:
+            if program.execute(context) is True:
+                return severity if severity.rank > base.rank else base
+        except _CEL_ERRORS:
+            continue
+    return base
+
+
+def evidence_items(rule: Rule, facts: Mapping[str, Any]) -> tuple[str, ...]:
+    """The items of the rule's evidence facts: each element of a list, or "fact=value"."""
+    items: list[str] = []
+    for name in rule.evidence:
+        value = facts.get(name)
+        if isinstance(value, list | tuple):
+            items += [str(v) for v in value]
+        elif value is not None:
+            items.append(f"{name}={json.dumps(value, ensure_ascii=False)}")
+    return tuple(items)
 
 
 def _active(rule: Rule, today: str) -> bool:
@@ -245,9 +283,16 @@ def explain(item: CompiledRule, facts: Mapping[str, Any]) -> str:
 
 def run_example(rule: Rule, facts: Mapping[str, Any], parameters: Mapping[str, Any], now: datetime) -> Outcome:
     """How ``rule`` judges the example facts (nested or dotted) with these parameters."""
+    finding = example_finding(rule, facts, parameters, now)
+    return finding.outcome if finding else Outcome.PASSING
+
+
+def example_finding(rule: Rule, facts: Mapping[str, Any], parameters: Mapping[str, Any],
+                    now: datetime) -> Finding | None:
+    """The finding ``rule`` gives on the example facts (None: it passes)."""
     compiled = compile_rule(rule, parameters)
     flat = flatten_facts(facts)
     if rule.roles and flat.get("role") is None:
         flat["role"] = sorted(rule.roles)[0]
     findings = evaluate([compiled], flat, now, scope=rule.scope)
-    return findings[0].outcome if findings else Outcome.PASSING
+    return findings[0] if findings else None

@@ -17,7 +17,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from agent.wire.schema import Antivirus, Hardening, LocalAccount, Network, ReachKind, Report, Software
+from agent.wire.schema import (
+    Antivirus,
+    Certificates,
+    Hardening,
+    LocalAccount,
+    Network,
+    ReachKind,
+    Report,
+    Software,
+)
+from rules.activation import activation_facts
+from rules.antivirus_licence import (
+    AvLicenceVerdict,
+    active_detections,
+    days_left,
+    detection_items,
+    judge_av_licence,
+    protecting,
+)
+from rules.certificates import has_signing_certificate, signing_state
+from rules.licences import LicenceCover
 
 
 @dataclass(frozen=True)
@@ -40,14 +60,27 @@ CATALOGUE: tuple[Fact, ...] = (
     _m("role", "string", '"normal", or "offline" for the PC that drafts secret documents'),
     _m("report.via_network", "bool", "the report arrived over the network (HTTP), not imported from removable media"),
     _m("os.name", "string", 'OS name and version as reported ("Windows 10", "Debian GNU/Linux 12")'),
-    _m("os.activated", "bool", "the OS licence is activated"),
+    _m("os.activated", "bool", "the OS licence is activated; a volume (GVLK) activation only by a KMS host the "
+       "unit's list accepts (indicator os_activated, parameter kms_hosts; empty = any)"),
+    _m("os.licence_channel", "string", "Retail, OEM:DM, Volume:MAK, Volume:GVLK ... as Windows names it"),
+    _m("os.kms_host", "string", "the KMS host of a volume (GVLK) activation (\"\" when none was read)"),
+    _m("os.kms_accepted", "bool", "the KMS host is one the unit's list accepts (null: not a KMS activation, "
+       "or its host was not read)"),
     _m("os.update_age_days", "int", "days since the newest OS update was installed"),
     _m("av.installed", "bool", "at least one antivirus product was found"),
     _m("av.any_enabled", "bool", "at least one antivirus product is enabled (false when none is installed)"),
     _m("av.realtime_on", "bool", "an enabled product has real-time protection on (false when none is enabled)"),
     _m("av.signature_age_days", "int", "age in days of the freshest signatures of an enabled product"),
     _m("av.detections", "int", "malware detections listed in the report (recent ones, as the product keeps them)"),
-    _m("av.licensed", "bool", "an installed product is a built-in free one or matches a valid licence of the unit"),
+    _m("av.active_detections", "int", "detections the product did not contain (not cleaned, quarantined, removed "
+       "or blocked)"),
+    _m("av.detection_list", "list[string]", "each detection: threat, path, time, action (an alert's evidence)"),
+    _m("av.licensed", "bool", "the product enabled with real-time protection is licensed: a built-in free one "
+       "as itself, any other by a current register entry within its seats or by the vendor's licence state"),
+    _m("av.licence_product", "string", "the protecting product whose licence was judged"),
+    _m("av.licence_days_left", "int", "days until the licence that counts ends (null: free, unknown end, or none)"),
+    _m("av.protecting", "list[string]", "products enabled with real-time protection"),
+    _m("av.disabled_products", "list[string]", "installed products that are not enabled"),
     _m("av.products", "list[string]", "names of the antivirus products found"),
     _m("backup.configured", "bool", "at least one backup source is configured"),
     _m("backup.age_days", "int", "days since the newest successful backup of any source (null: none succeeded)"),
@@ -83,6 +116,11 @@ CATALOGUE: tuple[Fact, ...] = (
     _m("autorun.disabled", "bool", "autorun/autoplay is off for removable media"),
     _m("smb1.enabled", "bool", "the SMBv1 protocol is enabled"),
     _m("accounts.enabled_admins", "int", "enabled local administrator accounts"),
+    _m("cert.signing_days_left", "int", "days the longest-valid digital-signature certificate of an accepted "
+       "issuer still has (null: none valid, or key usage not read)"),
+    _m("cert.signing", "bool", "holds a digital-signature certificate of an accepted issuer valid for at least "
+       "the indicator's min_days_left (30) more days"),
+    _m("machine.agentless", "bool", "declared by an officer from a LAN device: no agent reports from it"),
     _m("software.count", "int", "installed programs"),
     _m("software.remote_access", "list[string]", "installed remote-access programs (TeamViewer, UltraViewer, ...)"),
     _m("software.cloud_sync", "list[string]", "installed cloud-sync programs (OneDrive, Google Drive, ...)"),
@@ -98,13 +136,14 @@ CATALOGUE: tuple[Fact, ...] = (
        "or not (printers, phones, PCs without the agent; null: no LAN ever swept)"),
     _u("licence.seats_exceeded", "list[string]", "licences of the unit whose installs in the subtree exceed the seats"),
     _u("licence.expired", "list[string]", "licences registered for the unit that have expired"),
+    _u("licence.next_expiry_days", "int", "days until the first of the unit's own valid licences ends (null: none)"),
+    _u("licence.next_expiring", "string", "the product of that licence"),
     _u("readiness.below_target", "list[string]", "readiness indicators of the unit below their target"),
+    _u("readiness.failing", "list[string]", "each indicator below target with its figure and the members failing it"),
 )
 
 FACT_NAMES = frozenset(fact.name for fact in CATALOGUE)
 
-BUILTIN_FREE_ANTIVIRUS = ("*defender*", "*clamav*")
-"""Free products that count as licensed without a register entry (name patterns, case-insensitive)."""
 
 SOFTWARE_CLASSES: Mapping[str, tuple[str, ...]] = {
     "remote_access": ("teamviewer", "ultraviewer", "anydesk", "rustdesk", "chrome remote desktop", "vnc",
@@ -124,11 +163,17 @@ class MachineContext:
     via_network: bool | None = None
     previous_collected_at: datetime | None = None
     last_seen_at: datetime | None = None
-    licence_patterns: Sequence[str] = ()
+    licences: Sequence[LicenceCover] = ()
+    """Register entries covering the machine's unit, with its rank among their installs."""
     mac_seen_on_lan: bool | None = None
     rejected_reports: int | None = None
     reenrolled: bool | None = None
     key_enrolled_at: datetime | None = None
+    kms_hosts: Sequence[str] = ()
+    """KMS hosts the unit accepts for a volume activation (empty: any)."""
+    cert_issuers: Sequence[str] = ()
+    """Issuers of digital-signature certificates the unit accepts (empty: any)."""
+    cert_min_days: int = 30
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
@@ -144,14 +189,17 @@ def machine_facts(report: Report, meta: MachineContext, now: datetime) -> dict[s
         "role": str(report.role),
         "report.via_network": meta.via_network,
         "os.name": " ".join(filter(None, (identity.os_name, identity.os_version))) or None,
-        "os.activated": report.licence.os_activated if report.licence else None,
         "lan.mac_seen": meta.mac_seen_on_lan,
         "agent.silent_hours": _hours(now, meta.last_seen_at),
         "agent.rejected_reports": meta.rejected_reports,
         "agent.reenrolled": meta.reenrolled,
         "agent.key_age_hours": _hours(now, meta.key_enrolled_at),
+        "machine.agentless": False,
     }
-    facts.update(_antivirus(report.antivirus, meta.licence_patterns, now))
+    facts.update(activation_facts(report.licence, meta.kms_hosts))
+    facts.update(_antivirus(report.antivirus, now))
+    facts.update(_av_licence(report, meta, now))
+    facts.update(_certificates(report.certificates, meta, now))
     facts.update(_backup(report, now))
     facts.update(_hardware(report, now))
     facts.update(_network(report.network, meta.previous_collected_at))
@@ -172,25 +220,55 @@ def _hours(now: datetime, then: datetime | None) -> int | None:
     return None if then is None else max(0, int((now - then).total_seconds() // 3600))
 
 
-def _antivirus(section: Antivirus | None, licence_patterns: Sequence[str], now: datetime) -> dict[str, Any]:
+_AV_FACTS = ("av.installed", "av.any_enabled", "av.realtime_on", "av.signature_age_days", "av.detections",
+             "av.active_detections", "av.detection_list", "av.protecting", "av.disabled_products", "av.products")
+
+
+def _antivirus(section: Antivirus | None, now: datetime) -> dict[str, Any]:
     if section is None:
-        return dict.fromkeys(("av.installed", "av.any_enabled", "av.realtime_on", "av.signature_age_days",
-                              "av.detections", "av.licensed", "av.products"))
+        return dict.fromkeys(_AV_FACTS)
     products = section.products
     enabled = [p for p in products if p.enabled]
     unknown_enabled = any(p.enabled is None for p in products)
     realtime = [p.realtime_on for p in enabled]
     ages = [age for p in enabled if (age := _signature_age(p.signatures_age_days, p.signatures_date, now)) is not None]
-    patterns = (*BUILTIN_FREE_ANTIVIRUS, *licence_patterns)
     return {
         "av.installed": bool(products),
         "av.any_enabled": True if enabled else (None if unknown_enabled else False),
         "av.realtime_on": True if any(realtime) else (None if None in realtime or unknown_enabled else False),
         "av.signature_age_days": min(ages) if ages else None,
         "av.detections": len(section.detections),
-        "av.licensed": any(matches_any(p.name, patterns) for p in products) if products else False,
+        "av.active_detections": active_detections(section),
+        "av.detection_list": detection_items(section),
+        "av.protecting": [p.name for p in protecting(products)[0]],
+        "av.disabled_products": [p.name for p in products if p.enabled is False],
         "av.products": [p.name for p in products],
     }
+
+
+def av_licence_verdict(report: Report, meta: MachineContext, now: datetime) -> AvLicenceVerdict:
+    return judge_av_licence(report.antivirus, report.licence, meta.licences, now.date())
+
+
+def _av_licence(report: Report, meta: MachineContext, now: datetime) -> dict[str, Any]:
+    verdict = av_licence_verdict(report, meta, now)
+    return {"av.licensed": verdict.licensed, "av.licence_product": verdict.product or None,
+            "av.licence_days_left": days_left(verdict, now.date())}
+
+
+def _certificates(section: Certificates | None, meta: MachineContext, now: datetime) -> dict[str, Any]:
+    state = signing_state(section, meta.cert_issuers, now)
+    return {"cert.signing_days_left": state.days_left,
+            "cert.signing": has_signing_certificate(state, meta.cert_min_days)}
+
+
+def agentless_facts(os_name: str, role: str, mac_seen_on_lan: bool | None) -> dict[str, Any]:
+    """The facts of a machine an officer declared from a LAN device: its OS and role, whether the
+    LAN saw it, and nothing else (every other fact unknown: rules needing them judge unknown)."""
+    facts: dict[str, Any] = dict.fromkeys(f.name for f in CATALOGUE if f.scope == "machine")
+    facts.update({"role": role, "os.name": os_name or None, "lan.mac_seen": mac_seen_on_lan,
+                  "machine.agentless": True})
+    return facts
 
 
 def _signature_age(age_days: float | None, signed: datetime | None, now: datetime) -> int | None:
@@ -312,6 +390,9 @@ class UnitAggregate:
     seats_exceeded: Sequence[str] = ()
     licences_expired: Sequence[str] = ()
     readiness_below_target: Sequence[str] | None = None
+    licence_next_expiry_days: int | None = None
+    licence_next_expiring: str = ""
+    readiness_failing: Sequence[str] | None = None
 
 
 def unit_facts(unit: UnitAggregate) -> dict[str, Any]:
@@ -320,8 +401,11 @@ def unit_facts(unit: UnitAggregate) -> dict[str, Any]:
             "unit.dedicated_line_reachable": unit.dedicated_line_reachable,
             "unit.unknown_devices": unit.unknown_devices, "unit.devices_without_agent": unit.devices_without_agent,
             "licence.seats_exceeded": list(unit.seats_exceeded), "licence.expired": list(unit.licences_expired),
+            "licence.next_expiry_days": unit.licence_next_expiry_days,
+            "licence.next_expiring": unit.licence_next_expiring or None,
             "readiness.below_target": None if unit.readiness_below_target is None
-            else list(unit.readiness_below_target)}
+            else list(unit.readiness_below_target),
+            "readiness.failing": None if unit.readiness_failing is None else list(unit.readiness_failing)}
 
 
 def facts_markdown() -> str:

@@ -14,11 +14,18 @@ A pack file::
         parameters: {max_age_days: 7}       # optional defaults
         requires: [av.installed]            # optional: facts that must be known (default: all named)
         sources: [{text: ..., effective: 2026-03-01, until: ""}]
+        levels:                             # optional: higher severities of the same condition
+          - {severity: critical, when: "av.active_detections > 0", title: {vi: ..., en: ...}}
+        evidence: [av.detection_list]       # optional: facts whose new items re-open an acknowledged alert
+        incident: true                      # optional: its alerts go into the incident register
         examples:                           # the rule's own test: facts that fire it, facts that don't
-          fires: [{av.installed: false}]
+          fires: [{av.installed: false}, {av.detections: 1, av.active_detections: 1, severity: critical}]
           silent: [{av.installed: true}]
     overrides:                              # optional, operator packs: per-unit changes
       - {unit: DT, rule: backup.quarterly, parameters: {max_age_days: 180}, severity: low}
+    indicators:                             # optional: readiness targets (per year) and parameters per unit
+      - {unit: DT, indicator: av_licensed, year: 2026, target: 90}
+      - {unit: DT, indicator: os_activated, parameters: {kms_hosts: [kms.dongthap.gov.vn]}}
 
 A broken file or rule gives a :class:`RuleError` naming the file, the line and the reason; the
 loader keeps every other rule (``load_packs`` returns the rules and the errors side by side).
@@ -34,14 +41,16 @@ from typing import Any
 
 import yaml
 
-from rules.model import Example, Override, Rule, RuleError, RuleScope, Severity, Source, Text
+from rules.indicators import IndicatorError, IndicatorOverride, parse_indicator_override
+from rules.model import Example, Level, Override, Rule, RuleError, RuleScope, Severity, Source, Text
 
 BUILTIN_PACKS = ("security.yaml", "readiness.yaml", "hardening.yaml")
 """The built-in packs in rules/packs/, listed explicitly (never found by scanning)."""
 
 _LINE = "__line__"
 _RULE_KEYS = frozenset({"id", "title", "remediation", "severity", "scope", "roles", "condition", "parameters",
-                        "requires", "sources", "examples", "active_from", "active_until", _LINE})
+                        "requires", "sources", "examples", "active_from", "active_until", "levels", "evidence",
+                        "incident", _LINE})
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -58,11 +67,13 @@ class LoadResult:
     rules: list[Rule] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    indicator_overrides: list[IndicatorOverride] = field(default_factory=list)
 
     def extend(self, other: LoadResult) -> None:
         self.rules += other.rules
         self.overrides += other.overrides
         self.errors += other.errors
+        self.indicator_overrides += other.indicator_overrides
 
 
 def load_text(text: str, file: str) -> LoadResult:
@@ -88,6 +99,12 @@ def load_text(text: str, file: str) -> LoadResult:
             result.overrides.append(parse_override(raw, file))
         except RuleError as exc:
             result.errors.append(exc)
+    for raw in document.get("indicators", []) or []:
+        try:
+            result.indicator_overrides.append(parse_indicator_override(raw))
+        except IndicatorError as exc:
+            line = int(raw.get(_LINE, 1)) if isinstance(raw, dict) else 1
+            result.errors.append(RuleError(file, line, str(exc)))
     return result
 
 
@@ -155,7 +172,9 @@ def parse_rule(raw: Any, pack: str, file: str) -> Rule:
                     roles=frozenset(_strings(raw.get("roles") or [])),
                     requires=tuple(_strings(raw["requires"])) if "requires" in raw else None,
                     examples=_examples(raw.get("examples") or {}), pack=pack, file=file, line=line,
-                    active_from=str(raw.get("active_from") or ""), active_until=str(raw.get("active_until") or ""))
+                    active_from=str(raw.get("active_from") or ""), active_until=str(raw.get("active_until") or ""),
+                    levels=_levels(raw.get("levels") or [], Severity(raw["severity"])),
+                    evidence=tuple(_strings(raw.get("evidence") or [])), incident=_flag(raw.get("incident", False)))
     except (ValueError, TypeError, KeyError) as exc:
         raise fail(str(exc)) from None
 
@@ -190,6 +209,27 @@ def _strings(value: Any) -> list[str]:
     return value
 
 
+def _levels(value: Any, base: Severity) -> tuple[Level, ...]:
+    """``levels: [{severity: high, when: CEL, title: {vi, en}}]``, each above the rule's severity."""
+    if not isinstance(value, list):
+        raise ValueError("levels is a list of {severity, when, title}")
+    levels = []
+    for raw in value:
+        if not isinstance(raw, dict) or set(raw) - {"severity", "when", "title", _LINE} or not raw.get("when"):
+            raise ValueError("a level is {severity, when, title (optional)}")
+        severity = Severity(raw["severity"])
+        if severity.rank <= base.rank:
+            raise ValueError(f"level {severity} must be above the rule's severity {base}")
+        levels.append(Level(severity, _text(raw["when"]), _texts(raw["title"]) if raw.get("title") else None))
+    return tuple(sorted(levels, key=lambda level: -level.severity.rank))
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _sources(value: Any) -> tuple[Source, ...]:
     if not isinstance(value, list):
         raise ValueError("sources is a list of {text, effective, until}")
@@ -205,7 +245,9 @@ def _examples(value: Any) -> tuple[Example, ...]:
         for raw in value.get(key) or []:
             facts = _clean(raw)
             parameters = facts.pop("params", {})
-            examples.append(Example(facts=facts, fires=fires, parameters=parameters))
+            severity = facts.pop("severity", None)
+            examples.append(Example(facts=facts, fires=fires, parameters=parameters,
+                                    severity=Severity(severity) if severity else None))
     return tuple(examples)
 
 

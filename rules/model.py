@@ -67,6 +67,19 @@ class Example:
     facts: Mapping[str, Any]
     fires: bool
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None
+    """For a rule with levels: the severity it must fire with (None: not checked)."""
+
+
+@dataclass(frozen=True)
+class Level:
+    """A higher severity of a rule's condition: while the rule fires and ``condition`` holds, its
+    alert has this severity (and title). One condition with thresholds is one rule with levels,
+    so its alert escalates and de-escalates instead of resolving while the problem grows."""
+
+    severity: Severity
+    condition: str
+    title: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,20 @@ class Rule:
     pack: str = ""
     file: str = ""
     line: int = 0
+    levels: tuple[Level, ...] = ()
+    """Higher severities by threshold, the most severe first when evaluated (see :class:`Level`)."""
+    evidence: tuple[str, ...] = ()
+    """Facts whose items are the alert's evidence: an acknowledged alert opens again when a new
+    item appears (another threat, another product switched off)."""
+    incident: bool = False
+    """Its alerts are security incidents (sự cố): each opening goes into the incident register."""
+
+    def title_for(self, severity: Severity) -> Text:
+        """The title of the level with this severity, else the rule's own."""
+        for level in self.levels:
+            if level.severity is severity and level.title is not None:
+                return level.title
+        return self.title
 
 
 class Finding(NamedTuple):
@@ -104,7 +131,11 @@ class Finding(NamedTuple):
     outcome: Outcome
     severity: Severity
     reason: str = ""
-    """For UNKNOWN: which fact was missing or what failed."""
+    """For UNKNOWN: which fact was missing or what failed; for FIRING: the facts read (name=value)."""
+    read: tuple[tuple[str, Any], ...] = ()
+    """FIRING: the facts the condition read, with their values (for the evidence in words)."""
+    evidence: tuple[str, ...] = ()
+    """FIRING: the items of the rule's evidence facts."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,12 @@
 """Readiness, the pure part: one machine's readiness columns from its facts, the unit-tree rollup
-of counts (numerators and denominators summed, never percentages averaged), a figure's text
-("16/16 — 100%") and why a machine or a unit is not counted.
+of counts (numerators and denominators summed, never percentages averaged) and a figure's text
+("16/16 — 100%"); why a machine or a unit is not counted is rules.readiness_reasons.
+
+"Computers per official" (kind staff) and the official kinds count people: a unit with an
+officials register counts its officials with a working machine of their own (the collector gives
+``reg:d``, ``reg:n`` and ``reg:ID``); a unit without one falls back to machines in use over its
+staff number (staff) or to the machine figure (official), and its ``fallback`` count says so.
+The choice is made per unit on its own counts, then everything is summed up the tree.
 
 Nothing here reads a database or a clock: the collector aggregates the stored columns in SQL per
 unit and hands the counts to :func:`rollup`.
@@ -17,9 +23,6 @@ from typing import Any
 
 from agent.wire.schema import Report
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet
-from rules.model import Text
-
-UNKNOWN = Text("không rõ: báo cáo của máy không có thông tin này", "unknown: the machine's report does not say")
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,20 @@ class ComputedReadiness:
     detail: Mapping[str, Any]
 
 
-def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime,
-                      indicators: IndicatorSet) -> ComputedReadiness:
-    """The readiness columns of a machine from its rules facts (rules.facts.machine_facts).
-    Scanners and certificates are not rule facts: they are read from the report's own sections."""
+READINESS_COLUMNS = ("has_lan", "has_internet", "has_dedicated_line", "av_installed", "av_licensed", "av_up_to_date",
+                     "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_signing_cert", "offline_isolated")
+"""The columns of a machine's readiness row."""
+
+_DETAIL_FACTS = ("av.products", "av.any_enabled", "av.signature_age_days", "backup.configured", "backup.age_days",
+                 "hw.age_years", "hw.ram_mib", "hw.disk_gb", "os.licence_channel", "os.kms_host", "os.kms_accepted",
+                 "cert.signing_days_left")
+
+
+def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime, indicators: IndicatorSet,
+                      av_licence: Mapping[str, Any] | None = None) -> ComputedReadiness:
+    """The readiness columns of a machine from its rules facts (rules.facts.machine_facts, built
+    with its unit's parameters); scanners are read from the report itself. ``av_licence``: the
+    antivirus licence verdict as a mapping (rules.antivirus_licence), kept for explain."""
     p = indicators.parameter
     values: dict[str, bool | None] = {
         "has_lan": _first_known(facts.get("net.gateway_reachable"), facts.get("net.connected")),
@@ -46,17 +59,22 @@ def machine_readiness(facts: Mapping[str, Any], report: Report, now: datetime,
         "backup_ok": _backup_ok(facts, p("max_backup_age_days", 90)),
         "hardware_ok": _hardware_ok(facts, p("max_age_years", 7), p("min_ram_mib", 4096), p("min_disk_gb", 120)),
         "has_scanner": _has_scanner(report),
+        "has_signing_cert": facts.get("cert.signing"),
         "offline_isolated": None if facts.get("evidence.network_since_last_report") is None
         else not facts["evidence.network_since_last_report"],
     }
-    values["has_certs"], values["certs_valid"], expired = _certificates(report, now)
-    detail = {name: facts.get(name) for name in _DETAIL_FACTS}
-    detail["certs.invalid"] = expired
+    detail: dict[str, Any] = {name: facts.get(name) for name in _DETAIL_FACTS}
+    detail["av.licence"] = dict(av_licence or {})
+    detail["certs.reported"] = report.certificates is not None
     return ComputedReadiness(values, detail)
 
 
-_DETAIL_FACTS = ("av.products", "av.any_enabled", "av.signature_age_days", "backup.configured", "backup.age_days",
-                 "hw.age_years", "hw.ram_mib", "hw.disk_gb")
+def agentless_readiness(lan_seen: bool | None) -> ComputedReadiness:
+    """A machine declared from a LAN device: on the LAN when the LAN saw it, every other column
+    unknown (in the denominators, never in a numerator: no silent pass)."""
+    values: dict[str, bool | None] = dict.fromkeys(READINESS_COLUMNS)
+    values["has_lan"] = True if lan_seen else None
+    return ComputedReadiness(values, {"agentless": True})
 
 
 def _first_known(*values: bool | None) -> bool | None:
@@ -94,15 +112,6 @@ def _has_scanner(report: Report) -> bool | None:
     return any(p.kind == "scanner" and p.present for p in report.hardware.peripherals)
 
 
-def _certificates(report: Report, now: datetime) -> tuple[bool | None, bool | None, list[str]]:
-    if report.certificates is None:
-        return None, None, []
-    certs = report.certificates.certificates
-    invalid = [c.subject for c in certs if (c.not_after is not None and c.not_after <= now)
-               or (c.not_before is not None and c.not_before > now)]
-    return bool(certs), (not invalid) if certs else None, invalid
-
-
 # --- figures and the rollup -------------------------------------------------------------------
 
 
@@ -136,17 +145,53 @@ def percent_text(percent: float | None) -> str:
     return f"{shown:.0f}%" if shown == int(shown) else f"{shown:.1f}%"
 
 
+def official_kinds(indicators: IndicatorSet) -> list[Indicator]:
+    return [i for i in indicators.indicators if i.kind is IndicatorKind.OFFICIAL]
+
+
+def official_keys(indicators: IndicatorSet) -> tuple[str, ...]:
+    """The officials register's own counts of a unit: ``reg:d`` (officials), ``reg:n`` (with a
+    working machine of their own) and ``reg:ID`` per official indicator (whose working machine's
+    column is true)."""
+    return ("reg:d", "reg:n", *(f"reg:{i.id}" for i in official_kinds(indicators)))
+
+
 def count_keys(indicators: IndicatorSet) -> tuple[str, ...]:
-    """The per-unit counts the collector's SQL must give, in one fixed order: ``in_use`` and
-    ``offline`` (machines in use, offline PCs among them), ``n:ID``/``d:ID`` per machine indicator,
-    ``has:COLUMN`` (machines in use whose column is true) per unit indicator."""
+    """The per-unit counts the collector must give, in one fixed order: ``in_use`` and
+    ``offline`` (machines in use, offline PCs among them), ``n:ID``/``d:ID`` per machine and
+    official indicator (machines), ``has:COLUMN`` (machines in use whose column is true) per unit
+    indicator, then :func:`official_keys`."""
     keys = ["in_use", "offline"]
     for indicator in indicators.indicators:
-        if indicator.kind is IndicatorKind.MACHINE:
+        if indicator.kind in (IndicatorKind.MACHINE, IndicatorKind.OFFICIAL):
             keys += [f"n:{indicator.id}", f"d:{indicator.id}"]
         elif indicator.kind is IndicatorKind.UNIT and f"has:{indicator.counts}" not in keys:
             keys.append(f"has:{indicator.counts}")
-    return tuple(keys)
+    return (*keys, *official_keys(indicators))
+
+
+def derived_keys(indicators: IndicatorSet) -> tuple[str, ...]:
+    """What :func:`derive` adds: the staff figure (``sn``/``sd``), the official figures
+    (``on:ID``/``od:ID``), units counted by their register (``registered``) and units that fell
+    back to their staff number (``fallback``)."""
+    return ("sn", "sd", "registered", "fallback",
+            *(f"{side}:{i.id}" for i in official_kinds(indicators) for side in ("on", "od")))
+
+
+def derive(own: Mapping[str, int], staff: int, indicators: IndicatorSet) -> tuple[int, ...]:
+    """A unit's own figures of the people-counting indicators, in :func:`derived_keys` order: by
+    its register when it has one, else machines in use / staff number and the machine figures."""
+    registered = own.get("reg:d", 0) > 0
+    if registered:
+        values = [own["reg:n"], own["reg:d"], 1, 0]
+    else:
+        values = [own.get("in_use", 0), staff, 0, int(bool(staff or own.get("in_use", 0)))]
+    for indicator in official_kinds(indicators):
+        if registered:
+            values += [own.get(f"reg:{indicator.id}", 0), own["reg:d"]]
+        else:
+            values += [own.get(f"n:{indicator.id}", 0), own.get(f"d:{indicator.id}", 0)]
+    return tuple(values)
 
 
 @dataclass(frozen=True)
@@ -160,18 +205,22 @@ class UnitNode:
 
 def rollup(units: Sequence[UnitNode], own: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
            observed: Mapping[int, Mapping[str, bool]] | None = None) -> dict[int, dict[str, int]]:
-    """Each unit's subtree sums: ``own`` (a unit's machines only, keyed as :func:`count_keys`) added
-    up to every ancestor in ``units``, plus ``staff`` and the unit indicators' ``un:ID``/``ud:ID``
-    (units of the counted kinds, and those with a machine whose column is true).
+    """Each unit's subtree sums: ``own`` (a unit's machines and officials only, keyed as
+    :func:`count_keys`) with :func:`derive`'s figures added up to every ancestor in ``units``,
+    plus ``staff`` and the unit indicators' ``un:ID``/``ud:ID`` (units of the counted kinds, and
+    those with a machine whose column is true).
 
     ``observed`` gives what the collector saw itself per unit id and counted column (the state of
     the unit's configured dedicated line, from SNMP and its own checks); where known it decides the
     unit's numerator instead of its machines' reports (``seen:COLUMN`` is then 1 in its sums)."""
-    keys = (*count_keys(indicators), "staff")
+    derived = derived_keys(indicators)
+    keys = (*count_keys(indicators), "staff", *derived)
     sums = {u.id: dict.fromkeys(keys, 0) for u in units}
     for unit in units:
-        sums[unit.id].update({k: v for k, v in own.get(unit.id, {}).items() if k in sums[unit.id]})
-        sums[unit.id]["staff"] = unit.staff
+        mine = sums[unit.id]
+        mine.update({k: v for k, v in own.get(unit.id, {}).items() if k in mine})
+        mine["staff"] = unit.staff
+        mine.update(zip(derived, derive(mine, unit.staff, indicators), strict=True))
     deepest_first = sorted(units, key=lambda u: u.path.count("/"), reverse=True)
     _add_to_parents(deepest_first, sums, keys)
     unit_keys = _unit_flags(units, sums, indicators, observed or {})
@@ -186,6 +235,22 @@ def _add_to_parents(deepest_first: Sequence[UnitNode], sums: dict[int, dict[str,
             mine = sums[unit.id]
             for key in keys:
                 parent[key] += mine[key]
+
+
+def _unit_flags(units: Sequence[UnitNode], sums: dict[int, dict[str, int]], indicators: IndicatorSet,
+                observed: Mapping[int, Mapping[str, bool]]) -> list[str]:
+    unit_indicators = [i for i in indicators.indicators if i.kind is IndicatorKind.UNIT]
+    keys = [f"{side}:{i.id}" for i in unit_indicators for side in ("un", "ud")]
+    for unit in units:
+        mine = sums[unit.id]
+        counted = unit.kind in indicators.unit_kinds
+        for indicator in unit_indicators:
+            seen = observed.get(unit.id, {}).get(indicator.counts)
+            has = mine[f"has:{indicator.counts}"] > 0 if seen is None else seen
+            mine[f"seen:{indicator.counts}"] = int(seen is not None)
+            mine[f"ud:{indicator.id}"] = int(counted)
+            mine[f"un:{indicator.id}"] = int(counted and has)
+    return keys
 
 
 def _unit_flags(units: Sequence[UnitNode], sums: dict[int, dict[str, int]], indicators: IndicatorSet,
@@ -225,7 +290,8 @@ def rollup_children(root_id: int, root_path: str, units: Iterable[Sequence[Any]]
     having: dict[int, set[str]] = {column: set() for column in columns}
     for unit_id, path, _kind, staff in units:
         counts = own.get(unit_id, zero)
-        rows.setdefault(_bucket(root_id, root_path, path), []).append((*counts, staff or 0))
+        derived = derive(dict(zip(keys, counts, strict=True)), staff or 0, indicators)
+        rows.setdefault(_bucket(root_id, root_path, path), []).append((*counts, staff or 0, *derived))
         if counted and any(counts[column] for column in columns):
             for part in path[1:-1].split("/"):
                 if part in counted:
@@ -233,8 +299,9 @@ def rollup_children(root_id: int, root_path: str, units: Iterable[Sequence[Any]]
                         if counts[column]:
                             having[column].add(part)
     flags = _flags_by_bucket(counted, having, keys, unit_indicators, observed)
-    names = (*keys, "staff", *(f"{side}:{i.id}" for i in unit_indicators for side in ("un", "ud")))
-    blank = [0] * (len(names) - len(keys) - 1)
+    names = (*keys, "staff", *derived_keys(indicators),
+             *(f"{side}:{i.id}" for i in unit_indicators for side in ("un", "ud")))
+    blank = [0] * (2 * len(unit_indicators))
     totals = {bucket: [sum(column) for column in zip(*unit_rows, strict=True)] + flags.get(bucket, blank)
               if unit_rows else [0] * len(names) for bucket, unit_rows in rows.items()}
     totals[root_id] = [sum(column) for column in zip(*totals.values(), strict=True)]
@@ -268,107 +335,22 @@ def _flags_by_bucket(counted: Mapping[str, int], having: Mapping[int, set[str]],
 def figure(indicator: Indicator, sums: Mapping[str, int]) -> Figure:
     """The indicator's figure from a unit's subtree sums (:func:`rollup`)."""
     if indicator.kind is IndicatorKind.STAFF:
-        return Figure(sums["in_use"], sums["staff"])
+        return Figure(sums["sn"], sums["sd"])
+    if indicator.kind is IndicatorKind.OFFICIAL:
+        return Figure(sums[f"on:{indicator.id}"], sums[f"od:{indicator.id}"])
     if indicator.kind is IndicatorKind.UNIT:
         return Figure(sums[f"un:{indicator.id}"], sums[f"ud:{indicator.id}"])
     return Figure(sums[f"n:{indicator.id}"], sums[f"d:{indicator.id}"])
 
 
+def excluded(indicator: Indicator, sums: Mapping[str, int]) -> int:
+    """Machines in use a machine figure leaves out of its denominator (the offline PC in the LAN
+    and Internet figures); 0 for the other kinds."""
+    if indicator.kind is not IndicatorKind.MACHINE:
+        return 0
+    return sums["in_use"] - sums[f"d:{indicator.id}"]
+
+
 def below_target(indicators: IndicatorSet, sums: Mapping[str, int]) -> list[str]:
     """Ids of the indicators below their target for these sums (none counted: not below)."""
     return [i.id for i in indicators.indicators if figure(i, sums).below(i.target)]
-
-
-# --- reasons ----------------------------------------------------------------------------------
-
-
-def machine_reason(indicator: Indicator, value: bool | None, detail: Mapping[str, Any]) -> Text:
-    """Why a machine in the denominator is not in the numerator (``value`` is its column: False or None)."""
-    if value is None:
-        return UNKNOWN
-    explain = _MACHINE_REASONS.get(indicator.counts)
-    return explain(indicator, detail) if explain else Text("chưa đạt", "not met")
-
-
-def _av_licensed(_i: Indicator, d: Mapping[str, Any]) -> Text:
-    products = ", ".join(d.get("av.products") or [])
-    if not products:
-        return Text("chưa cài phần mềm diệt virus", "no antivirus installed")
-    return Text(f"{products}: không có trong sổ giấy phép còn hạn", f"{products}: not in a valid licence of the unit")
-
-
-def _av_up_to_date(i: Indicator, d: Mapping[str, Any]) -> Text:
-    age, limit = d.get("av.signature_age_days"), i.parameters.get("max_signature_age_days", 7)
-    if not d.get("av.products"):
-        return Text("chưa cài phần mềm diệt virus", "no antivirus installed")
-    if d.get("av.any_enabled") is False:
-        return Text("phần mềm diệt virus đang tắt", "the antivirus is turned off")
-    return Text(f"mẫu virus {age} ngày tuổi (tối đa {limit})", f"signatures {age} days old (at most {limit})")
-
-
-def _backup(i: Indicator, d: Mapping[str, Any]) -> Text:
-    age, limit = d.get("backup.age_days"), i.parameters.get("max_backup_age_days", 90)
-    if d.get("backup.configured") is False:
-        return Text("chưa cấu hình sao lưu", "no backup configured")
-    if age is None:
-        return Text("chưa có lần sao lưu thành công", "no successful backup")
-    return Text(f"sao lưu gần nhất {age} ngày trước (tối đa {limit})", f"last backup {age} days ago (at most {limit})")
-
-
-def _hardware(i: Indicator, d: Mapping[str, Any]) -> Text:
-    p = i.parameters
-    parts = []
-    if (age := d.get("hw.age_years")) is not None and age > p.get("max_age_years", 7):
-        parts.append((f"{age} năm tuổi (tối đa {p.get('max_age_years', 7)})",
-                      f"{age} years old (at most {p.get('max_age_years', 7)})"))
-    if (ram := d.get("hw.ram_mib")) is not None and ram < p.get("min_ram_mib", 4096):
-        parts.append((f"RAM {ram} MiB (tối thiểu {p.get('min_ram_mib', 4096)})",
-                      f"RAM {ram} MiB (at least {p.get('min_ram_mib', 4096)})"))
-    if (disk := d.get("hw.disk_gb")) is not None and disk < p.get("min_disk_gb", 120):
-        parts.append((f"ổ đĩa {disk} GB (tối thiểu {p.get('min_disk_gb', 120)})",
-                      f"disk {disk} GB (at least {p.get('min_disk_gb', 120)})"))
-    return Text("; ".join(v for v, _ in parts) or "chưa đạt", "; ".join(e for _, e in parts) or "not met")
-
-
-def _certs(_i: Indicator, d: Mapping[str, Any]) -> Text:
-    subjects = ", ".join(d.get("certs.invalid") or [])
-    return Text(f"chứng thư số hết hạn hoặc chưa hiệu lực: {subjects}",
-                f"certificate expired or not yet valid: {subjects}")
-
-
-def _fixed(vi: str, en: str) -> Any:
-    return lambda _i, _d: Text(vi, en)
-
-
-_MACHINE_REASONS = {
-    "has_lan": _fixed("không tới được cổng mạng LAN", "the LAN gateway did not answer"),
-    "has_internet": _fixed("không tới được Internet", "no Internet target answered"),
-    "av_installed": _fixed("không tìm thấy phần mềm diệt virus", "no antivirus found"),
-    "av_licensed": _av_licensed,
-    "av_up_to_date": _av_up_to_date,
-    "os_activated": _fixed("hệ điều hành chưa kích hoạt bản quyền", "the OS is not activated"),
-    "backup_ok": _backup,
-    "hardware_ok": _hardware,
-    "certs_valid": _certs,
-}
-
-
-def unit_reason(indicator: Indicator, sums: Mapping[str, int]) -> Text:
-    """Why a unit of the counted kinds is not in a unit indicator's numerator, from its subtree sums."""
-    machines = sums["in_use"]
-    if indicator.counts == "has_dedicated_line" and sums.get("seen:has_dedicated_line"):
-        return Text("đường truyền TSLCD của đơn vị đang mất kết nối (SNMP, kiểm tra của máy chủ)",
-                    "the unit's configured dedicated line is down (SNMP, collector checks)")
-    if machines == 0:
-        return Text("không có máy nào đang báo cáo", "no computer in use reports")
-    if indicator.counts == "offline_compliant":
-        if sums["offline"] == 0:
-            return Text("chưa có máy soạn thảo văn bản mật", "no offline PC designated")
-        return Text("máy soạn thảo văn bản mật có dấu hiệu kết nối mạng", "the offline PC shows a network connection")
-    if indicator.counts == "has_dedicated_line":
-        return Text(f"không máy nào trong {machines} máy tới được TSLCD",
-                    f"none of the {machines} computers reached the dedicated line")
-    if indicator.counts == "has_scanner":
-        return Text(f"không máy nào trong {machines} máy báo có máy quét",
-                    f"none of the {machines} computers reports a scanner")
-    return Text(f"không máy nào trong {machines} máy đạt", f"none of the {machines} computers meets it")

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
@@ -20,6 +22,8 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import NotFound
 from collector.intake.ingest import ingest_report
+from collector.judging.rules import LoadedRules
+from collector.judging.scan import scan_all
 from collector.models.people import PersonRole
 from collector.state import CollectorState
 from collector.store.enrollment import create_enrollment_token, enroll
@@ -27,6 +31,7 @@ from collector.store.people import add_user, issue_api_token
 from collector.store.units import add_unit, get_unit
 from server.app import create_app
 from server.demo_fleet import UNITS, DemoMachine, demo_machines, demo_report
+from server.demo_registers import hear_agentless, seed_licences, seed_registers
 
 DEMO_ADMIN = "demo-admin"
 DEMO_OFFICER = "tanhoa-cntt"
@@ -42,10 +47,10 @@ class DemoAccess:
 class RunningServer:
     """uvicorn in a background thread on 127.0.0.1; ``port`` 0 picks a free port."""
 
-    def __init__(self, config: CollectorConfig, db: Database) -> None:
+    def __init__(self, config: CollectorConfig, db: Database, clock: Callable[[], datetime] | None = None) -> None:
         import uvicorn
 
-        app = create_app(config, db)
+        app = create_app(config, db, clock)
         self.state: CollectorState = app.state.collector
         self.server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port,
                                                     log_level="warning", access_log=False))
@@ -91,26 +96,56 @@ def seed_people_and_units(db: Database, now: datetime) -> tuple[dict[str, str], 
     return tokens, access
 
 
-def feed_machine(base_url: str, state: CollectorState, machine: DemoMachine, token: str,
-                 rng: random.Random) -> None:
-    """Enroll one machine and deliver two reports (yesterday's and today's)."""
-    request = EnrollRequest(token=token, machine_uid=machine.machine_uid, hostname=machine.hostname,
-                            role=machine.role, macs=[machine.mac], os_name="Windows")
-    now = clock.utcnow()
-    if machine.role is Role.OFFLINE:
-        with state.db.session() as session:
-            enrolled: EnrollResponse = enroll(session, request, now)
-    else:
-        answer = _post(f"{base_url}/api/v1/enroll", msgspec.json.encode(request), {"Content-Type": "application/json"})
-        enrolled = msgspec.json.decode(answer, type=EnrollResponse)
-    for sequence, age in ((1, timedelta(days=1)), (2, timedelta(minutes=rng.randint(1, 50)))):
-        body = encode_report(demo_report(machine, enrolled.agent_id, sequence, now - age, rng))
-        headers = signed_headers(enrolled.agent_id, enrolled.key, int(clock.utcnow().timestamp()), body)
-        if machine.role is Role.OFFLINE:
+DEMO_RULES_DIR = Path(__file__).parent / "demo_rules"
+"""The demo province's settings pack (its KMS host, its target): the demo's rules folder."""
+ROUND_GAP = timedelta(days=20)
+"""The first round of reports comes this long before the last: the trend has a start, and the
+old backups cross 180 days between the two (their alert escalates)."""
+
+
+class DemoClock:
+    """The demo's clock: the real one, moved back while the first round is fed."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return clock.utcnow() + self.offset
+
+    def set(self, at: datetime | None) -> None:
+        """Make it ``at`` now (None: the real time again)."""
+        self.offset = timedelta(0) if at is None else at - clock.utcnow()
+
+
+class Delivery(Protocol):
+    """How the demo's machines reach the collector (over HTTP, or in process for the tests)."""
+
+    def enroll(self, request: EnrollRequest, now: datetime) -> EnrollResponse: ...
+
+    def report(self, headers: dict[str, str], body: bytes, now: datetime, offline: bool) -> None: ...
+
+
+@dataclass
+class HttpDelivery:
+    """The real path: enrollment and signed reports over HTTP; the offline PC by file import."""
+
+    base_url: str
+    state: CollectorState
+
+    def enroll(self, request: EnrollRequest, now: datetime) -> EnrollResponse:
+        if request.role is Role.OFFLINE:
+            with self.state.db.session() as session:
+                return enroll(session, request, now)
+        answer = _post(f"{self.base_url}/api/v1/enroll", msgspec.json.encode(request),
+                       {"Content-Type": "application/json"})
+        return msgspec.json.decode(answer, type=EnrollResponse)
+
+    def report(self, headers: dict[str, str], body: bytes, now: datetime, offline: bool) -> None:
+        if offline:
             # Never over the network: verified and stored exactly as an imported file would be.
-            ingest_report(state.db, headers, body, clock.utcnow(), state.limits, state.rules)
+            ingest_report(self.state.db, headers, body, now, self.state.limits, self.state.rules)
         else:
-            _post(f"{base_url}/api/v1/reports", body, {**headers, "Content-Type": "application/json"})
+            _post(f"{self.base_url}/api/v1/reports", body, {**headers, "Content-Type": "application/json"})
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> bytes:
@@ -122,11 +157,45 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> bytes:
     return response.content
 
 
-def feed_fleet(base_url: str, state: CollectorState, tokens: dict[str, str],
-               progress: Callable[[int, int], None]) -> int:
-    rng = random.Random(2026)
-    machines = demo_machines()
+def seed_demo(db: Database, rules: LoadedRules, end: datetime, delivery: Delivery,
+              set_time: Callable[[datetime], None], progress: Callable[[int, int], None] = lambda d, t: None,
+              ) -> DemoAccess:
+    """The whole demo, ending at ``end``: units and people; a first round of reports 20 days
+    before; the registers; the scan (the trend's start); the last round; the scan again."""
+    start = end - ROUND_GAP
+    set_time(start)
+    tokens, access = seed_people_and_units(db, start)
+    with db.session() as session:
+        seed_licences(session, start, end)
+    machines, rng = demo_machines(), random.Random(2026)
+    agents = {}
     for done, machine in enumerate(machines, start=1):
-        feed_machine(base_url, state, machine, tokens[machine.unit], rng)
-        progress(done, len(machines))
-    return len(machines)
+        request = EnrollRequest(token=tokens[machine.unit], machine_uid=machine.machine_uid,
+                                hostname=machine.hostname, role=machine.role, macs=[machine.mac], os_name="Windows")
+        agents[machine.hostname] = delivery.enroll(request, start)
+        _send(delivery, machine, agents[machine.hostname], 1, start, end, rng)
+        progress(done, 2 * len(machines))
+    with db.session() as session:
+        seed_registers(session, start)
+    scan_all(db, start, rules, network=False)
+    set_time(end)
+    for done, machine in enumerate(machines, start=len(machines) + 1):
+        _send(delivery, machine, agents[machine.hostname], 2, end, end, rng)
+        progress(done, 2 * len(machines))
+    with db.session() as session:
+        hear_agentless(session, end)
+    scan_all(db, end, rules, network=False)
+    return access
+
+
+def _send(delivery: Delivery, machine: DemoMachine, enrolled: EnrollResponse, sequence: int, now: datetime,
+          end: datetime, rng: random.Random) -> None:
+    collected = now - timedelta(minutes=rng.randint(1, 50))
+    body = encode_report(demo_report(machine, enrolled.agent_id, sequence, collected, rng, end))
+    headers = signed_headers(enrolled.agent_id, enrolled.key, int(now.timestamp()), body)
+    delivery.report(headers, body, now, machine.role is Role.OFFLINE)
+
+
+def demo_count() -> int:
+    """Reports the demo sends."""
+    return 2 * len(demo_machines())

@@ -10,8 +10,10 @@ import csv
 import io
 from collections.abc import Iterator
 
+from collector.store.readiness_period import PeriodReport
 from collector.store.readiness_report import Cell, Explanation, ReadinessTable, UnitFigures, trend_text
 from rules.readiness import percent_text
+from server.readiness_form import evaluation, form_date, place_of
 
 TOTAL_VI, TOTAL_EN = "Tổng", "Total"
 
@@ -64,87 +66,177 @@ def _flat_rows(table: ReadinessTable) -> Iterator[list[object]]:
 
 
 def render_csv(table: ReadinessTable) -> bytes:
-    """One row per child unit and the total; n, d, % and target per indicator. UTF-8 with BOM."""
+    """One row per child unit and the total; n, d, % and target per indicator (:func:`vietnamese_csv`)."""
+    return vietnamese_csv(list(_flat_rows(table)))
+
+
+def vietnamese_csv(rows: list[list[object]]) -> bytes:
+    """CSV that Excel set to Vietnamese opens in columns with its numbers as numbers: Excel splits
+    a CSV on the list separator of Windows' regional settings, which is ";" for Vietnamese (whose
+    decimal mark is ","), so fields are separated by ";" and decimals written "88,1". UTF-8 with a
+    BOM: without it Excel reads the bytes as the ANSI code page and the diacritics break."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in _flat_rows(table):
-        writer.writerow(row)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_vi_number(value) for value in row])
     return out.getvalue().encode("utf-8-sig")
 
 
-def render_xlsx(table: ReadinessTable) -> bytes:
-    """A workbook: sheet "Sẵn sàng" (one row per child unit and the total, "n/d" and % per indicator,
-    red where below target) and sheet "Chỉ số" (the definitions, targets and sources)."""
+def _vi_number(value: object) -> object:
+    if isinstance(value, float):
+        text = f"{value:.1f}"
+        return (text[:-2] if text.endswith(".0") else text).replace(".", ",")
+    return value
+
+
+VI_PERCENT = "[$-42A]0.0%"
+"""A percent in Vietnamese form (88,1%) whatever the reader's locale: [$-42A] is the format code's
+locale (LCID 0x042A, Vietnamese), which Excel and LibreOffice both honour."""
+VI_INTEGER = "[$-42A]#,##0"
+
+
+def render_xlsx(report: PeriodReport, place: str = "", number: str = "") -> bytes:
+    """The yearly report as a workbook in the official form: sheet "Báo cáo" (header block,
+    the unit's indicators with start and end of the period, notes, signature block) and sheet
+    "Theo đơn vị" (one row per child unit and the total: "n/d" and % per indicator, shaded below
+    target); percents are numbers in Vietnamese format."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = "Sẵn sàng"
-    sheet.append([f"Mức độ sẵn sàng CNTT / IT readiness — {table.unit.name} — {table.as_of:%d/%m/%Y}"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    header = ["Mã / Code", "Đơn vị / Unit"]
-    for info in table.indicators:
-        header += [f"{info.title_vi}\n{info.title_en}\n(mục tiêu / target {percent_text(info.target)})", "%"]
-    sheet.append(header)
-    bold, wrap, below = Font(bold=True), Alignment(wrap_text=True, vertical="top"), PatternFill("solid",
-                                                                                              fgColor="F8CBAD")
-    for cell in sheet[2]:
-        cell.font, cell.alignment = bold, wrap
-    for unit in _units(table):
-        row: list[object] = [unit.code, _unit_label(table, unit)]
-        for info in table.indicators:
-            figure = unit.figures[info.id]
-            row += [f"{figure.n}/{figure.d}", None if figure.percent is None else figure.percent / 100]
-        sheet.append(row)
-        for index, info in enumerate(table.indicators):
-            percent_cell = sheet.cell(row=sheet.max_row, column=4 + 2 * index)
-            percent_cell.number_format = "0.0%"
-            if unit.figures[info.id].below_target:
-                percent_cell.fill = below
-                sheet.cell(row=sheet.max_row, column=3 + 2 * index).fill = below
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
-    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 16, 36
-    for column in range(3, 3 + 2 * len(table.indicators)):
-        sheet.column_dimensions[get_column_letter(column)].width = 18 if column % 2 else 8
-    sheet.row_dimensions[2].height = 64
-    sheet.freeze_panes = "C3"
-    _definitions_sheet(book, table, bold, wrap)
+    _report_sheet(book.active, report, place, number)
+    _units_sheet(book.create_sheet("Theo đơn vị"), report)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _definitions_sheet(book, table: ReadinessTable, bold, wrap) -> None:  # type: ignore[no-untyped-def]
-    sheet = book.create_sheet("Chỉ số")
-    sheet.append(["Mã / Id", "Chỉ số", "Indicator", "Tử số / Numerator", "Mẫu số / Denominator",
-                  "Mục tiêu / Target", "Nguồn / Source"])
-    for cell in sheet[1]:
-        cell.font = bold
-    for info in table.indicators:
-        sheet.append([info.id, info.title_vi, info.title_en, f"{info.numerator_vi} / {info.numerator_en}",
-                      f"{info.denominator_vi} / {info.denominator_en}", info.target / 100, info.source])
-        sheet.cell(row=sheet.max_row, column=6).number_format = "0%"
-    for letter, width in zip("ABCDEFG", (24, 40, 36, 40, 40, 10, 60), strict=True):
+def _report_sheet(sheet, report: PeriodReport, place: str, number: str) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    sheet.title = "Báo cáo"
+    unit, bold, center = report.table.unit, Font(name="Times New Roman", bold=True, size=12), \
+        Alignment(horizontal="center", vertical="center", wrap_text=True)
+    plain = Font(name="Times New Roman", size=12)
+
+    def put(cells: str, value: object, font: Font = plain, align: Alignment = center) -> None:
+        sheet.merge_cells(cells)
+        first = sheet[cells.split(":")[0]]
+        first.value, first.font, first.alignment = value, font, align
+
+    put("A1:D1", report.parent_name.upper())
+    put("A2:D2", unit.name.upper(), bold)
+    put("A3:D3", f"Số: {number or '      /BC-      '}")
+    put("E1:I1", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold)
+    put("E2:I2", "Độc lập - Tự do - Hạnh phúc", bold)
+    put("E3:I3", f"{place or place_of(unit.name)}, {form_date(report.end_day)}",
+        Font(name="Times New Roman", italic=True, size=12))
+    put("A5:I5", "BÁO CÁO", Font(name="Times New Roman", bold=True, size=14))
+    put("A6:I6", f"Mức độ sẵn sàng ứng dụng công nghệ thông tin năm {report.year}", bold)
+    put("A7:I7", f"Kỳ báo cáo: từ ngày {report.start_day:%d/%m/%Y} đến ngày {report.end_day:%d/%m/%Y} "
+                 f"(số liệu tính đến ngày {report.end_day:%d/%m/%Y})")
+    sheet.cell(row=9, column=1, value="I. Các chỉ số của đơn vị").font = bold
+    header = ["TT", "Chỉ số", "Đạt", "Tổng số", "Tỷ lệ", "Mục tiêu", "Đầu kỳ", "Cuối kỳ", "Đánh giá"]
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for column, title in enumerate(header, start=1):
+        cell = sheet.cell(row=10, column=column, value=title)
+        cell.font, cell.alignment, cell.border = bold, center, box
+    for row, info in enumerate(report.table.indicators, start=11):
+        figure, trend = unit.figures[info.id], report.trend.get(info.id)
+        values: list[object] = [row - 10, info.title_vi, figure.n, figure.d, _fraction(figure.percent),
+                                info.target / 100, _fraction(trend.start if trend else None),
+                                _fraction(trend.end if trend else None), evaluation(figure)]
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column, value=value)
+            cell.font, cell.border = plain, box
+            cell.alignment = Alignment(vertical="center", wrap_text=True,
+                                       horizontal="left" if column == 2 else "center")
+            if column in (5, 6, 7, 8):
+                cell.number_format = VI_PERCENT
+            elif column in (3, 4):
+                cell.number_format = VI_INTEGER
+    row = 12 + len(report.table.indicators)
+    sheet.cell(row=row, column=1, value="II. Ghi chú").font = bold
+    for offset, note in enumerate(report.notes, start=1):
+        put(f"A{row + offset}:I{row + offset}", f"{offset}. {note}", plain,
+            Alignment(horizontal="left", vertical="top", wrap_text=True))
+        sheet.row_dimensions[row + offset].height = 32
+    sign = row + len(report.notes) + 2
+    put(f"A{sign}:D{sign}", "NGƯỜI LẬP BIỂU", bold)
+    put(f"E{sign}:I{sign}", "THỦ TRƯỞNG ĐƠN VỊ", bold)
+    hint = Font(name="Times New Roman", italic=True, size=12)
+    put(f"A{sign + 1}:D{sign + 1}", "(Ký, ghi rõ họ tên)", hint)
+    put(f"E{sign + 1}:I{sign + 1}", "(Ký tên, đóng dấu)", hint)
+    for letter, width in zip("ABCDEFGHI", (5, 46, 7, 8, 9, 9, 9, 9, 11), strict=True):
         sheet.column_dimensions[letter].width = width
-        for cell in sheet[letter]:
-            cell.alignment = wrap
+    sheet.row_dimensions[10].height = 30
+    sheet.page_setup.orientation, sheet.page_setup.paperSize = "portrait", sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _units_sheet(sheet, report: PeriodReport) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    table, bold = report.table, Font(name="Times New Roman", bold=True)
+    below = PatternFill("solid", fgColor="F8CBAD")
+    sheet.append([f"Mức độ sẵn sàng theo đơn vị trực thuộc — {table.unit.name} — năm {report.year}"])
+    sheet["A1"].font = Font(name="Times New Roman", bold=True, size=13)
+    header: list[object] = ["TT", "Đơn vị"]
+    for number, info in enumerate(table.indicators, start=1):
+        header += [f"{number}. {info.title_vi} (mục tiêu {percent_text(info.target).replace('.', ',')})", "Tỷ lệ"]
+    sheet.append([*header, "Sự cố"])
+    for cell in sheet[2]:
+        cell.font, cell.alignment = bold, Alignment(wrap_text=True, vertical="top", horizontal="center")
+    units = [*table.children, table.unit]
+    for number, unit in enumerate(units, start=1):
+        total = unit is table.unit
+        row: list[object] = ["" if total else number, "Tổng cộng" if total else unit.name]
+        for info in table.indicators:
+            figure = unit.figures[info.id]
+            row += [f"{figure.n}/{figure.d}", _fraction(figure.percent)]
+        sheet.append([*row, report.incidents.get(unit.code, 0)])
+        for index, info in enumerate(table.indicators):
+            percent_cell = sheet.cell(row=sheet.max_row, column=4 + 2 * index)
+            percent_cell.number_format = VI_PERCENT
+            if unit.figures[info.id].below_target:
+                percent_cell.fill = sheet.cell(row=sheet.max_row, column=3 + 2 * index).fill = below
+        if total:
+            for cell in sheet[sheet.max_row]:
+                cell.font = bold
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 5, 34
+    for column in range(3, 3 + 2 * len(table.indicators)):
+        sheet.column_dimensions[get_column_letter(column)].width = 16 if column % 2 else 8
+    sheet.row_dimensions[2].height = 90
+    sheet.freeze_panes = "C3"
+    sheet.page_setup.orientation, sheet.page_setup.paperSize = "landscape", sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _fraction(percent: float | None) -> float | None:
+    return None if percent is None else percent / 100
 
 
 def render_explanation(explanation: Explanation) -> str:
-    """The figure, then each machine or unit not counted in the numerator with its reason."""
+    """The figure, then each machine, official or unit not counted in the numerator with its
+    reason, what to do, and what the figure leaves out."""
     info = explanation.indicator
     lines = [f"{info.title_vi} / {info.title_en} — {explanation.unit_code}: {explanation.figure.text} "
-             f"(mục tiêu / target {percent_text(info.target)})",
+             f"(mục tiêu / target {percent_text(explanation.figure.target)})",
              f"Tử số / numerator: {info.numerator_vi} / {info.numerator_en}",
              f"Mẫu số / denominator: {info.denominator_vi} / {info.denominator_en}"]
     if not explanation.missing:
         lines.append("Không có trường hợp nào chưa đạt / nothing in the denominator is missing from the numerator")
     for item in explanation.missing:
-        where = f" ({item.unit_code})" if item.kind == "machine" else ""
+        where = f" ({item.unit_code})" if item.kind in ("machine", "official") else ""
         lines.append(f"  - {item.name}{where}: {item.reason_vi} / {item.reason_en}")
+    if explanation.missing and info.remediation_vi:
+        lines.append(f"Khắc phục / remediation: {info.remediation_vi} / {info.remediation_en}")
+    if explanation.excluded:
+        lines.append("Không tính vào chỉ số này / left out of this figure:")
+        lines += [f"  - {i.name} ({i.unit_code}): {i.reason_vi} / {i.reason_en}" for i in explanation.excluded]
     if explanation.not_in_use:
         lines.append("Không tính (không còn báo cáo) / not counted (no longer reporting):")
         lines += [f"  - {i.name} ({i.unit_code}): {i.reason_vi} / {i.reason_en}" for i in explanation.not_in_use]

@@ -96,7 +96,7 @@ def test_no_orm_class_leaves_the_collector() -> None:
 
 
 @pytest.mark.parametrize("area", ["units", "machines", "people", "alerts", "licences", "lan", "snmp", "links",
-                                  "readiness"])
+                                  "readiness", "officials", "incidents"])
 def test_an_area_is_found_by_its_name(area: str) -> None:
     """One shape per domain area: its tables and its store carry its name."""
     assert (ROOT / "collector" / "models" / f"{area}.py").is_file()

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 from agent.wire.schema import Report
 from collector.judging.rules import LoadedRules, log
 from collector.store.alerts import Subject, apply_findings
-from collector.store.licences import licence_terms
+from collector.store.licences import machine_covers
 from collector.store.machines import current_agent
 from collector.store.readiness import record_machine_readiness
 from collector.store.reports import previous_collected_at
+from collector.store.unit_context import machine_context, report_year
 from collector.store.units import unit_codes_on_path
 from rules.engine import evaluate
-from rules.facts import MachineContext, machine_facts
-from rules.licences import valid_patterns
+from rules.facts import av_licence_verdict, machine_facts
 
 
 def judge_report(session: Session, machine_id: int, agent_id: str, report: Report, now: datetime,
@@ -27,13 +27,15 @@ def judge_report(session: Session, machine_id: int, agent_id: str, report: Repor
     current = current_agent(session, machine_id)
     if current is None or current.agent_id != agent_id or current.sequence != report.identity.sequence:
         return 0
-    meta = MachineContext(via_network=via_network, last_seen_at=now,
-                          previous_collected_at=previous_collected_at(session, machine_id, now),
-                          licence_patterns=valid_patterns(licence_terms(session), current.unit_path, now.date()))
+    chain = unit_codes_on_path(session, current.unit_path)
+    indicators = rules.indicators.for_unit(chain, report_year(now))
+    meta = machine_context(indicators, via_network=via_network, last_seen_at=now,
+                           previous_collected_at=previous_collected_at(session, machine_id, now),
+                           licences=machine_covers(session, machine_id, current.unit_path))
     facts = machine_facts(report, meta, now)
-    record_machine_readiness(session, machine_id, current.unit_id, current.unit_path, report, facts, now)
-    findings = evaluate(rules.ruleset, facts, now, subject=f"machine:{machine_id}",
-                        units=unit_codes_on_path(session, current.unit_path))
+    record_machine_readiness(session, machine_id, current.unit_id, current.unit_path, report, facts, now,
+                             indicators, av_licence_verdict(report, meta, now).as_detail())
+    findings = evaluate(rules.ruleset, facts, now, subject=f"machine:{machine_id}", units=chain)
     return len(apply_findings(session, Subject(f"machine:{machine_id}", current.unit_id, machine_id), findings,
                               rules.rules, now))
 

@@ -18,16 +18,17 @@ from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.enrollment import KeyHistory, key_histories
 from collector.store.lan import LanFacts, lan_facts
-from collector.store.licences import licence_terms
-from collector.store.machines import machines_with_state
+from collector.store.licences import licence_terms, seat_holders
+from collector.store.machines import agentless_machines, machines_with_state
 from collector.store.products import licence_installs
-from collector.store.readiness import scan_readiness
+from collector.store.readiness import ReadinessScan, scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
 from collector.store.scope import EVERYTHING
+from collector.store.unit_context import UnitContexts, machine_context
 from collector.store.units import UnitRow, list_units, path_ids, unit_chains
 from rules.engine import evaluate
-from rules.facts import MachineContext, UnitAggregate, machine_facts, unit_facts
-from rules.licences import LicenceTerm, seats_exceeded, valid_patterns
+from rules.facts import UnitAggregate, agentless_facts, machine_facts, unit_facts
+from rules.licences import LicenceTerm, covers_of, days_to_expiry, seats_exceeded
 from rules.model import RuleScope
 
 
@@ -61,11 +62,14 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
     with db.session() as session:
         units = list_units(session)
         terms = licence_terms(session)
-        seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, key_histories(session))
+        seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, seat_holders(session, terms),
+                     UnitContexts(session, rules.indicators, now), key_histories(session))
         prune_rejections(session, now)
         judged = _scan_machines(session, rules, units, terms, now, summary, seen)
-        below = scan_readiness(session, now, line_reach=line)  # rows refreshed, today's snapshot, below target
-        _scan_units(session, rules, units, terms, judged, now, summary, seen, below)
+        _scan_agentless(session, rules, units, now, summary, seen)
+        # rows refreshed, today's snapshot, below target with the failing members
+        readiness = scan_readiness(session, now, rules.indicators, line_reach=line)
+        _scan_units(session, rules, units, terms, judged, now, summary, seen, readiness)
     return summary
 
 
@@ -76,6 +80,9 @@ class _Seen:
     network: LanFacts
     rejections: dict[int, int]
     line: dict[int, bool]
+    holders: dict[int, dict[int, int]]
+    """Per licence entry, the machines holding its seats (rules.licences.covers_of)."""
+    contexts: UnitContexts
     keys: dict[int, KeyHistory] = field(default_factory=dict)
 
 
@@ -93,12 +100,12 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
             continue
         unit = by_id[machine.unit_id]
         keys = seen.keys.get(machine.id)
-        meta = MachineContext(last_seen_at=machine.last_seen_at,
-                              licence_patterns=valid_patterns(terms, unit.path, now.date()),
-                              mac_seen_on_lan=seen.network.mac_seen_since(machine.id, machine.last_seen_at),
-                              rejected_reports=seen.rejections.get(machine.id, 0),
-                              reenrolled=keys.reenrolled if keys else None,
-                              key_enrolled_at=keys.enrolled_at if keys else None)
+        meta = machine_context(seen.contexts.of(unit.path), last_seen_at=machine.last_seen_at,
+                               licences=covers_of(machine.id, unit.path, terms, seen.holders),
+                               mac_seen_on_lan=seen.network.mac_seen_since(machine.id, machine.last_seen_at),
+                               rejected_reports=seen.rejections.get(machine.id, 0),
+                               reenrolled=keys.reenrolled if keys else None,
+                               key_enrolled_at=keys.enrolled_at if keys else None)
         facts = machine_facts(report, meta, now)
         subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
         findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[unit.id])
@@ -110,9 +117,23 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
     return judged
 
 
+def _scan_agentless(session: Session, rules: LoadedRules, units: Sequence[UnitRow], now: datetime,
+                    summary: ScanSummary, seen: _Seen) -> None:
+    """Judge the machines declared without an agent on what is known of them: their OS (the
+    end-of-support rule) and, for the offline role, their MAC on the LAN; everything else unknown."""
+    by_id = {u.id: u for u in units}
+    chains = unit_chains(units)
+    for machine in agentless_machines(session):
+        facts = agentless_facts(machine.os_name, machine.role, seen.network.mac_seen_since(machine.id, None))
+        subject = Subject(f"machine:{machine.id}", machine.unit_id, machine.id)
+        findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[by_id[machine.unit_id].id])
+        summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
+        summary.machines += 1
+
+
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
                 judged: Sequence[tuple[str, Report]], now: datetime, summary: ScanSummary,
-                seen: _Seen, below: dict[int, list[str]] | None = None) -> None:
+                seen: _Seen, readiness: ReadinessScan | None = None) -> None:
     tallies: dict[int, _UnitTally] = defaultdict(_UnitTally)
     for unit_path, report in judged:
         for unit_id in path_ids(unit_path):  # the machine's unit and each ancestor
@@ -122,6 +143,7 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
     over = seats_exceeded(valid, licence_installs(session, EVERYTHING, valid))
     for unit in units:
         tally = tallies[unit.id]
+        expiry = days_to_expiry(terms, unit.path, now.date())
         aggregate = UnitAggregate(
             kind=unit.kind, machines=tally.machines, offline_pcs=tally.offline,
             # The unit's own configured link when its state is known, else what its agents reached.
@@ -130,7 +152,9 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
             devices_without_agent=seen.network.no_agent.get(unit.id, 0) if seen.network.lan_swept else None,
             seats_exceeded=[t.product for t, _ in over if t.unit_path == unit.path],
             licences_expired=[t.product for t in terms if t.unit_path == unit.path and t.expires_on < now.date()],
-            readiness_below_target=None if below is None else below.get(unit.id, []))
+            licence_next_expiry_days=expiry[0], licence_next_expiring=expiry[1],
+            readiness_below_target=None if readiness is None else readiness.below.get(unit.id, []),
+            readiness_failing=None if readiness is None else readiness.failing.get(unit.id, []))
         subject = Subject(f"unit:{unit.code}", unit.id)
         findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=RuleScope.UNIT,
                             units=chains[unit.id])

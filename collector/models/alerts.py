@@ -38,6 +38,12 @@ class Alert(Base):
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acked_by: Mapped[str | None] = mapped_column(String(128))
     ack_comment: Mapped[str | None] = mapped_column(Text)
+    remediation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Vietnamese / English: what to do, from the rule (revision 0011)."""
+    evidence: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """JSON list of the evidence items of the last firing (detections, products switched off...)."""
+    acked_evidence: Mapped[str | None] = mapped_column(Text)
+    """JSON list: the evidence the acknowledgement covered; new items re-open the alert."""
 
 
 class AlertEvent(Base):

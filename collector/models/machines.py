@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.models.base import Base, UTCDateTime
 from collector.models.units import Unit
+
+
+class MachineUsage(enum.StrEnum):
+    """Whose computer it is: an official's own, or shared (the one-stop desk, the scanner PC),
+    which counts as nobody's computer."""
+
+    PERSONAL = "personal"
+    SHARED = "shared"
 
 
 class Machine(Base):
@@ -36,5 +47,9 @@ class Machine(Base):
     state_sequence: Mapped[int] = mapped_column(Integer, default=0)
     state_json: Mapped[str | None] = mapped_column(Text)
     """The latest report (by sequence of the current agent), as the agent sent it."""
+    usage: Mapped[str] = mapped_column(String(16), default=MachineUsage.PERSONAL, server_default="personal")
+    """A MachineUsage (revision 0011)."""
+    agentless: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Declared by an officer from a LAN device: the agent cannot run on it (Windows 7/8.1...)."""
 
     unit: Mapped[Unit] = relationship()

@@ -21,7 +21,7 @@ class MachineReadiness(Base):
     # (unit_id, seen_at): the aggregate scans this index alone, never the rows (revision 0008).
     __table_args__ = (Index("ix_machine_readiness_counts", "unit_id", "seen_at", "role", "via_network", "has_lan",
                             "has_internet", "has_dedicated_line", "av_installed", "av_licensed", "av_up_to_date",
-                            "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_certs", "certs_valid",
+                            "os_activated", "backup_ok", "hardware_ok", "has_scanner", "has_signing_cert",
                             "offline_isolated"),)
 
     machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"), primary_key=True, autoincrement=False)
@@ -43,8 +43,8 @@ class MachineReadiness(Base):
     backup_ok: Mapped[bool | None] = mapped_column(Boolean)
     hardware_ok: Mapped[bool | None] = mapped_column(Boolean)
     has_scanner: Mapped[bool | None] = mapped_column(Boolean)
-    has_certs: Mapped[bool | None] = mapped_column(Boolean)
-    certs_valid: Mapped[bool | None] = mapped_column(Boolean)
+    has_signing_cert: Mapped[bool | None] = mapped_column(Boolean)
+    """Holds a digital-signature certificate of an accepted issuer valid for 30+ days (revision 0011)."""
     offline_isolated: Mapped[bool | None] = mapped_column(Boolean)
     """No sign of any network connection in the newest report (meaningful for the offline PC)."""
     detail_json: Mapped[str] = mapped_column(Text, default="{}")

@@ -4,6 +4,7 @@ reading within a person's scope, and the notification outbox (events sent once).
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,9 +18,11 @@ from collector.models.alerts import Alert, AlertEvent
 from collector.models.machines import Machine
 from collector.models.units import Unit
 from collector.store.audit import AuditAction, record_audit
+from collector.store.incidents import acknowledge_incident, record_incident
 from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
+from rules.evidence import evidence_words
 from rules.lifecycle import NOTIFY_ON, AckError, AlertState, AlertStatus, Transition, acknowledge, transition
 from rules.model import Finding, Outcome, Rule, Severity
 
@@ -32,10 +35,11 @@ class Subject:
 
 
 def _state(alert: Alert) -> AlertState:
-    return AlertState(status=AlertStatus(alert.status), severity=Severity(alert.severity), count=alert.count,
+    return AlertState(status=AlertStatus(alert.status), severity=_severity(alert.severity), count=alert.count,
                       first_seen=alert.first_seen_at, last_seen=alert.last_seen_at, opened_at=alert.opened_at,
                       resolved_at=alert.resolved_at, acked_at=alert.acked_at, acked_by=alert.acked_by,
-                      ack_comment=alert.ack_comment)
+                      ack_comment=alert.ack_comment, evidence=tuple(json.loads(alert.evidence or "[]")),
+                      acked_evidence=None if alert.acked_evidence is None else tuple(json.loads(alert.acked_evidence)))
 
 
 def _store_state(alert: Alert, state: AlertState) -> None:
@@ -43,6 +47,9 @@ def _store_state(alert: Alert, state: AlertState) -> None:
     alert.first_seen_at, alert.last_seen_at, alert.opened_at = state.first_seen, state.last_seen, state.opened_at
     alert.resolved_at, alert.acked_at = state.resolved_at, state.acked_at
     alert.acked_by, alert.ack_comment = state.acked_by, state.ack_comment
+    alert.evidence = json.dumps(list(state.evidence), ensure_ascii=False)
+    alert.acked_evidence = None if state.acked_evidence is None else json.dumps(list(state.acked_evidence),
+                                                                                  ensure_ascii=False)
 
 
 def _record(session: Session, alert: Alert, change: Transition, now: datetime, actor: str | None = None,
@@ -68,9 +75,9 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
     for rule_id in by_rule.keys() | existing.keys():
         finding = by_rule.get(rule_id)
         alert = existing.get(rule_id)
-        severity = finding.severity if finding else Severity(alert.severity) if alert else Severity.INFO
+        severity = finding.severity if finding else _severity(alert.severity) if alert else Severity.INFO
         state, change = transition(_state(alert) if alert else None, finding.outcome if finding else None,
-                                   severity, now)
+                                   severity, now, finding.evidence if finding else ())
         if change is Transition.NONE or state is None:
             continue
         if alert is None:
@@ -78,16 +85,23 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
             session.add(alert)
         _store_state(alert, state)
         if finding is not None and finding.outcome is Outcome.FIRING:
-            rule = rules.get(rule_id)
-            alert.title = rule.title.both() if rule else rule_id
-            alert.detail = finding.reason
+            _describe(alert, finding, rules.get(rule_id))
         alert.unit_id = subject.unit_id
         changed.append((alert, change))
     if changed:
         session.flush()  # once: new alerts get their ids for the history below
     for alert, change in changed:
         _record(session, alert, change, now)
+        record_incident(session, alert, change, rules.get(alert.rule_id), now)
     return [(alert.rule_id, change) for alert, change in changed]
+
+
+def _describe(alert: Alert, finding: Finding, rule: Rule | None) -> None:
+    """Title (of the level fired), evidence in words and remediation, as people read them."""
+    alert.title = rule.title_for(finding.severity).both() if rule else finding.rule_id
+    words = evidence_words(finding.read)
+    alert.detail = words.both() if words.vi else finding.reason
+    alert.remediation = rule.remediation.both() if rule else ""
 
 
 class AlertRow(msgspec.Struct, kw_only=True):
@@ -115,6 +129,10 @@ class AlertRow(msgspec.Struct, kw_only=True):
     unit_name: str = ""
     hostname: str | None = None
     """The machine's hostname (None for a unit's alert)."""
+    remediation: str = ""
+    """Vietnamese / English: what to do."""
+    evidence: list[str] = []
+    """The items of evidence of the last firing (detections, products switched off...)."""
 
 
 def _row(alert: Alert, unit_code: str, unit_name: str = "", hostname: str | None = None) -> AlertRow:
@@ -123,7 +141,8 @@ def _row(alert: Alert, unit_code: str, unit_name: str = "", hostname: str | None
                     status=AlertStatus(alert.status), severity=_severity(alert.severity), title=alert.title,
                     detail=alert.detail, count=alert.count, first_seen_at=alert.first_seen_at,
                     last_seen_at=alert.last_seen_at, opened_at=alert.opened_at, resolved_at=alert.resolved_at,
-                    acked_at=alert.acked_at, acked_by=alert.acked_by, ack_comment=alert.ack_comment)
+                    acked_at=alert.acked_at, acked_by=alert.acked_by, ack_comment=alert.ack_comment,
+                    remediation=alert.remediation or "", evidence=json.loads(alert.evidence or "[]"))
 
 
 def _alert_in_scope(session: Session, scope: Scope, alert_id: int) -> tuple[Alert, Unit, str | None]:
@@ -150,6 +169,7 @@ def ack_alert(session: Session, scope: Scope, alert_id: int, who: str, comment: 
         raise Conflict(str(exc), code="alert_resolved") from None
     _store_state(alert, state)
     _record(session, alert, change, now, actor=who, comment=comment)
+    acknowledge_incident(session, alert.id, who, now)
     session.flush()
     record_audit(session, who, AuditAction.ALERT_ACKNOWLEDGED, now, f"alert:{alert.id}", alert.unit_id,
                  f"{alert.rule_id} on {alert.subject}: {comment}")
@@ -194,12 +214,12 @@ class PendingNotice:
 def pending_notices(session: Session, limit: int = 500) -> list[PendingNotice]:
     """Events waiting to be sent (open, escalate, resolve), oldest first."""
     rows = session.execute(
-        select(AlertEvent, Alert, Unit).join(Alert, AlertEvent.alert_id == Alert.id)
-        .join(Unit, Alert.unit_id == Unit.id)
+        select(AlertEvent, Alert, Unit, Machine.hostname).join(Alert, AlertEvent.alert_id == Alert.id)
+        .join(Unit, Alert.unit_id == Unit.id).outerjoin(Machine, Alert.machine_id == Machine.id)
         .where(AlertEvent.notify.is_(True), AlertEvent.notified_at.is_(None)).order_by(AlertEvent.id).limit(limit))
-    return [PendingNotice(event.id, Transition(event.transition), event.at, _row(alert, unit.code, unit.name),
-                          unit.name)
-            for event, alert, unit in rows]
+    return [PendingNotice(event.id, Transition(event.transition), event.at,
+                          _row(alert, unit.code, unit.name, hostname), unit.name)
+            for event, alert, unit, hostname in rows]
 
 
 def mark_notified(session: Session, event_ids: Sequence[int], now: datetime) -> None:

@@ -42,6 +42,14 @@ class AuditAction(enum.StrEnum):
     MACHINE_MOVED = "machine_moved"
     ENROLLMENT_REFUSED = "enrollment_refused"
     AGENT_KEYS_SEALED = "agent_keys_sealed"
+    OFFICIAL_ADDED = "official_added"
+    OFFICIALS_IMPORTED = "officials_imported"
+    OFFICIAL_EDITED = "official_edited"
+    OFFICIAL_RETIRED = "official_retired"
+    MACHINE_ASSIGNED = "machine_assigned"
+    MACHINE_USAGE_SET = "machine_usage_set"
+    AGENTLESS_DECLARED = "agentless_declared"
+    INCIDENT_UPDATED = "incident_updated"
 
 
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):

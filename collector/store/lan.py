@@ -103,6 +103,11 @@ def machines_by_mac(session: Session) -> dict[str, MachineRef]:
     for row in rows:
         for mac in report_macs(row.state_json):
             found[mac] = MachineRef(row.id, row.hostname, row.role, row.unit_id)
+    # A machine declared without an agent is known by the MAC it was declared from.
+    for machine_id, hostname, role, unit_id, uid in session.execute(
+            select(Machine.id, Machine.hostname, Machine.role, Machine.unit_id, Machine.machine_uid)
+            .where(Machine.agentless.is_(True))):
+        found.setdefault(uid.removeprefix("agentless:"), MachineRef(machine_id, hostname, role, unit_id))
     return found
 
 

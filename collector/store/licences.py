@@ -13,10 +13,10 @@ from collector.models.licences import LicenceEntry
 from collector.models.units import Unit
 from collector.store.audit import AuditAction, record_audit
 from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
-from collector.store.products import licence_installs
+from collector.store.products import licence_install_machines, licence_installs
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
-from rules.licences import LicenceTerm
+from rules.licences import LicenceCover, LicenceTerm, covers_of, ranks
 
 
 @dataclass(frozen=True)
@@ -95,3 +95,16 @@ def licence_lines(session: Session, scope: Scope, today: date, page: int = 1) ->
     terms = {t.id: t for t in licence_terms(session)}
     counts = licence_installs(session, scope, [terms[row.id] for row in rows])
     return paged([LicenceLine(row, counts[row.id], row.expires_on < today) for row in rows], total, page)
+
+
+def seat_holders(session: Session, terms: list[LicenceTerm]) -> dict[int, dict[int, int]]:
+    """Per entry: {machine id: its place among the entry's installs (1 = enrolled first)}: the
+    machines of the entry's subtree naming a matching product (rules.licences.covers_of)."""
+    return {term_id: ranks(ids) for term_id, ids in licence_install_machines(session, terms).items()}
+
+
+def machine_covers(session: Session, machine_id: int, unit_path: str,
+                   terms: list[LicenceTerm] | None = None) -> list[LicenceCover]:
+    """The register entries covering one machine's unit, with its rank among their installs."""
+    terms = [t for t in (terms if terms is not None else licence_terms(session)) if t.covers(unit_path)]
+    return covers_of(machine_id, unit_path, terms, seat_holders(session, terms))

@@ -138,3 +138,27 @@ def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm
                 MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
                 MachineProduct.unit_path >= low, MachineProduct.unit_path < high)) or 0
     return counts
+
+
+def licence_install_machines(session: Session, terms: Sequence[LicenceTerm]) -> dict[int, list[int]]:
+    """For each entry: the ids of the machines of its subtree whose current report names a
+    product matching its pattern (what its seats are given to, in id order)."""
+    if not terms:
+        return {}
+    names = [(name_id, name.lower()) for name_id, name in session.execute(select(ProductName.id, ProductName.name))]
+    found: dict[int, list[int]] = {}
+    matched: dict[str, list[int]] = {}
+    for term in terms:
+        ids = matched.get(term.pattern)
+        if ids is None:
+            ids = matched[term.pattern] = matching_names(names, term.pattern)
+        if not ids:
+            found[term.id] = []
+            continue
+        low, high = path_range(term.unit_path)
+        found[term.id] = list(session.scalars(
+            select(MachineProduct.machine_id).distinct().where(
+                MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
+                MachineProduct.unit_path >= low, MachineProduct.unit_path < high)
+            .order_by(MachineProduct.machine_id)))
+    return found

@@ -27,16 +27,22 @@ from agent.wire.schema import Report, Role
 from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.models.units import Unit
-from collector.store.licences import licence_terms
-from rules.facts import MachineContext, machine_facts
+from collector.store.licences import licence_terms, seat_holders
+from collector.store.machines import agentless_machines
+from collector.store.officials import record_machine_users
+from collector.store.unit_context import UnitContexts, machine_context
+from rules.facts import av_licence_verdict, machine_facts
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
-from rules.licences import valid_patterns
+from rules.licences import covers_of
 from rules.readiness import (
+    ComputedReadiness,
     UnitNode,
+    agentless_readiness,
     below_target,
     count_keys,
     figure,
     machine_readiness,
+    official_keys,
     rollup,
     rollup_children,
 )
@@ -47,18 +53,34 @@ _ROLLED_KEPT = 512  # units whose rollup a CountsSnapshot keeps (then it starts 
 
 
 def readiness_row(machine_id: int, unit_id: int, unit_path: str, report: Report, facts: Mapping[str, Any],
-                  seen_at: datetime, now: datetime, indicators: IndicatorSet | None = None) -> dict[str, Any]:
-    """The ``machine_readiness`` row of a machine from its rules facts (pure)."""
-    computed = machine_readiness(facts, report, now, indicators or builtin_indicators())
-    return {"machine_id": machine_id, "unit_id": unit_id, "unit_path": unit_path, "role": str(facts["role"]),
-            "seen_at": seen_at, "updated_at": now, "via_network": facts.get("report.via_network"),
+                  seen_at: datetime, now: datetime, indicators: IndicatorSet | None = None,
+                  av_licence: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``machine_readiness`` row of a machine from its rules facts (pure); ``indicators`` as
+    they apply in its unit."""
+    computed = machine_readiness(facts, report, now, indicators or builtin_indicators(), av_licence)
+    return _row(machine_id, unit_id, unit_path, str(facts["role"]), seen_at, now, facts.get("report.via_network"),
+                computed)
+
+
+def agentless_row(machine_id: int, unit_id: int, unit_path: str, role: str, seen_at: datetime, now: datetime,
+                  lan_seen: bool) -> dict[str, Any]:
+    """The row of a machine declared from a LAN device (rules.readiness.agentless_readiness)."""
+    return _row(machine_id, unit_id, unit_path, role, seen_at, now, None, agentless_readiness(lan_seen))
+
+
+def _row(machine_id: int, unit_id: int, unit_path: str, role: str, seen_at: datetime, now: datetime,
+         via_network: bool | None, computed: ComputedReadiness) -> dict[str, Any]:
+    return {"machine_id": machine_id, "unit_id": unit_id, "unit_path": unit_path, "role": role,
+            "seen_at": seen_at, "updated_at": now, "via_network": via_network,
             **computed.values, "detail_json": json.dumps(computed.detail, ensure_ascii=False, default=str)}
 
 
 def record_machine_readiness(session: Session, machine_id: int, unit_id: int, unit_path: str, report: Report,
-                             facts: Mapping[str, Any], now: datetime) -> None:
+                             facts: Mapping[str, Any], now: datetime, indicators: IndicatorSet | None = None,
+                             av_licence: Mapping[str, Any] | None = None) -> None:
     """Ingest hook: the machine's readiness row from the report just judged (one upsert)."""
-    upsert_rows(session, [readiness_row(machine_id, unit_id, unit_path, report, facts, now, now)])
+    upsert_rows(session, [readiness_row(machine_id, unit_id, unit_path, report, facts, now, now, indicators,
+                                        av_licence)])
 
 
 def upsert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -81,16 +103,20 @@ def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
     return statement.on_conflict_do_update(index_elements=["machine_id"], set_=updates)
 
 
-def refresh_machine_readiness(session: Session, now: datetime, only_missing: bool = False) -> int:
+def refresh_machine_readiness(session: Session, now: datetime, only_missing: bool = False,
+                              indicators: IndicatorSet | None = None) -> int:
     """Recompute every machine's row from its stored state at ``now`` (ages change with time; rows
-    of machines stored before this table existed are created). Returns how many rows were written."""
+    of machines stored before this table existed are created), and the rows of the machines
+    declared without an agent. Returns how many rows were written."""
+    indicators = indicators or builtin_indicators()
     query = select(Machine.id, Machine.unit_id, Machine.state_json, Machine.last_seen_at, Unit.path) \
         .join(Unit, Machine.unit_id == Unit.id).where(Machine.state_json.is_not(None))
     if only_missing:
         query = query.where(~select(MachineReadiness.machine_id)
                             .where(MachineReadiness.machine_id == Machine.id).exists())
     terms = licence_terms(session)
-    patterns: dict[str, list[str]] = {}
+    holders = seat_holders(session, terms)
+    units = UnitContexts(session, indicators, now)
     rows = []
     for machine_id, unit_id, state_json, last_seen, path in session.execute(query):
         try:
@@ -98,10 +124,15 @@ def refresh_machine_readiness(session: Session, now: datetime, only_missing: boo
         except msgspec.DecodeError:
             log.warning("machine %s: stored state does not decode; no readiness row", machine_id)
             continue
-        if path not in patterns:
-            patterns[path] = valid_patterns(terms, path, now.date())
-        facts = machine_facts(report, MachineContext(last_seen_at=last_seen, licence_patterns=patterns[path]), now)
-        rows.append(readiness_row(machine_id, unit_id, path, report, facts, last_seen or now, now))
+        unit = units.of(path)
+        meta = machine_context(unit, last_seen_at=last_seen, licences=covers_of(machine_id, path, terms, holders))
+        facts = machine_facts(report, meta, now)
+        rows.append(readiness_row(machine_id, unit_id, path, report, facts, last_seen or now, now, unit,
+                                  av_licence_verdict(report, meta, now).as_detail()))
+        if not only_missing and report.users is not None:
+            record_machine_users(session, machine_id, report.users.users)
+    rows += [agentless_row(m.id, m.unit_id, m.unit_path, m.role, m.seen_at, now, m.lan_seen)
+             for m in agentless_machines(session, only_missing)]
     if rows:
         upsert_rows(session, rows)
     return len(rows)
@@ -138,7 +169,7 @@ def _count(condition: ColumnElement[bool]) -> Any:
 def _aggregates(indicators: IndicatorSet) -> dict[str, Any]:
     columns: dict[str, Any] = {"in_use": func.count(), "offline": _count(MachineReadiness.role == Role.OFFLINE)}
     for indicator in indicators.indicators:
-        if indicator.kind is IndicatorKind.MACHINE:
+        if indicator.kind in (IndicatorKind.MACHINE, IndicatorKind.OFFICIAL):
             # No "1 = 1" for an indicator counted among every machine: its denominator is then the
             # same COUNT(*) as "in_use", computed once (_distinct_aggregates).
             among = _among_parts(indicator)
@@ -146,8 +177,14 @@ def _aggregates(indicators: IndicatorSet) -> dict[str, Any]:
             columns[f"d:{indicator.id}"] = _count(and_(*among)) if among else func.count()
         elif indicator.kind is IndicatorKind.UNIT:
             columns[f"has:{indicator.counts}"] = _count(column_condition(indicator.counts))
-    assert tuple(columns) == count_keys(indicators)
+    assert tuple(columns) == machine_count_keys(indicators)
     return columns
+
+
+def machine_count_keys(indicators: IndicatorSet) -> tuple[str, ...]:
+    """The count keys the per-unit SQL over machines gives (the officials' come after them)."""
+    keys = count_keys(indicators)
+    return keys[:len(keys) - len(official_keys(indicators))]
 
 
 def in_use_since(indicators: IndicatorSet, now: datetime) -> datetime:
@@ -164,7 +201,20 @@ def unit_counts(session: Session, indicators: IndicatorSet, now: datetime,
 
 def unit_count_rows(session: Session, indicators: IndicatorSet, now: datetime,
                     subtree: str | None = None) -> dict[int, tuple[int, ...]]:
-    """As :func:`unit_counts`, each unit's counts as one tuple in count_keys order (no dict per unit)."""
+    """As :func:`unit_counts`, each unit's counts as one tuple in count_keys order (no dict per unit):
+    the machines' aggregate, then the officials register's counts (collector.store.official_counts)."""
+    from collector.store.official_counts import official_counts
+
+    machines = _machine_count_rows(session, indicators, now, subtree)
+    officials = official_counts(session, indicators, now, subtree)
+    no_machines = (0,) * len(machine_count_keys(indicators))
+    no_officials = (0,) * len(official_keys(indicators))
+    return {unit_id: (*machines.get(unit_id, no_machines), *officials.get(unit_id, no_officials))
+            for unit_id in machines.keys() | officials.keys()}
+
+
+def _machine_count_rows(session: Session, indicators: IndicatorSet, now: datetime,
+                        subtree: str | None = None) -> dict[int, tuple[int, ...]]:
     keys, distinct = _distinct_aggregates(indicators)
     pick = itemgetter(*(1 + position for _, position in keys))
     query = select(MachineReadiness.unit_id, *(c.label(f"c{i}") for i, c in enumerate(distinct)))
@@ -302,14 +352,29 @@ def write_snapshot(session: Session, sums: Mapping[int, Mapping[str, int]], indi
     return len(rows)
 
 
+@dataclass(frozen=True)
+class ReadinessScan:
+    """What the scan's readiness step gives the unit rules."""
+
+    below: dict[int, list[str]]
+    """Per unit id, the indicators below the unit's target."""
+    failing: dict[int, list[str]]
+    """Per unit id with any below target: each such indicator's figure and failing members, in words."""
+
+
 def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | None = None,
-                   line_reach: Mapping[int, bool] | None = None) -> dict[int, list[str]]:
+                   line_reach: Mapping[int, bool] | None = None) -> ReadinessScan:
     """The scheduled scan's readiness step: refresh every machine's row, snapshot today's figures
-    of every unit, and return each unit's indicators below target (for rule readiness.below_target).
-    ``line_reach`` as for :func:`subtree_sums` (the scan has just worked the link states out)."""
+    of every unit, and give each unit's indicators below its target (per unit and year) with the
+    members failing them (for rule readiness.below_target). ``line_reach`` as for
+    :func:`subtree_sums` (the scan has just worked the link states out)."""
+    from collector.store.readiness_members import failing_members
+
     indicators = indicators or builtin_indicators()
-    refresh_machine_readiness(session, now)
+    refresh_machine_readiness(session, now, indicators=indicators)
     units = subtree_units(session, None)
     sums = subtree_sums(session, units, indicators, now, None, line_reach)
     write_snapshot(session, sums, indicators, now.date())
-    return {unit_id: below_target(indicators, unit_sums) for unit_id, unit_sums in sums.items()}
+    contexts = UnitContexts(session, indicators, now)
+    below = {u.id: below_target(contexts.of(u.path), sums[u.id]) for u in units}
+    return ReadinessScan(below, failing_members(session, units, sums, below, indicators, now, contexts.of))

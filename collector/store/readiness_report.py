@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.models.units import Unit
+from collector.store.official_counts import official_gaps
 from collector.store.readiness import (
     CountsSnapshot,
     among_condition,
@@ -27,9 +28,11 @@ from collector.store.readiness import (
     subtree_unit_rows,
 )
 from collector.store.scope import Scope
-from collector.store.units import UnitRow, get_unit, top_unit
+from collector.store.unit_context import UnitContexts, report_year
+from collector.store.units import UnitRow, get_unit, top_unit, unit_codes_on_path
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
-from rules.readiness import Figure, figure, machine_reason, percent_text, unit_reason
+from rules.readiness import Figure, excluded, figure, percent_text
+from rules.readiness_reasons import machine_reason, unit_reason
 
 
 class IndicatorInfo(msgspec.Struct, kw_only=True):
@@ -42,8 +45,10 @@ class IndicatorInfo(msgspec.Struct, kw_only=True):
     denominator_vi: str
     denominator_en: str
     target: float
-    """Percent."""
+    """Percent (the unit asked for's, in the table's year)."""
     source: str
+    remediation_vi: str = ""
+    remediation_en: str = ""
 
 
 class Cell(msgspec.Struct, kw_only=True):
@@ -54,6 +59,10 @@ class Cell(msgspec.Struct, kw_only=True):
     text: str
     """"16/16 — 100%"."""
     below_target: bool
+    target: float = 100.0
+    """The unit's target for this indicator in the table's year (percent)."""
+    excluded: int = 0
+    """Machines in use this figure leaves out of its denominator (the offline PC in LAN/Internet)."""
 
 
 class UnitFigures(msgspec.Struct, kw_only=True):
@@ -61,6 +70,10 @@ class UnitFigures(msgspec.Struct, kw_only=True):
     name: str
     kind: str
     figures: dict[str, Cell]
+    fallback_units: int = 0
+    """Units of the subtree counted by staff number (no officials register yet)."""
+    registered_units: int = 0
+    """Units of the subtree counted by their officials register."""
 
 
 class TrendPoint(msgspec.Struct, kw_only=True):
@@ -79,12 +92,16 @@ class ReadinessTable(msgspec.Struct, kw_only=True):
     indicators: list[IndicatorInfo]
     trend: dict[str, list[TrendPoint]]
     """Per indicator, the unit's daily snapshots, oldest first (the last ``trend_days`` days)."""
+    kms_any: bool = False
+    """No KMS host list applies to the unit: any KMS activation counts as activated."""
+    year: int = 0
+    """The year the targets are of (Vietnam time of ``as_of``)."""
 
 
 class ExplainItem(msgspec.Struct, kw_only=True):
-    kind: str  # "machine" or "unit"
+    kind: str  # "machine", "unit" or "official"
     name: str
-    """Hostname, or unit code."""
+    """Hostname, unit code or the official's name."""
     unit_code: str
     machine_id: int | None = None
     reason_vi: str
@@ -96,27 +113,36 @@ class Explanation(msgspec.Struct, kw_only=True):
     unit_code: str
     figure: Cell
     missing: list[ExplainItem]
-    """In the denominator, not in the numerator (for computers per official: units short of computers)."""
+    """In the denominator, not in the numerator: machines, units, officials of a register, units
+    counted by staff number that are short of computers."""
     not_in_use: list[ExplainItem]
     """Machines left out of every figure: no report within the in-use window."""
+    excluded: list[ExplainItem] = []
+    """Machines in use this figure leaves out of its denominator (its excluded roles)."""
 
 
 def info(indicator: Indicator) -> IndicatorInfo:
+    remediation = indicator.remediation
     return IndicatorInfo(id=indicator.id, title_vi=indicator.title.vi, title_en=indicator.title.en,
                          kind=str(indicator.kind), numerator_vi=indicator.numerator.vi,
                          numerator_en=indicator.numerator.en, denominator_vi=indicator.denominator.vi,
-                         denominator_en=indicator.denominator.en, target=indicator.target, source=indicator.source)
+                         denominator_en=indicator.denominator.en, target=indicator.target, source=indicator.source,
+                         remediation_vi=remediation.vi if remediation else "",
+                         remediation_en=remediation.en if remediation else "")
 
 
-def cell(indicator: Indicator, value: Figure) -> Cell:
+def cell(indicator: Indicator, value: Figure, sums: dict[str, int] | None = None) -> Cell:
     percent = value.percent
     return Cell(n=value.n, d=value.d, percent=None if percent is None else round(percent, 2), text=value.text(),
-                below_target=value.below(indicator.target))
+                below_target=value.below(indicator.target), target=indicator.target,
+                excluded=excluded(indicator, sums) if sums else 0)
 
 
 def _figures(unit: Any, sums: dict[str, int], indicators: IndicatorSet) -> UnitFigures:
+    """``indicators`` as they apply to the unit (its targets)."""
     return UnitFigures(code=unit.code, name=unit.name, kind=unit.kind,
-                       figures={i.id: cell(i, figure(i, sums)) for i in indicators.indicators})
+                       figures={i.id: cell(i, figure(i, sums), sums) for i in indicators.indicators},
+                       fallback_units=sums.get("fallback", 0), registered_units=sums.get("registered", 0))
 
 
 def _root(session: Session, scope: Scope, unit_code: str | None) -> UnitRow:
@@ -139,10 +165,15 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
         sums = children_sums(session, root.id, root.path, indicators, now, _line_reach(session, root.path, now))
         children = [ChildUnit(*row) for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
                                                              .where(Unit.parent_id == root.id).order_by(Unit.path))]
-    return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], indicators),
-                          children=[_figures(u, sums[u.id], indicators) for u in children],
-                          indicators=[info(i) for i in indicators.indicators],
-                          trend=trend(session, root.id, now.date() - timedelta(days=trend_days)))
+    year = report_year(now)
+    chain = unit_codes_on_path(session, root.path) if indicators.overrides else ()
+    mine = indicators.for_unit(chain, year)
+    return ReadinessTable(as_of=now, unit=_figures(root, sums[root.id], mine),
+                          children=[_figures(u, sums[u.id], indicators.for_unit((*chain, u.code), year))
+                                    for u in children],
+                          indicators=[info(i) for i in mine.indicators],
+                          trend=trend(session, root.id, now.date() - timedelta(days=trend_days)),
+                          kms_any=not mine.parameter("kms_hosts", []), year=year)
 
 
 class ChildUnit(NamedTuple):
@@ -190,8 +221,10 @@ def explain(session: Session, scope: Scope, unit_code: str | None, indicator_id:
     """Why ``indicator_id`` of ``unit_code`` is not n = d: each machine or unit in the denominator
     and not in the numerator, with its reason (Vietnamese and English)."""
     indicators = indicators or builtin_indicators()
-    indicator = indicators.get(indicator_id)
+    indicators.get(indicator_id)  # IndicatorError for an unknown id
     root = _root(session, scope, unit_code)
+    mine = UnitContexts(session, indicators, now).of(root.path)
+    indicator = mine.get(indicator_id)
     units = subtree_unit_rows(session, root.path)
     sums = subtree_sums(session, units, indicators, now, root.path, _line_reach(session, root.path, now))
     if indicator.kind is IndicatorKind.MACHINE:
@@ -201,9 +234,11 @@ def explain(session: Session, scope: Scope, unit_code: str | None, indicator_id:
                    for u in units if u.kind in indicators.unit_kinds and not sums[u.id][f"un:{indicator.id}"]
                    for r in (unit_reason(indicator, sums[u.id]),)]
     else:
-        missing = _short_of_computers(units, sums)
-    return Explanation(indicator=info(indicator), unit_code=root.code, figure=cell(indicator, figure(indicator,
-                       sums[root.id])), missing=missing, not_in_use=_not_in_use(session, root.path, indicators, now))
+        missing = _officials_missing(session, indicator, root.path, indicators, now, units, sums)
+    return Explanation(indicator=info(indicator), unit_code=root.code,
+                       figure=cell(indicator, figure(indicator, sums[root.id]), sums[root.id]), missing=missing,
+                       not_in_use=_not_in_use(session, root.path, indicators, now),
+                       excluded=_excluded(session, indicator, root.path, indicators, now))
 
 
 def _machines(path: str):  # type: ignore[no-untyped-def]
@@ -214,9 +249,11 @@ def _machines(path: str):  # type: ignore[no-untyped-def]
 
 
 def _missing_machines(session: Session, indicator: Indicator, path: str, indicators: IndicatorSet,
-                      now: datetime) -> list[ExplainItem]:
+                      now: datetime, without_register: set[int] | None = None) -> list[ExplainItem]:
     query = _machines(path).where(MachineReadiness.seen_at >= in_use_since(indicators, now), among_condition(indicator),
                                   case((column_condition(indicator.counts), 1), else_=0) == 0)
+    if without_register is not None:
+        query = query.where(MachineReadiness.unit_id.in_(without_register or {-1}))
     items = []
     for row, hostname, unit_code in session.execute(query):
         reason = machine_reason(indicator, getattr(row, indicator.counts), json.loads(row.detail_json or "{}"))
@@ -233,13 +270,51 @@ def _not_in_use(session: Session, path: str, indicators: IndicatorSet, now: date
             for row, hostname, code in session.execute(query)]
 
 
-def _short_of_computers(units: list[Unit], sums: dict[int, dict[str, int]]) -> list[ExplainItem]:
+def _excluded(session: Session, indicator: Indicator, path: str, indicators: IndicatorSet,
+              now: datetime) -> list[ExplainItem]:
+    if indicator.kind is not IndicatorKind.MACHINE or not indicator.exclude_roles:
+        return []
+    query = _machines(path).where(MachineReadiness.seen_at >= in_use_since(indicators, now),
+                                  MachineReadiness.role.in_(sorted(indicator.exclude_roles)))
+    return [ExplainItem(kind="machine", name=hostname, unit_code=code, machine_id=row.machine_id,
+                        reason_vi="máy soạn thảo văn bản mật: không tính vào chỉ số này",
+                        reason_en="the offline PC: not counted in this figure")
+            for row, hostname, code in session.execute(query)]
+
+
+def _officials_missing(session: Session, indicator: Indicator, path: str, indicators: IndicatorSet, now: datetime,
+                       units: list[Any], sums: dict[int, dict[str, int]]) -> list[ExplainItem]:
+    """Officials of a register left out, then the units counted without one (staff: short of
+    computers; official kinds: their machines that fail)."""
+    items = [ExplainItem(kind="official", name=gap.name, unit_code=gap.unit_code, machine_id=gap.machine_id,
+                         reason_vi=gap.reason.vi, reason_en=gap.reason.en)
+             for gap in official_gaps(session, indicator, path, indicators, now)]
+    registered = _registered_units(units, sums, indicators)
+    if indicator.kind is IndicatorKind.OFFICIAL:
+        return items + _missing_machines(session, indicator, path, indicators, now,
+                                         {u.id for u in units} - registered)
+    return items + _short_of_computers([u for u in units if u.id not in registered], sums)
+
+
+def _registered_units(units: list[Any], sums: dict[int, dict[str, int]], indicators: IndicatorSet) -> set[int]:
+    """Units whose own officials register counts (their subtree sums hold more registers than
+    their children's)."""
+    children: dict[int | None, int] = {}
+    for unit in units:
+        children[unit.parent_id] = children.get(unit.parent_id, 0) + sums[unit.id].get("registered", 0)
+    return {u.id for u in units if sums[u.id].get("registered", 0) > children.get(u.id, 0)}
+
+
+def _short_of_computers(units: list[Any], sums: dict[int, dict[str, int]]) -> list[ExplainItem]:
+    """Units counted by staff number (no register) with fewer computers in use than officials."""
     items = []
     for unit in units:
         machines, staff = sums[unit.id]["in_use"], sums[unit.id]["staff"]
-        if unit.staff_count and machines < staff:
+        own_staff = unit.staff_count or 0
+        if own_staff and machines < staff:
             items.append(ExplainItem(kind="unit", name=unit.code, unit_code=unit.code,
-                                     reason_vi=f"{machines} máy đang dùng / {staff} cán bộ: thiếu {staff - machines}",
-                                     reason_en=f"{machines} computers in use for {staff} officials: "
-                                               f"{staff - machines} short"))
+                                     reason_vi=f"{machines} máy đang dùng / {staff} cán bộ theo số biên chế "
+                                               f"(chưa có danh sách): thiếu {staff - machines}",
+                                     reason_en=f"{machines} computers in use for {staff} officials by staff number "
+                                               f"(no register): {staff - machines} short"))
     return items

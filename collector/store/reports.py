@@ -24,6 +24,7 @@ from collector.models.enrollment import Agent
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
 from collector.models.units import Unit
+from collector.store.officials import record_machine_users
 from collector.store.products import product_names, record_machine_products
 
 
@@ -102,6 +103,8 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         unit_path = session.scalar(select(Unit.path).join(Machine, Machine.unit_id == Unit.id)
                                    .where(Machine.id == agent.machine_id))
         record_machine_products(session, agent.machine_id, unit_path or "", product_names(report))
+        if report.users is not None:
+            record_machine_users(session, agent.machine_id, report.users.users)
 
 
 def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:

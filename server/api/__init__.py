@@ -23,12 +23,14 @@ def people_routes() -> tuple[list[HTTPRouteHandler], dict[str, Provide]]:
     from server.api.alerts import ALERT_ROUTES
     from server.api.audit import AUDIT_ROUTES
     from server.api.auth import current_person
+    from server.api.incidents import INCIDENT_ROUTES
     from server.api.licences import LICENCE_ROUTES
     from server.api.machines import MACHINE_ROUTES
     from server.api.network import NETWORK_ROUTES
+    from server.api.officials import OFFICIAL_ROUTES
     from server.api.readiness import READINESS_ROUTES
     from server.api.users import USER_ROUTES
 
     routes = [*MACHINE_ROUTES, *NETWORK_ROUTES, *ALERT_ROUTES, *LICENCE_ROUTES, *READINESS_ROUTES, *USER_ROUTES,
-              *AUDIT_ROUTES]
+              *AUDIT_ROUTES, *OFFICIAL_ROUTES, *INCIDENT_ROUTES]
     return routes, {"person": Provide(current_person)}

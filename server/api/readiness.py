@@ -22,7 +22,7 @@ from rules.indicators import IndicatorError
 async def get_readiness(request: Request[Any, Any, Any], person: NamedDependency[Person],
                         unit: FromQuery[str | None] = None) -> ReadinessTable:
     return await in_session(request, lambda session, state: readiness_table(session, person.scope, unit,
-                                                                              state.clock()))
+                                                                              state.clock(), state.rules.indicators))
 
 
 @get("/readiness/explain", summary="What one readiness figure leaves out of its numerator, and why")
@@ -30,7 +30,7 @@ async def get_readiness_explain(request: Request[Any, Any, Any], person: NamedDe
                                 indicator: FromQuery[str], unit: FromQuery[str | None] = None) -> Explanation:
     def read(session: Session, state: CollectorState) -> Explanation:
         try:
-            return explain(session, person.scope, unit, indicator, state.clock())
+            return explain(session, person.scope, unit, indicator, state.clock(), state.rules.indicators)
         except IndicatorError as exc:
             raise InvalidInput(str(exc), code="unknown_indicator") from exc
 

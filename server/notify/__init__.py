@@ -14,7 +14,7 @@ from rules.lifecycle import Transition
 from rules.model import Severity
 
 TRANSITION_VI = {Transition.OPENED: "MỚI", Transition.REOPENED: "TÁI DIỄN", Transition.ESCALATED: "NÂNG MỨC",
-                 Transition.RESOLVED: "ĐÃ HẾT"}
+                 Transition.RESOLVED: "ĐÃ HẾT", Transition.NEW_EVIDENCE: "DẤU HIỆU MỚI"}
 SEVERITY_VI = {Severity.CRITICAL: "nghiêm trọng", Severity.HIGH: "cao", Severity.MEDIUM: "trung bình",
                Severity.LOW: "thấp", Severity.INFO: "thông tin"}
 
@@ -60,12 +60,18 @@ def _message(notices: list[PendingNotice]) -> UnitMessage:
     lines, items = [], []
     for n in notices:
         a = n.alert
+        where = f"{a.hostname} ({a.unit_code})" if a.hostname else a.subject
         lines.append(f"- [{TRANSITION_VI.get(n.transition, n.transition)} / {n.transition}] "
-                     f"{a.severity} ({SEVERITY_VI.get(a.severity, a.severity)}) {a.title} — {a.subject}"
+                     f"{a.severity} ({SEVERITY_VI.get(a.severity, a.severity)}) {a.title} — {where}"
                      f" — {n.at:%d/%m/%Y %H:%M} UTC (#{a.id})")
+        if a.detail and n.transition != Transition.RESOLVED:
+            lines.append(f"    Dấu hiệu / seen: {a.detail}")
+        if a.remediation and n.transition != Transition.RESOLVED:
+            lines.append(f"    Khắc phục / to do: {a.remediation}")
         items.append({"alert_id": a.id, "rule_id": a.rule_id, "subject": a.subject, "transition": n.transition,
                       "severity": a.severity, "title": a.title, "status": a.status, "count": a.count,
-                      "at": n.at.isoformat()})
+                      "at": n.at.isoformat(), "detail": a.detail, "remediation": a.remediation,
+                      "evidence": list(a.evidence), "hostname": a.hostname})
     text = f"Đơn vị / Unit: {first.unit_name} ({first.alert.unit_code})\n\n" + "\n".join(lines) + "\n"
     return UnitMessage(first.alert.unit_code, first.unit_name, subject, text, items,
                        tuple(n.event_id for n in notices))

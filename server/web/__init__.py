@@ -22,9 +22,11 @@ def dashboard_router(config: CollectorConfig) -> Router:
     from server.web.alerts import ALERT_ROUTES
     from server.web.audit import AUDIT_ROUTES
     from server.web.context import WEB_EXCEPTION_HANDLERS, page_context
+    from server.web.incidents import INCIDENT_ROUTES
     from server.web.licences import LICENCE_ROUTES
     from server.web.machines import MACHINE_ROUTES
     from server.web.network import NETWORK_ROUTES
+    from server.web.officials import OFFICIAL_ROUTES
     from server.web.overview import OVERVIEW_ROUTES
     from server.web.readiness import READINESS_ROUTES
     from server.web.signin import SIGNIN_ROUTES
@@ -33,7 +35,7 @@ def dashboard_router(config: CollectorConfig) -> Router:
     static = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, cache_control=None)
     pages = [*SIGNIN_ROUTES, *OVERVIEW_ROUTES, *UNIT_ROUTES, *READINESS_ROUTES, *MACHINE_ROUTES, *ALERT_ROUTES,
-             *NETWORK_ROUTES, *LICENCE_ROUTES, *AUDIT_ROUTES]
+             *NETWORK_ROUTES, *LICENCE_ROUTES, *AUDIT_ROUTES, *OFFICIAL_ROUTES, *INCIDENT_ROUTES]
     return Router(path="/", route_handlers=[*pages, static],
                   dependencies={"page": Provide(page_context, sync_to_thread=True)},
                   exception_handlers=WEB_EXCEPTION_HANDLERS, include_in_schema=False)
@@ -66,7 +68,7 @@ def compute_readiness_counts(app: Litestar) -> CountsSnapshot:
 
     state = app.state.collector
     with state.db.session() as session:
-        return readiness_counts(session, state.clock())
+        return readiness_counts(session, state.clock(), state.rules.indicators)
 
 
 def kept_readiness_counts(app: Litestar) -> CountsSnapshot:

@@ -45,6 +45,14 @@ ACTION_LABELS = {
     AuditAction.FILE_IMPORTED: N_("File imported"),
     AuditAction.FILE_REFUSED: N_("File refused at import"),
     AuditAction.AGENT_KEYS_SEALED: N_("Agent keys sealed"),
+    AuditAction.OFFICIAL_ADDED: N_("Official added"),
+    AuditAction.OFFICIALS_IMPORTED: N_("Officials register imported"),
+    AuditAction.OFFICIAL_EDITED: N_("Official edited"),
+    AuditAction.OFFICIAL_RETIRED: N_("Official retired"),
+    AuditAction.MACHINE_ASSIGNED: N_("Computer assigned to an official"),
+    AuditAction.MACHINE_USAGE_SET: N_("Computer's use set (personal, shared)"),
+    AuditAction.AGENTLESS_DECLARED: N_("Computer without agent declared"),
+    AuditAction.INCIDENT_UPDATED: N_("Incident updated"),
 }
 """Every action's name on the page (a missing one shows its code; tests/web/test_audit_page.py
 fails on it)."""

@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from agent.wire.schema import Report, Role
+from collector.errors import InvalidInput
+from collector.models.machines import MachineUsage
 from collector.store.alerts import machine_alerts
-from collector.store.machines import get_machine, machine_history, machines_page
-from server.web.context import Page, PageNumber
+from collector.store.machines import declare_agentless, get_machine, machine_history, machines_page, set_machine_usage
+from collector.store.officials import machine_official, machine_users
+from server.web.context import Form, Page, PageNumber
 from server.web.report_view import report_sections
 
 
@@ -31,10 +34,41 @@ def machine(page: NamedDependency[Page], machine_id: FromPath[int]) -> Response[
         row, state_json = get_machine(session, page.me.scope, machine_id)
         history = machine_history(session, machine_id)
         alerts = machine_alerts(session, machine_id)
+        users, official = machine_users(session, machine_id), machine_official(session, machine_id)
     report = msgspec.json.decode(state_json, type=Report) if state_json else None
     sections = report_sections(report, page.lang) if report else []
     return page.render("machine.html", machine=row, report=report, sections=sections, history=history,
-                       alerts=alerts)
+                       alerts=alerts, users=users, official=official, usages=tuple(MachineUsage))
 
 
-MACHINE_ROUTES = [machines, machine]
+@post("/machines/{machine_id:int}/usage", sync_to_thread=True)
+def usage(page: NamedDependency[Page], machine_id: FromPath[int], data: Form) -> Response[Any]:
+    """Mark a machine personal or shared (the one-stop desk: nobody's own computer)."""
+    page.check_csrf(data.get("csrf"))
+    with page.db() as session:
+        get_machine(session, page.me.scope, machine_id)  # 404 outside the scope comes before 403
+        page.require_officer()
+        try:
+            chosen = MachineUsage(data.get("usage", ""))
+        except ValueError:
+            raise InvalidInput(f"usage: one of {', '.join(MachineUsage)}", code="invalid_usage") from None
+        set_machine_usage(session, page.me.scope, machine_id, chosen, page.state.clock(), page.me.name)
+    return page.redirect(f"/machines/{machine_id}")
+
+
+@post("/machines/declare", sync_to_thread=True)
+def declare(page: NamedDependency[Page], data: Form) -> Response[Any]:
+    """A LAN device declared a machine the agent cannot run on (from the network page)."""
+    page.check_csrf(data.get("csrf"))
+    page.require_officer()
+    try:
+        role, chosen = Role(data.get("role", Role.NORMAL)), MachineUsage(data.get("usage", MachineUsage.PERSONAL))
+    except ValueError:
+        raise InvalidInput("role or usage not known", code="invalid_declaration") from None
+    with page.db() as session:
+        row = declare_agentless(session, page.me.scope, data.get("mac", ""), data.get("hostname", ""),
+                                data.get("os", ""), page.state.clock(), page.me.name, None, role, chosen)
+    return page.redirect(f"/machines/{row.id}")
+
+
+MACHINE_ROUTES = [machines, machine, usage, declare]

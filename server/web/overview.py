@@ -36,7 +36,7 @@ def _unit_page(page: Page, code: str | None) -> Response[Any]:
         trail = unit_trail(session, unit, page.me.scope)
         counts = alert_counts(session, page.me.scope, unit.path)
         recent = recent_alerts(session, page.me.scope, unit.path, open_counts=counts[AlertStatus.OPEN])
-        table = readiness_table(session, page.me.scope, unit.code, page.state.clock(),
+        table = readiness_table(session, page.me.scope, unit.code, page.state.clock(), page.state.rules.indicators,
                                 counts=kept_readiness_counts(page.request.app))
     indicators = {info.id: info for info in table.indicators}
     headline = [indicators[i] for i in HEADLINE if i in indicators]

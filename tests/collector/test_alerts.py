@@ -61,7 +61,7 @@ def test_a_finding_opens_once_counts_repeats_resolves_and_reopens(world: World) 
 def test_missing_sections_open_nothing(world: World) -> None:
     creds = world.enroll()
     send(world, creds, 1, None)
-    assert alert(world, "av.absent") is None and alert(world, "backup.half_year") is None
+    assert alert(world, "av.absent") is None and alert(world, "backup.quarterly") is None
 
 
 def test_notifications_wait_for_open_and_resolve_but_not_repeats(world: World) -> None:

@@ -62,7 +62,7 @@ def test_re_enrolling_a_known_machine_raises_an_alert_the_officer_sees(world: Wo
     again = world.enroll("XB", machine_uid="uid-b", hostname="ketoan-b")
     alert = reenrolled_alert(world, "officer_b", again["machine_id"])
     assert alert is not None and alert["status"] == "open" and alert["severity"] == "medium"
-    assert "agent.reenrolled=true" in str(alert["detail"])
+    assert "đăng ký lại, có khóa mới" in str(alert["detail"])  # the evidence, in words
     assert reenrolled_alert(world, "viewer_a", again["machine_id"]) is None  # another commune does not see it
 
 

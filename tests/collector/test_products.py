@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from alembic import command
+from sqlalchemy import column as sa_column
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
+from sqlalchemy import table as sa_table
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
 from collector.db import Database, create_db_engine
@@ -133,14 +136,19 @@ def test_machines_stored_before_revision_0007_get_their_names_from_their_state(d
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
     db = Database(engine)
+    # Revision 0001's machines table, as such a database holds it (the model has columns added since).
+    machines_0001 = sa_table("machines", *(sa_column(name) for name in (
+        "machine_uid", "hostname", "unit_id", "role", "os_name", "created_at", "state_sequence", "state_json")))
     with db.session() as session:
         add_unit(session, "PV", "Tỉnh Thử Nghiệm", "province", T0, staff_count=0)
+        rows = []
         for i, programs in enumerate((["Zalo", "WinRAR 6.24"], [], None)):
             state = report_with(f"agent-{i}", 1, programs).decode() if programs is not None else None
-            session.add(Machine(machine_uid=f"uid-{i}", hostname=f"pc-{i}", unit_id=1, role="normal", created_at=T0,
-                                state_sequence=1 if state else 0, state_json=state))
-        session.add(Machine(machine_uid="uid-bad", hostname="pc-bad", unit_id=1, role="normal", created_at=T0,
-                            state_sequence=1, state_json="{not json"))
+            rows.append({"machine_uid": f"uid-{i}", "hostname": f"pc-{i}", "state_sequence": 1 if state else 0,
+                         "state_json": state})
+        rows.append({"machine_uid": "uid-bad", "hostname": "pc-bad", "state_sequence": 1, "state_json": "{not json"})
+        session.execute(sa_insert(machines_0001), [{**row, "unit_id": 1, "role": "normal", "os_name": "",
+                                                    "created_at": T0.replace(tzinfo=None)} for row in rows])
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")

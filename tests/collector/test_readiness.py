@@ -30,25 +30,34 @@ from collector.store.scope import EVERYTHING, Scope
 from collector.store.snmp import set_link
 from collector.store.units import add_unit
 from rules.indicators import IndicatorKind, builtin_indicators
-from tests.readiness_fleet import BUILT_IN_RULES, seed_demo_fleet
+from server.demo import DEMO_RULES_DIR
+from tests.readiness_fleet import DEMO_RULES, seed_demo_fleet
 
-NOW = datetime.now(UTC)
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # a fixed day: figures that hold whatever today is
 
-EXPECTED = {  # (n, d) per unit subtree, from server/demo_fleet.py's gaps
-    "DT-TANHOA-VP": {"computers_per_official": (16, 16), "av_installed": (16, 16), "av_licensed": (16, 16),
+EXPECTED = {  # (n, d) per unit subtree, from server/demo_fleet.py's gaps and server/demo_registers.py
+    "DT-TANHOA-VP": {"computers_per_official": (14, 15), "av_installed": (16, 16), "av_licensed": (16, 16),
                      "machines_lan": (15, 15), "machines_internet": (15, 15), "backup_within_policy": (16, 16),
-                     "units_offline_pc": (0, 0), "certs_valid": (0, 0)},
+                     "units_offline_pc": (0, 0), "certs_valid": (13, 15)},
     "DT-TANHOA": {"av_installed": (16, 16), "units_dedicated_line": (1, 1), "units_offline_pc": (1, 1),
-                  "units_scanner": (1, 1), "hardware_ok": (16, 16)},
-    "DT-TANLONG": {"computers_per_official": (10, 12), "av_installed": (8, 10), "av_licensed": (8, 10),
+                  "units_scanner": (1, 1), "hardware_ok": (16, 16), "os_activated": (16, 16)},
+    "DT-TANLONG": {"computers_per_official": (10, 12), "av_installed": (8, 10), "av_licensed": (6, 10),
                    "av_up_to_date": (6, 10), "backup_within_policy": (7, 10), "os_activated": (10, 10),
-                   "units_dedicated_line": (0, 1), "units_offline_pc": (0, 1), "units_scanner": (0, 1)},
-    "DT-TANPHU": {"computers_per_official": (11, 14), "os_activated": (10, 11), "hardware_ok": (9, 11),
-                  "machines_internet": (10, 11), "backup_within_policy": (10, 11), "units_dedicated_line": (1, 1)},
-    "DT": {"computers_per_official": (37, 42), "av_installed": (35, 37), "av_up_to_date": (33, 37),
-           "backup_within_policy": (33, 37), "hardware_ok": (35, 37), "machines_lan": (36, 36),
-           "machines_internet": (35, 36), "units_dedicated_line": (2, 3), "units_offline_pc": (1, 3),
-           "units_scanner": (1, 3)},
+                   "units_dedicated_line": (0, 1), "units_offline_pc": (0, 1), "units_scanner": (0, 1),
+                   "certs_valid": (0, 10)},
+    # Tân Phú's 11 PCs and the Windows 7 PC declared without an agent (unknown: in the denominators)
+    "DT-TANPHU": {"computers_per_official": (12, 14), "os_activated": (9, 12), "hardware_ok": (9, 12),
+                  "machines_lan": (12, 12), "machines_internet": (10, 12), "backup_within_policy": (10, 12),
+                  "av_installed": (11, 12), "units_dedicated_line": (1, 1)},
+    "DT": {"computers_per_official": (36, 41), "av_installed": (35, 38), "av_licensed": (33, 38),
+           "av_up_to_date": (33, 38), "os_activated": (35, 38), "backup_within_policy": (33, 38),
+           "hardware_ok": (35, 38), "machines_lan": (37, 37), "machines_internet": (35, 37),
+           "units_dedicated_line": (2, 3), "units_offline_pc": (1, 3), "units_scanner": (1, 3),
+           "certs_valid": (13, 37)},
+}
+BEFORE = {  # the same figures before issue 15 (git a67223a), where they differ
+    "DT": {"computers_per_official": (37, 42), "av_licensed": (35, 37), "os_activated": (36, 37),
+           "certs_valid": (0, 0)},
 }
 
 
@@ -62,7 +71,7 @@ def fleet(db_url: str) -> Iterator[Database]:
 
 def _figures(db: Database, code: str) -> dict[str, tuple[int, int]]:
     with db.session() as session:
-        table = readiness_table(session, EVERYTHING, code, NOW)
+        table = readiness_table(session, EVERYTHING, code, NOW, DEMO_RULES.indicators)
     return {key: (cell.n, cell.d) for key, cell in table.unit.figures.items()}
 
 
@@ -73,6 +82,8 @@ def test_demo_province_figures_are_exact(fleet: Database) -> None:
     with fleet.session() as session:
         office = readiness_table(session, EVERYTHING, "DT-TANHOA-VP", NOW).unit.figures["av_installed"]
     assert office.text == "16/16 — 100%" and not office.below_target
+    for code, before in BEFORE.items():  # what the fixes changed
+        assert all(_figures(fleet, code)[k] != v for k, v in before.items()), code
 
 
 def test_the_province_is_the_sum_of_its_communes_not_the_mean(fleet: Database) -> None:
@@ -84,7 +95,7 @@ def test_the_province_is_the_sum_of_its_communes_not_the_mean(fleet: Database) -
         assert total.n == sum(c.figures[indicator.id].n for c in table.children)
         assert total.d == sum(c.figures[indicator.id].d for c in table.children)
     signatures = table.unit.figures["av_up_to_date"]
-    assert signatures.text == "33/37 — 89.2%"  # the mean of 100%, 60% and 100% would say 86.7%
+    assert signatures.text == "33/38 — 86.8%"  # the mean of 100%, 60% and 91.7% would say 83.9%
     assert signatures.below_target
 
 
@@ -131,24 +142,39 @@ def test_a_unit_added_after_the_snapshot_is_computed_afresh(fleet: Database) -> 
 
 
 def test_explain_lists_each_gap_with_its_reason(fleet: Database) -> None:
+    def why(unit: str, indicator: str) -> list[tuple[str, str]]:
+        found = explain(session, EVERYTHING, unit, indicator, NOW, DEMO_RULES.indicators)
+        return [(i.name, i.reason_vi) for i in found.missing]
+
     with fleet.session() as session:
-        av = explain(session, EVERYTHING, "DT-TANLONG", "av_installed", NOW)
-        assert [(i.name, i.reason_en) for i in av.missing] == [("tanlong-pc01", "no antivirus found"),
-                                                                ("tanlong-pc02", "no antivirus found")]
-        signatures = {i.name: i.reason_en for i in explain(session, EVERYTHING, "DT", "av_up_to_date", NOW).missing}
-        assert set(signatures) == {"tanlong-pc01", "tanlong-pc02", "tanlong-pc03", "tanlong-pc04"}
-        assert signatures["tanlong-pc03"] == "the antivirus is turned off"
-        assert signatures["tanlong-pc04"].startswith("signatures ") and "at most 7" in signatures["tanlong-pc04"]
-        offline = explain(session, EVERYTHING, "DT", "units_offline_pc", NOW).missing
-        assert [(i.name, i.reason_en) for i in offline] == [("DT-TANLONG", "no offline PC designated"),
-                                                            ("DT-TANPHU", "no offline PC designated")]
-        staff = explain(session, EVERYTHING, "DT", "computers_per_official", NOW).missing
-        assert [(i.name, i.reason_en) for i in staff] == [
-            ("DT-TANLONG", "10 computers in use for 12 officials: 2 short"),
-            ("DT-TANPHU", "11 computers in use for 14 officials: 3 short")]
+        assert why("DT-TANLONG", "av_installed") == [("tanlong-pc01", "không tìm thấy phần mềm diệt virus"),
+                                                     ("tanlong-pc02", "không tìm thấy phần mềm diệt virus")]
+        assert why("DT", "av_licensed") == [
+            ("tanlong-pc01", "chưa cài phần mềm diệt virus"), ("tanlong-pc02", "chưa cài phần mềm diệt virus"),
+            ("tanlong-pc03", "không có phần mềm diệt virus nào đang bật bảo vệ thời gian thực"),
+            ("tanlong-pc07", "BKAV Pro không có trong sổ bản quyền của đơn vị"),  # beside a disabled Defender
+            ("tanphu-ketoan", "không rõ: máy chưa cài tác tử (khai báo thủ công)")]
+        assert why("DT-TANPHU", "os_activated") == [
+            ("tanphu-ketoan", "không rõ: máy chưa cài tác tử (khai báo thủ công)"),
+            ("tanphu-pc01", "hệ điều hành chưa kích hoạt bản quyền"),
+            ("tanphu-pc06", "kích hoạt qua máy chủ KMS không được công nhận: kms8.msguides.com")]
+        signatures = dict(why("DT", "av_up_to_date"))
+        assert set(signatures) == {"tanlong-pc01", "tanlong-pc02", "tanlong-pc03", "tanlong-pc04", "tanphu-ketoan"}
+        assert signatures["tanlong-pc03"] == "phần mềm diệt virus đang tắt"
+        assert why("DT", "units_offline_pc") == [("DT-TANLONG", "chưa có máy soạn thảo văn bản mật"),
+                                                 ("DT-TANPHU", "chưa có máy soạn thảo văn bản mật")]
+        assert why("DT", "computers_per_official") == [
+            ("Phan Thị Uyên", "tanhoa-pc15 là máy dùng chung, không phải máy riêng"),
+            ("DT-TANLONG", "10 máy đang dùng / 12 cán bộ theo số biên chế (chưa có danh sách): thiếu 2"),
+            ("DT-TANPHU", "12 máy đang dùng / 14 cán bộ theo số biên chế (chưa có danh sách): thiếu 2")]
+        certs = dict(why("DT-TANHOA", "certs_valid"))
+        assert certs == {"Hoàng Văn Em": "tanhoa-pc05: chứng thư số ký số chỉ còn 20 ngày (cần từ 30 ngày)",
+                         "Phan Thị Uyên": "tanhoa-pc15 là máy dùng chung, không phải máy riêng"}
+        lan = explain(session, EVERYTHING, "DT", "machines_lan", NOW, DEMO_RULES.indicators)
+        assert [i.name for i in lan.excluded] == ["tanhoa-pc16"] and lan.figure.excluded == 1
         for indicator in builtin_indicators().indicators:  # every gap is explained, one item each
             if indicator.kind is not IndicatorKind.STAFF:
-                explanation = explain(session, EVERYTHING, "DT", indicator.id, NOW)
+                explanation = explain(session, EVERYTHING, "DT", indicator.id, NOW, DEMO_RULES.indicators)
                 assert len(explanation.missing) == explanation.figure.d - explanation.figure.n, indicator.id
 
 
@@ -166,52 +192,74 @@ def test_scan_backfills_snapshots_and_raises_below_target(fleet: Database) -> No
     with fleet.session() as session:
         session.execute(delete(MachineReadiness))  # as if stored before readiness existed
     assert _figures(fleet, "DT")["av_installed"] == (0, 0)
-    scan_all(fleet, NOW, BUILT_IN_RULES, network=False)
-    assert _figures(fleet, "DT")["av_installed"] == (35, 37)
+    scan_all(fleet, NOW, DEMO_RULES, network=False)
+    assert _figures(fleet, "DT")["av_installed"] == (35, 38)
     with fleet.session() as session:
-        assert session.scalar(select(func.count()).select_from(MachineReadiness)) == 37
+        assert session.scalar(select(func.count()).select_from(MachineReadiness)) == 38
         snapshots = session.scalar(select(func.count()).select_from(ReadinessSnapshot))
-        assert snapshots == 5 * len(builtin_indicators().indicators)
-        open_below = set(session.scalars(select(Alert.subject).where(Alert.rule_id == "readiness.below_target",
-                                                                     Alert.status == "open")))
+        assert snapshots == 2 * 5 * len(builtin_indicators().indicators)  # the demo's two days
+        below = {subject: detail for subject, detail in session.execute(
+            select(Alert.subject, Alert.detail).where(Alert.rule_id == "readiness.below_target",
+                                                      Alert.status == "open"))}
         table = readiness_table(session, EVERYTHING, "DT", NOW)
-    assert open_below == {"unit:DT", "unit:DT-TANLONG", "unit:DT-TANPHU"}
+    assert set(below) == {"unit:DT", "unit:DT-TANHOA", "unit:DT-TANHOA-VP", "unit:DT-TANLONG", "unit:DT-TANPHU"}
+    # the failing members, in words: Tân Long's dedicated line 0/1 and its missing offline PC and scanner
+    assert "Đơn vị kết nối mạng truyền số liệu chuyên dùng 0/1 (mục tiêu 100%): không máy nào trong 10 máy " \
+           "tới được TSLCD" in below["unit:DT-TANLONG"]
+    assert "Đơn vị có máy quét (scan) tài liệu 0/1 (mục tiêu 100%)" in below["unit:DT-TANLONG"]
+    assert "Máy tính có phần mềm diệt virus bản quyền 6/10 (mục tiêu 90%): tanlong-pc01 (chưa cài" \
+        in below["unit:DT-TANLONG"]
     point = table.trend["av_up_to_date"][-1]
-    assert (point.day, point.n, point.d) == (NOW.date(), 33, 37)
-    scan_all(fleet, NOW, BUILT_IN_RULES, network=False)  # the same day again replaces, never doubles
+    assert (point.day, point.n, point.d) == (NOW.date(), 33, 38)
+    scan_all(fleet, NOW, DEMO_RULES, network=False)  # the same day again replaces, never doubles
     with fleet.session() as session:
         assert session.scalar(select(func.count()).select_from(ReadinessSnapshot)) == snapshots
 
 
+def test_the_demo_shows_each_case_of_issue_15(fleet: Database) -> None:
+    """An escalated backup alert that never resolved, the incidents, the expiring certificate and
+    licence, the Windows 7 PC's end of support."""
+    from collector.models.machines import Machine
+    from collector.store.alerts import alert_history
+    from collector.store.incidents import list_incidents
+
+    with fleet.session() as session:
+        host = dict(session.execute(select(Machine.id, Machine.hostname)).all())
+        alerts = [(host.get(a.machine_id, a.subject), a.rule_id, a.severity, a.status, a.id)
+                  for a in session.scalars(select(Alert))]
+        backups = {h: [e.transition for e in alert_history(session, i)]
+                   for h, rule, _s, _st, i in alerts if rule == "backup.quarterly"}
+        incidents = [(i.hostname, i.severity) for i in list_incidents(session, EVERYTHING)]
+    by_case = {(h, rule): (severity, status) for h, rule, severity, status, _ in alerts}
+    assert backups["tanphu-pc03"] == backups["tanlong-pc05"] == ["opened", "escalated"]  # 165 days, then 185
+    assert by_case[("tanphu-pc03", "backup.quarterly")] == ("high", "open")
+    assert incidents == [("tanlong-pc04", "critical"), ("tanphu-pc07", "medium")]  # active; quarantined
+    assert by_case[("tanhoa-pc05", "cert.signing_expiring")] == ("medium", "open")
+    assert by_case[("tanlong-pc08", "av.licence_expiring")] == ("medium", "open")
+    assert by_case[("unit:DT-TANLONG", "licence.expiring")] == ("medium", "open")
+    assert by_case[("tanphu-ketoan", "os.end_of_support")] == ("high", "open")
+    assert by_case[("tanlong-pc07", "av.not_licensed")] == ("medium", "open")
+    assert ("tanphu-pc06", "os.not_activated") in by_case and ("tanphu-pc05", "os.not_activated") not in by_case
+    assert not [a for a in alerts if a[3] == "resolved"]  # nothing "fixed" that was not
+
+
 def test_report_command_formats(fleet: Database, db_url: str, tmp_path: Path) -> None:
     runner = CliRunner()
-    base = ["report", "readiness", "--db", db_url, "--unit", "DT"]
+    base = ["report", "readiness", "--db", db_url, "--unit", "DT", "--rules-dir", str(DEMO_RULES_DIR)]
     table = runner.invoke(main, base)
     assert table.exit_code == 0, table.output
-    assert "16/16 — 100%" in table.output and "33/37 — 89.2% *" in table.output
+    assert "16/16 — 100%" in table.output and "33/38 — 86.8% *" in table.output
     as_json = json.loads(runner.invoke(main, [*base, "--format", "json"]).output)
     assert as_json["unit"]["figures"]["units_dedicated_line"]["text"] == "2/3 — 66.7%"
     out = tmp_path / "sansang.csv"
     assert runner.invoke(main, [*base, "--format", "csv", "--out", str(out)]).exit_code == 0
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:2] == ["Mã đơn vị / Code", "Đơn vị / Unit"] and [r[0] for r in rows[1:]] == [
         "DT-TANHOA", "DT-TANLONG", "DT-TANPHU", "DT"]
     av = rows[0].index("Máy tính có phần mềm phòng chống mã độc / Computers with antivirus installed — đạt / n")
-    assert rows[1][av:av + 3] == ["16", "16", "100.0"] and rows[4][av:av + 3] == ["35", "37", "94.6"]
-    xlsx = tmp_path / "sansang.xlsx"
-    assert runner.invoke(main, [*base, "--format", "xlsx", "--out", str(xlsx)]).exit_code == 0
-    from openpyxl import load_workbook
-
-    sheet = load_workbook(xlsx)["Sẵn sàng"]
-    assert sheet["A3"].value == "DT-TANHOA" and sheet.cell(row=6, column=1).value == "DT"
-    assert sheet.freeze_panes == "C3" and sheet["A2"].font.bold
-    html = tmp_path / "sansang.html"
-    assert runner.invoke(main, [*base, "--format", "html", "--out", str(html)]).exit_code == 0
-    page = html.read_text(encoding="utf-8")
-    assert "size: A4" in page and "Tỉnh Đồng Tháp" in page and f"{NOW:%d/%m/%Y}" in page
-    assert "<td class=\"num\">33/37</td><td class=\"num\">89.2%</td>" in page and "Chưa đạt" in page
+    assert rows[1][av:av + 3] == ["16", "16", "100"] and rows[4][av:av + 3] == ["35", "38", "92,1"]
 
 
 def test_report_command_explains_a_figure(fleet: Database, db_url: str) -> None:
@@ -220,6 +268,7 @@ def test_report_command_explains_a_figure(fleet: Database, db_url: str) -> None:
                                   "--explain", "backup_within_policy"])
     assert result.exit_code == 0, result.output
     assert "7/10 — 70%" in result.output and "tanlong-pc06 (DT-TANLONG): chưa cấu hình sao lưu" in result.output
+    assert "Khắc phục / remediation: Cấu hình sao lưu định kỳ" in result.output
     unknown = runner.invoke(main, ["report", "readiness", "--db", db_url, "--explain", "nope"])
     assert unknown.exit_code == 2 and "no indicator 'nope'" in unknown.output
 

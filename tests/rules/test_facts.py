@@ -78,9 +78,13 @@ def test_it_reads_a_full_report() -> None:
     assert facts["os.name"] == "Windows 11" and facts["report.via_network"] is True
 
 
-def test_a_licence_pattern_or_a_free_product_makes_antivirus_licensed() -> None:
-    assert machine_facts(full(), MachineContext(licence_patterns=("kaspersky*",)), NOW)["av.licensed"] is True
-    defender = bare(antivirus=Antivirus(products=[AntivirusProduct(name="Microsoft Defender Antivirus")]))
+def test_a_register_entry_or_a_free_product_protecting_makes_antivirus_licensed() -> None:
+    from rules.licences import LicenceCover
+
+    kaspersky = LicenceCover(product="Kaspersky", pattern="kaspersky*", seats=16, expires_on=date(2027, 1, 1))
+    assert machine_facts(full(), MachineContext(licences=[kaspersky]), NOW)["av.licensed"] is True
+    defender = bare(antivirus=Antivirus(products=[AntivirusProduct(name="Microsoft Defender Antivirus",
+                                                                   enabled=True, realtime_on=True)]))
     assert machine_facts(defender, MachineContext(), NOW)["av.licensed"] is True
 
 

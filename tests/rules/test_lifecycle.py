@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rules.lifecycle import AckError, AlertState, AlertStatus, Transition, acknowledge, transition
+from rules.lifecycle import NOTIFY_ON, AckError, AlertState, AlertStatus, Transition, acknowledge, transition
 from rules.model import Outcome, Severity
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -60,3 +60,25 @@ def test_acknowledging_records_who_when_and_why() -> None:
 def test_a_resolved_alert_cannot_be_acknowledged() -> None:
     with pytest.raises(AckError):
         acknowledge(RESOLVED, "cb", "x", T1)
+
+
+def test_an_acknowledgement_covers_the_evidence_seen_and_new_items_reopen() -> None:
+    state, _ = transition(None, Outcome.FIRING, Severity.CRITICAL, T0, ("threat A at C:/a.exe",))
+    assert state is not None
+    acked, _ = acknowledge(state, "cntt", "đang xử lý", T0)
+    assert acked.acked_evidence == ("threat A at C:/a.exe",)
+    same, change = transition(acked, Outcome.FIRING, Severity.CRITICAL, T0, ("threat A at C:/a.exe",))
+    assert change is Transition.REPEATED and same is not None and same.status is AlertStatus.ACKNOWLEDGED
+    fewer, change = transition(acked, Outcome.FIRING, Severity.CRITICAL, T0, ())
+    assert change is Transition.REPEATED  # evidence that went away is not new evidence
+    more, change = transition(acked, Outcome.FIRING, Severity.CRITICAL, T0,
+                              ("threat A at C:/a.exe", "threat B at C:/b.exe"))
+    assert change is Transition.NEW_EVIDENCE and more is not None
+    assert more.status is AlertStatus.OPEN and more.acked_by is None and Transition.NEW_EVIDENCE in NOTIFY_ON
+
+
+def test_new_evidence_on_an_open_alert_is_a_repeat() -> None:
+    state, _ = transition(None, Outcome.FIRING, Severity.HIGH, T0, ("Windows Defender",))
+    assert state is not None
+    _, change = transition(state, Outcome.FIRING, Severity.HIGH, T0, ("Windows Defender", "BKAV Pro"))
+    assert change is Transition.REPEATED

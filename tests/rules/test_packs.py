@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.engine import compile_rule, run_example
+from rules.engine import compile_rule, example_finding, run_example
 from rules.facts import facts_markdown
 from rules.loader import BUILTIN_PACKS, load_builtin, load_file
 from rules.model import Outcome, Rule
@@ -23,11 +23,12 @@ ISSUE_RULES = {
     "offline.network_evidence", "offline.report_over_network", "offline.mac_on_lan", "lan.unknown_device",
     "agent.silent", "agent.tampering",
     # readiness
-    "backup.quarterly", "backup.half_year", "av.not_licensed", "hw.too_old", "hw.below_min_spec",
+    "backup.quarterly", "av.not_licensed", "av.licence_expiring", "cert.signing_expiring", "licence.expiring",
+    "hw.too_old", "hw.below_min_spec",
     "net.dedicated_line_unreachable", "unit.no_offline_pc", "licence.seats_exceeded", "licence.expired",
     "readiness.below_target",
     # hardening
-    "fw.off", "updates.late", "updates.missing", "os.end_of_support", "screen_lock.too_long", "autorun.on",
+    "fw.off", "updates.late", "os.end_of_support", "screen_lock.too_long", "autorun.on",
     "smb1.on", "accounts.many_admins", "offline.wireless", "offline.wifi_profiles",
     "offline.remote_access_software", "offline.cloud_sync_software", "offline.chat_software",
 }
@@ -57,6 +58,25 @@ def test_every_rule_has_a_firing_and_a_silent_case(rule: Rule) -> None:
     for example in rule.examples:
         expected = Outcome.FIRING if example.fires else Outcome.PASSING
         assert run_example(rule, example.facts, example.parameters, NOW) is expected, example
+        if example.severity is not None:
+            finding = example_finding(rule, example.facts, example.parameters, NOW)
+            assert finding is not None and finding.severity is example.severity, example
+
+
+@pytest.mark.parametrize("rule", [r for r in BUILTIN if r.levels], ids=lambda r: r.id)
+def test_every_level_has_an_example_at_its_severity(rule: Rule) -> None:
+    shown = {e.severity for e in rule.examples if e.fires}
+    assert {rule.severity, *(level.severity for level in rule.levels)} <= shown
+
+
+def test_no_two_rules_judge_adjacent_bands_of_one_fact() -> None:
+    """Bands that meet (90/180 days of backup, 30/60 days of updates) are one rule with levels:
+    two rules would resolve the lesser alert at the moment the greater one opens."""
+    import re
+
+    bounded = [r for r in BUILTIN if re.search(r"<=\s*params\.", r.condition) and re.search(r">\s*params\.",
+                                                                                            r.condition)]
+    assert [r.id for r in bounded] == []
 
 
 @pytest.mark.parametrize("rule", BUILTIN, ids=lambda r: r.id)

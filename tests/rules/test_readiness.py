@@ -4,12 +4,12 @@ facts, the rollup sums numerators and denominators (never averages), figures rea
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from agent.wire.schema import Certificate, Certificates, Hardware, Identity, Peripheral, Report
+from agent.wire.schema import Hardware, Identity, Peripheral, Report
 from rules.indicators import IndicatorError, IndicatorKind, builtin_indicators, load_indicators_text
 from rules.readiness import (
     Figure,
@@ -17,12 +17,11 @@ from rules.readiness import (
     count_keys,
     figure,
     machine_readiness,
-    machine_reason,
     percent_text,
     rollup,
     rollup_children,
-    unit_reason,
 )
+from rules.readiness_reasons import machine_reason, unit_reason
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 ISSUE_LIST = {"computers_per_official", "machines_lan", "machines_internet", "units_dedicated_line", "av_installed",
@@ -86,16 +85,12 @@ def test_machine_columns_come_from_the_facts(change: dict[str, Any], column: str
     assert values[column] is expected
 
 
-def test_scanner_and_certificates_are_read_from_their_sections() -> None:
-    valid = Certificate(subject="CN=Nguyen Van A", not_after=NOW + timedelta(days=30))
-    expired = Certificate(subject="CN=Tran Thi B", not_after=NOW - timedelta(days=1))
-    report = _report(hardware=Hardware(peripherals=[Peripheral(kind="scanner", name="Canon DR-C225")]),
-                     certificates=Certificates(certificates=[valid, expired]))
-    result = machine_readiness(HEALTHY, report, NOW, builtin_indicators())
-    assert result.values["has_scanner"] is True and result.values["has_certs"] is True
-    assert result.values["certs_valid"] is False and result.detail["certs.invalid"] == ["CN=Tran Thi B"]
+def test_scanner_and_signing_certificates_are_read() -> None:
+    report = _report(hardware=Hardware(peripherals=[Peripheral(kind="scanner", name="Canon DR-C225")]))
+    result = machine_readiness({**HEALTHY, "cert.signing": True}, report, NOW, builtin_indicators())
+    assert result.values["has_scanner"] is True and result.values["has_signing_cert"] is True
     nothing = machine_readiness(HEALTHY, _report(), NOW, builtin_indicators()).values
-    assert nothing["has_scanner"] is None and nothing["certs_valid"] is None
+    assert nothing["has_scanner"] is None and nothing["has_signing_cert"] is None
 
 
 def test_reasons_name_the_gap() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,6 +11,10 @@ from collector.db import open_database
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
 from collector.models.units import Unit
+from collector.store.readiness_report import readiness_table
+from collector.store.scope import EVERYTHING
+from tests.collector.test_readiness import EXPECTED
+from tests.readiness_fleet import DEMO_RULES
 from tests.system.conftest import canhgac
 
 pytestmark = pytest.mark.system
@@ -26,8 +32,12 @@ def test_demo_seeds_tan_hoa_and_two_neighbours(db_url: str) -> None:
             pcs = session.scalars(select(Machine).where(Machine.unit_id == office.id)).all()
             assert len(pcs) == 16 and all(pc.state_json for pc in pcs)
             assert [pc.hostname for pc in pcs if pc.role == "offline"] == ["tanhoa-pc16"]
-            assert session.scalar(select(func.count()).select_from(Machine)) == 37
+            assert session.scalar(select(func.count()).select_from(Machine)) == 38  # and the Windows 7 PC
             assert session.scalar(select(func.count()).select_from(StoredReport)) == 74
+            # the demo over HTTP gives the figures the in-process demo asserts (tests/collector/test_readiness.py)
+            for code, expected in EXPECTED.items():
+                table = readiness_table(session, EVERYTHING, code, datetime.now(UTC), DEMO_RULES.indicators)
+                assert {k: (table.unit.figures[k].n, table.unit.figures[k].d) for k in expected} == expected, code
     finally:
         db.dispose()
     again = canhgac("demo", "--seed-only", "--db", db_url)

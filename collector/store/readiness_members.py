@@ -1,0 +1,151 @@
+"""Who fails an indicator below target, for the unit's alert (readiness.below_target): per unit,
+per indicator, its figure and the first members that fail it, each with its reason in words:
+"Máy tính có phần mềm diệt virus bản quyền 8/10 (mục tiêu 100%): tanlong-pc01 (chưa cài phần mềm
+diệt virus), ...". One pass over the machines in use and one over the officials register, each
+row added to its unit's ancestors: no query per unit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.models.machines import Machine
+from collector.models.readiness import MachineReadiness
+from collector.store.official_counts import in_use_since, no_machine_reason, official_machines, working
+from collector.store.units import path_ids
+from rules.indicators import Indicator, IndicatorKind, IndicatorSet
+from rules.readiness import figure, percent_text
+from rules.readiness_reasons import machine_reason, unit_reason
+
+SHOWN = 5
+"""Members named per indicator; the rest are counted."""
+
+
+def failing_members(session: Session, units: Sequence[Any], sums: Mapping[int, Mapping[str, int]],
+                    below: Mapping[int, Sequence[str]], indicators: IndicatorSet, now: datetime,
+                    indicators_of: Callable[[str], IndicatorSet]) -> dict[int, list[str]]:
+    """Per unit with indicators below target, one line per such indicator (see the module)."""
+    wanted = {unit_id for unit_id, ids in below.items() if ids}
+    if not wanted:
+        return {}
+    by_id = {u.id: u for u in units}
+    people, registered = _official_members(session, indicators, now, wanted)
+    machines = _machine_members(session, indicators, now, wanted, registered)
+    failing_units = _unit_members(units, sums, indicators, wanted)
+    found: dict[int, list[str]] = {}
+    for unit_id in wanted:
+        unit = by_id[unit_id]
+        mine = indicators_of(unit.path)
+        lines = []
+        for indicator_id in below[unit_id]:
+            indicator = mine.get(indicator_id)
+            value = figure(indicator, sums[unit_id])
+            head = f"{indicator.title.vi} {value.n}/{value.d} (mục tiêu {percent_text(indicator.target)})"
+            members = _members(indicator, unit, sums, failing_units, machines, people)
+            shown = ", ".join(members[:SHOWN]) + (f" và {len(members) - SHOWN} khác" if len(members) > SHOWN else "")
+            lines.append(f"{head}: {shown}" if shown else head)
+        found[unit_id] = lines
+    return found
+
+
+def _members(indicator: Indicator, unit: Any, sums: Mapping[int, Mapping[str, int]],
+             failing_units: Mapping[tuple[int, str], list[str]], machines: Mapping[tuple[int, str], list[str]],
+             people: Mapping[tuple[int, str], list[str]]) -> list[str]:
+    if indicator.kind is IndicatorKind.UNIT:
+        return failing_units.get((unit.id, indicator.id)) or [unit_reason(indicator, sums[unit.id]).vi]
+    if indicator.kind is IndicatorKind.MACHINE:
+        return machines.get((unit.id, indicator.id), [])
+    listed = people.get((unit.id, indicator.id), [])
+    if indicator.kind is IndicatorKind.OFFICIAL:
+        listed = listed + machines.get((unit.id, indicator.id), [])
+    short = sums[unit.id].get("sd", 0) - sums[unit.id].get("sn", 0) if indicator.kind is IndicatorKind.STAFF else 0
+    fallback = short - len(listed) if short > len(listed) else 0
+    return listed + ([f"thiếu {fallback} máy theo số biên chế"] if fallback else [])
+
+
+def _unit_members(units: Sequence[Any], sums: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
+                  wanted: set[int]) -> dict[tuple[int, str], list[str]]:
+    """(unit id, indicator id) -> "name (reason)" of the counted units of its subtree (not itself)
+    that a unit indicator does not count: each failing unit added to its ancestors, one pass."""
+    kinds = [i for i in indicators.indicators if i.kind is IndicatorKind.UNIT]
+    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for unit in units:
+        mine = sums[unit.id]
+        ancestors = [u for u in path_ids(unit.path)[:-1] if u in wanted]
+        for indicator in kinds if ancestors and unit.kind in indicators.unit_kinds else ():
+            if mine.get(f"ud:{indicator.id}") and not mine.get(f"un:{indicator.id}"):
+                line = f"{unit.name} ({unit_reason(indicator, mine).vi})"
+                for ancestor in ancestors:
+                    found[(ancestor, indicator.id)].append(line)
+    return found
+
+
+def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, wanted: set[int],
+                     registered: set[int]) -> dict[tuple[int, str], list[str]]:
+    """(unit id, indicator id) -> "hostname (reason)" of machines of the unit's subtree in use, in
+    the denominator and not the numerator, for the units in ``wanted`` (an official indicator
+    counts the machines of units without a register only)."""
+    kinds = [i for i in indicators.indicators if i.kind in (IndicatorKind.MACHINE, IndicatorKind.OFFICIAL)]
+    columns = sorted({i.counts for i in kinds} | {c for i in kinds for c in i.only})
+    query = (select(MachineReadiness.unit_id, MachineReadiness.unit_path, MachineReadiness.role,
+                    MachineReadiness.detail_json, Machine.hostname, *(getattr(MachineReadiness, c) for c in columns))
+             .join(Machine, Machine.id == MachineReadiness.machine_id)
+             .where(MachineReadiness.seen_at >= in_use_since(indicators, now))
+             .order_by(MachineReadiness.unit_path, Machine.hostname))
+    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for own_unit, path, role, detail_json, hostname, *flags in session.execute(query):
+        values = dict(zip(columns, flags, strict=True))
+        ancestors = [u for u in path_ids(path) if u in wanted]
+        if not ancestors:
+            continue
+        detail: dict[str, Any] | None = None
+        for indicator in kinds:
+            if role in indicator.exclude_roles or not all(values.get(c) for c in indicator.only) \
+                    or values.get(indicator.counts) or (indicator.kind is IndicatorKind.OFFICIAL
+                                                        and own_unit in registered):
+                continue
+            detail = detail if detail is not None else json.loads(detail_json or "{}")
+            reason = machine_reason(indicator, values.get(indicator.counts), detail).vi
+            for unit_id in ancestors:
+                found[(unit_id, indicator.id)].append(f"{hostname} ({reason})")
+    return found
+
+
+def _official_members(session: Session, indicators: IndicatorSet, now: datetime,
+                      wanted: set[int]) -> tuple[dict[tuple[int, str], list[str]], set[int]]:
+    """(unit id, indicator id) -> "name (reason)" of officials without a working machine, for the
+    staff indicator and the official ones (for those, a working machine missing the column too);
+    and the units that have a register."""
+    since = in_use_since(indicators, now)
+    people = [i for i in indicators.indicators if i.kind in (IndicatorKind.STAFF, IndicatorKind.OFFICIAL)]
+    paths = _unit_paths(session)
+    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    registered: set[int] = set()
+    for person in official_machines(session, indicators, None):
+        registered.add(person.unit_id)
+        ancestors = [u for u in path_ids(paths.get(person.unit_id, "")) if u in wanted]
+        if not ancestors:
+            continue
+        machines = [c for c in person.candidates if working(c, since)]
+        for indicator in people:
+            if machines and (indicator.kind is IndicatorKind.STAFF
+                             or any(c.values.get(indicator.counts) for c in machines)):
+                continue
+            reason = no_machine_reason(person, since).vi if not machines else \
+                machine_reason(indicator, machines[0].values.get(indicator.counts), machines[0].detail).vi
+            for unit_id in ancestors:
+                found[(unit_id, indicator.id)].append(f"{person.name} ({reason})")
+    return found, registered
+
+
+def _unit_paths(session: Session) -> dict[int, str]:
+    from collector.models.units import Unit
+
+    return dict(session.execute(select(Unit.id, Unit.path)).all())
