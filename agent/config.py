@@ -58,6 +58,9 @@ class AgentConfig(msgspec.Struct, frozen=True):
     probes: ProbeSettings = msgspec.field(default_factory=lambda: QUIET)
     """What the probes look at. Built directly, an AgentConfig sends nothing (QUIET);
     :func:`make_config` gives the documented defaults (gateway probing on)."""
+    local_values: dict[str, object] = msgspec.field(default_factory=dict)
+    """The probe keys and ``interval_minutes`` as this PC's own file and environment gave them: they
+    win over the centre's settings key by key (agent/central.py)."""
 
 
 def default_state_dir() -> Path:
@@ -101,7 +104,8 @@ def make_config(
         spool_max_bytes=parse_count("spool_max_bytes", spool_max_bytes, DEFAULT_SPOOL_MAX_BYTES, 1024),
         send_retries=parse_count("send_retries", send_retries, DEFAULT_SEND_RETRIES, 0),
         retry_base_s=parse_positive("retry_base_s", retry_base_s, DEFAULT_RETRY_BASE_S),
-        probes=make_probe_settings({**(probes or {}), **probe_values_from_env(os.environ)}),
+        probes=make_probe_settings(local := {**(probes or {}), **probe_values_from_env(os.environ)}),
+        local_values={**local, **({} if interval_minutes is None else {"interval_minutes": interval_minutes})},
     )
 
 

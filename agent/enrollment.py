@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from agent import spool
+from agent.central import accepted
 from agent.config import AgentConfig, ConfigError
 from agent.export import write_file
 from agent.files import ensure_private_dir
@@ -24,7 +25,7 @@ from agent.state import AgentState, StateError, load_state, save_state, state_lo
 from agent.tls import Trust, check_trust_for
 from agent.transport import enroll
 from agent.wire.media import OfflineEnrollment, seal_enrollment
-from agent.wire.schema import EnrollRequest, Role
+from agent.wire.schema import SCHEMA_VERSION, EnrollRequest, Role
 from agent.wire.signing import new_key
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def build_enroll_request(token: str, role: Role, now: datetime) -> EnrollRequest
         macs=macs,
         serial=hardware.collect(ctx).serial,
         os_name=ident.os_name,
+        schema_version=SCHEMA_VERSION,
     )
 
 
@@ -84,6 +86,7 @@ def enroll_agent(config: AgentConfig, token: str, now: datetime, trust: Trust | 
         server_ca=trust.ca_pem,
         server_fingerprint=trust.fingerprint,
     )
+    state = accepted(state, answer.settings)
     set_aside = replace_state(config, state)
     log.info("enrolled as %s in unit %s", state.agent_id, state.unit_code)
     return state, set_aside

@@ -70,7 +70,9 @@ def build_report(config: AgentConfig, state: AgentState | None, sequence: int, n
         collected_at=now,
         transport=transport_of(config, state),
     )
-    return Report(role=effective_role(config, state), identity=identity, **sections)  # type: ignore[arg-type]
+    settings_version = state.settings.version if state is not None and state.settings is not None else None
+    return Report(role=effective_role(config, state), identity=identity, settings_version=settings_version,
+                  **sections)  # type: ignore[arg-type]
 
 
 def transport_of(config: AgentConfig, state: AgentState | None) -> Transport | None:

@@ -21,16 +21,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import schedule
 
 from agent import spool
+from agent.central import with_central
 from agent.config import AgentConfig
+from agent.delivery import send_entry
 from agent.export import reserve_sequence
 from agent.report import build_report, effective_role
 from agent.state import AgentState, StateError, load_state
-from agent.tls import trust_of
-from agent.transport import TransportError, send_report
+from agent.transport import TransportError
 from agent.wire.schema import Role, encode_report
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ def run_cycle(config: AgentConfig, clock: Clock = utc_now, sleep: Sleep = time.s
     StateError/OfflineRoleError before doing anything when the agent may not send, OSError
     (SpoolWriteError for a full disk) when the disk fails; delivery failures are results."""
     state = sending_state(config)
+    config = with_central(config, state)
     sequence = reserve_sequence(config.state_dir)
     report = build_report(config, state, sequence, clock())
     spool.write(config.state_dir, sequence, encode_report(report))
@@ -125,7 +128,7 @@ def deliver_with_retries(config: AgentConfig, server: str, state: AgentState, en
     :func:`backoff_delay`; the last TransportError propagates."""
     for attempt in range(config.send_retries + 1):
         try:
-            return deliver(server, state, entry, config.timeout_s, clock)
+            return deliver(server, state, entry, config.timeout_s, clock, config.state_dir)
         except TransportError as exc:
             if not exc.transient or attempt == config.send_retries:
                 raise
@@ -142,12 +145,13 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float = MAX_BACKOFF_S,
     return rand(0.0, min(cap_s, base_s * 2**attempt))
 
 
-def deliver(server: str, state: AgentState, entry: spool.SpoolEntry, timeout: float, clock: Clock) -> str:
-    """Send one entry; the ack's status. A permanent TransportError when the collector
-    acknowledges something other than what was sent (it must not be removed then)."""
+def deliver(server: str, state: AgentState, entry: spool.SpoolEntry, timeout: float, clock: Clock,
+            state_dir: Path | None = None) -> str:
+    """Send one entry (agent/delivery.py: shared sections the collector has as their hash; with
+    ``state_dir``, what the ack brings kept); the ack's status. A permanent TransportError when the
+    collector acknowledges something other than what was sent (it must not be removed then)."""
     now = clock().timestamp()
-    ack = send_report(server, state.agent_id, state.key, entry.body, timeout, now,
-                      trust_of(state.server_ca, state.server_fingerprint))
+    ack = send_entry(server, state_dir, state, entry.body, timeout, now, entry.sequence)
     if ack.agent_id != state.agent_id or ack.sequence != entry.sequence:
         raise TransportError(
             f"collector acknowledged {ack.agent_id} #{ack.sequence}, not {state.agent_id} #{entry.sequence}",
@@ -169,7 +173,8 @@ def run_forever(config: AgentConfig, on_cycle: Callable[[CycleResult], None], cl
     """A cycle now, then one every interval (with jitter), until ``stop`` is set (a service's
     stop, a signal: see agent/service.py) or the process is interrupted (KeyboardInterrupt
     propagates). A cycle that cannot run is logged and the next one tried on time; a cycle under
-    way when ``stop`` is set ends first (its report is already in the spool)."""
+    way when ``stop`` is set ends first (its report is already in the spool). The interval is the
+    centre's when this PC's configuration does not set it, and follows it when it changes."""
     stop = stop or threading.Event()
 
     def job() -> None:
@@ -178,8 +183,20 @@ def run_forever(config: AgentConfig, on_cycle: Callable[[CycleResult], None], cl
         except (StateError, OfflineRoleError, OSError) as exc:
             log.error("cycle skipped: %s", exc)
 
-    scheduler = make_scheduler(config.interval_minutes, job)
+    interval = _interval(config)
+    scheduler = make_scheduler(interval, job)
     job()
     while not stop.is_set():
         scheduler.run_pending()
+        if _interval(config) != interval:
+            interval = _interval(config)
+            log.info("interval now %.1f minutes (the centre's settings)", interval)
+            scheduler = make_scheduler(interval, job)
         stop.wait(min(max(scheduler.idle_seconds or 1.0, 0.2), 60.0))
+
+
+def _interval(config: AgentConfig) -> float:
+    try:
+        return with_central(config, load_state(config.state_dir)).interval_minutes
+    except StateError:
+        return config.interval_minutes

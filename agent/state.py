@@ -6,7 +6,7 @@ replaced atomically (agent/files.py). It holds the agent's secret key, so it is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import msgspec
 
 from agent.files import ensure_private_dir, exclusive_lock, write_atomic
 from agent.wire.schema import Role
+from agent.wire.settings import SignedSettings
 
 STATE_FILE = "state.json"
 LOCK_FILE = "state.lock"
@@ -37,6 +38,11 @@ class AgentState(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     """PEM of the CA given at enrollment (``--ca``): only certificates it signed are trusted."""
     server_fingerprint: str = ""
     """SHA-256 (hex) of the collector's certificate pinned at enrollment (``--fingerprint``)."""
+    settings: SignedSettings | None = None
+    """The centre's settings last received (signature checked), or None (agent/central.py)."""
+    acked_sections: dict[str, str] = {}
+    """Shared section -> hash in the last report the collector acknowledged: a section still equal
+    to it is sent as its hash only (agent/delivery.py)."""
 
     def __repr__(self) -> str:
         # The key is a secret: keep it out of logs and tracebacks.
@@ -93,3 +99,15 @@ def take_next_sequence(state_dir: Path) -> int:
             raise StateError(f"not enrolled (no {state_path(state_dir)})")
         save_state(state_dir, msgspec.structs.replace(state, next_sequence=state.next_sequence + 1))
     return state.next_sequence
+
+
+def update_state(state_dir: Path, change: Callable[[AgentState], AgentState]) -> AgentState | None:
+    """Apply ``change`` to the saved state under the lock (None when not enrolled); the new state."""
+    with state_lock(state_dir):
+        state = load_state(state_dir)
+        if state is None:
+            return None
+        changed = change(state)
+        if changed != state:
+            save_state(state_dir, changed)
+        return changed

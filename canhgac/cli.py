@@ -15,11 +15,12 @@ from canhgac import __version__
 LAZY_COMMANDS = {
     "agent": ("canhgac.agent_commands:agent", "Office PC: enroll, collect, run (base install)."),
     "serve": ("canhgac.serve_command:serve", "Run the collector and the API."),
-    "units": ("canhgac.units_commands:units", "Add and list units (đơn vị)."),
+    "units": ("canhgac.units_commands:units", "Units (đơn vị): add, list, rename, move, merge, retire, import."),
     "tokens": ("canhgac.tokens_commands:tokens", "Enrollment tokens for a unit."),
     "users": ("canhgac.users_commands:users", "People, their roles and API tokens."),
     "machines": ("canhgac.machines_commands:machines", "Machines known to the collector."),
     "demo": ("canhgac.demo_command:demo", "A simulated commune to look around in."),
+    "db": ("canhgac.db_commands:db", "The collector's database: init, backup, restore, check."),
     "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
     "rules": ("canhgac.rules_commands:rules", "Rule packs: list, check, test on facts."),

@@ -13,31 +13,39 @@ from collector.config import CollectorConfig
 @click.command("all")
 @click.option("--no-network", is_flag=True, help="Only the rules: no LAN sweep, no SNMP poll, no link check.")
 @click.option("--json", "as_json", is_flag=True)
-@collector_options("db_url", "data_dir", "rules_dir")
+@collector_options("db_url", "data_dir", "rules_dir", "keep_all_days", "keep_daily_days", "prune_max_seconds")
 @cli_errors
 def scan_all(no_network: bool, as_json: bool, config: CollectorConfig) -> None:
     """The scheduled compliance scan, once: sweep the saved LAN subnets (scan lan --save), poll the
     configured SNMP devices, judge the links, then every machine (backup age, silent agents, MAC
     seen on the LAN...) and every unit (offline PC, dedicated line, unknown devices, licences).
-    A part that fails is reported and the others still run; exits 1 if any part failed."""
+    A part that fails is reported and the others still run; exits 1 if any part failed. Then old
+    reports are thinned (--keep-all-days, --keep-daily-days), within --prune-max-seconds."""
     from dataclasses import asdict
 
     from collector.db import open_database
     from collector.judging.rules import load_rules
     from collector.judging.scan import scan_all as run_scan
+    from collector.retention import RetentionPolicy
+    from collector.store.retention import prune_reports
 
     db = open_database(config.db_url)
     try:
         summary = run_scan(db, clock.utcnow(), load_rules(config.rules_dir), network=not no_network)
+        pruned = prune_reports(db, clock.utcnow(), RetentionPolicy(config.keep_all_days, config.keep_daily_days),
+                               config.prune_max_seconds)
     finally:
         db.dispose()
     if as_json:
-        echo_json({**summary.__dict__, "network": [asdict(part) for part in summary.network]})
+        echo_json({**summary.__dict__, "network": [asdict(part) for part in summary.network],
+                   "pruned": asdict(pruned)})
     else:
         for part in summary.network:
             mark = "ok " if part.ok else "LỖI / FAILED"
             click.echo(f"[{part.part}] {part.target}: {mark} {part.detail}")
         click.echo(f"Đã quét / scanned: {summary.machines} máy / machines, {summary.units} đơn vị / units, "
-                   f"{summary.changes} thay đổi cảnh báo / alert changes")
+                   f"{summary.changes} thay đổi cảnh báo / alert changes; {pruned.reports_deleted} báo cáo cũ "
+                   f"được lược bớt / old reports thinned" + ("" if pruned.finished else " (tiếp tục lần sau / "
+                                                             "to be continued)"))
     if any(not part.ok for part in summary.network):
         raise SystemExit(1)

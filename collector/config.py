@@ -84,6 +84,12 @@ class CollectorConfig:
     enroll_per_token: int = 30
     """Enrollment attempts allowed with one token within ``enroll_window_s``."""
     enroll_window_s: int = 600
+    keep_all_days: int = 30
+    """Every report is kept this many days; then one a day per machine (collector.retention)."""
+    keep_daily_days: int = 400
+    """One report a day per machine is kept this many days; then one a week, for ever."""
+    prune_max_seconds: float = 20.0
+    """The longest one thinning run of the scheduled scan takes (it goes on at the next scan)."""
 
     def __post_init__(self) -> None:
         if not self.db_url.startswith(("sqlite", "postgresql")):
@@ -104,6 +110,13 @@ class CollectorConfig:
         if self.listen_unit and not self.listen_iface:
             raise CollectorConfigError("listen_unit", self.listen_unit,
                                        "needs listen_iface (the interface to listen on)")
+        if self.keep_all_days < 1:
+            raise CollectorConfigError("keep_all_days", self.keep_all_days, "expected a whole number of at least 1")
+        if self.keep_daily_days < self.keep_all_days:
+            raise CollectorConfigError("keep_daily_days", self.keep_daily_days,
+                                       f"expected at least keep_all_days ({self.keep_all_days})")
+        if not math.isfinite(self.prune_max_seconds) or self.prune_max_seconds <= 0:
+            raise CollectorConfigError("prune_max_seconds", self.prune_max_seconds, "expected a number above 0")
         for url in self.webhook_urls:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -245,6 +258,9 @@ KEYS: dict[str, Key] = {
     "enroll_per_address": Key(_whole, "Enrollment attempts allowed from one client address per window.", "N"),
     "enroll_per_token": Key(_whole, "Enrollment attempts allowed with one token per window.", "N"),
     "enroll_window_s": Key(_whole, "The enrollment limits' window, in seconds.", "S"),
+    "keep_all_days": Key(_whole, "Keep every report this many days; then one a day per machine.", "DAYS"),
+    "keep_daily_days": Key(_whole, "Keep one report a day per machine this many days; then one a week.", "DAYS"),
+    "prune_max_seconds": Key(_number, "The longest one thinning run of the scheduled scan takes.", "S"),
 }
 """Every key, by its name in :class:`CollectorConfig`. Its TOML spelling is the same except
 ``db`` for ``db_url``; its environment variable is ``CANHGAC_`` + the TOML spelling in capitals."""

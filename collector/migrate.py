@@ -41,3 +41,29 @@ def upgrade_to_head(engine: Engine) -> None:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+
+
+def head_revisions() -> set[str]:
+    """The newest revision of each branch this code knows."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def known_revisions() -> set[str]:
+    """Every revision this code knows (a database at one of them can be brought to the heads)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (empty for a database canhgac never opened)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())

@@ -76,12 +76,29 @@ def scan_job(state: CollectorState) -> Job:
     from collector.judging.scan import scan_all
 
     def run() -> str:
+        started = time.monotonic()
         summary = scan_all(state.db, state.clock(), state.rules)
+        state.metrics.job_ran("scan", time.monotonic() - started, time.time())
+        pruned = prune_job(state)
         failed = [f"{p.part} {p.target}" for p in summary.network if not p.ok]
         return (f"{summary.machines} machines, {summary.units} units, {summary.changes} alert changes"
-                + (f"; failed: {', '.join(failed)}" if failed else ""))
+                + (f"; failed: {', '.join(failed)}" if failed else "") + f"; {pruned}")
 
     return Job("scan", state.config.scan_interval_minutes * 60, run)
+
+
+def prune_job(state: CollectorState) -> str:
+    """The scan's thinning of old reports (collector.store.retention), within prune_max_seconds."""
+    from collector.retention import RetentionPolicy
+    from collector.store.retention import prune_reports
+
+    config = state.config
+    started = time.monotonic()
+    summary = prune_reports(state.db, state.clock(), RetentionPolicy(config.keep_all_days, config.keep_daily_days),
+                            config.prune_max_seconds)
+    state.metrics.job_ran("prune", time.monotonic() - started, time.time())
+    return (f"{summary.reports_deleted} old reports thinned"
+            + ("" if summary.finished else " (to be continued at the next scan)"))
 
 
 def listener_job(listener: PassiveListener) -> Job:

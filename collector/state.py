@@ -14,6 +14,7 @@ from collector.db import Database
 from collector.intake.enroll_limits import EnrollLimits
 from collector.intake.ingest import IngestLimits
 from collector.judging.rules import LoadedRules, load_rules
+from collector.metrics import Metrics
 
 
 def _now() -> datetime:
@@ -26,6 +27,8 @@ class CollectorState:
     db: Database
     rules: LoadedRules
     clock: Callable[[], datetime] = field(default=_now)
+    metrics: Metrics = field(default_factory=Metrics)
+    """What this process counts about itself (``GET /metrics``)."""
 
     @property
     def limits(self) -> IngestLimits:

@@ -20,6 +20,7 @@ from collector.intake.enroll_limits import EnrollLimiter
 from collector.intake.http import AGENT_ROUTES
 from collector.state import CollectorState, build_state
 from server.api import people_routes
+from server.metrics import metrics
 from server.web import dashboard_router, install_dashboard
 
 log = logging.getLogger("canhgac.server")
@@ -86,7 +87,7 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
     people = Router(path="/", route_handlers=people_handlers, dependencies=people_dependencies)
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
     app = Litestar(
-        route_handlers=[api, dashboard_router(config)],
+        route_handlers=[api, metrics, dashboard_router(config)],
         exception_handlers={CanhgacError: _canhgac_error, HTTPException: _http_error, Exception: _internal_error},
         request_max_body_size=config.max_body_bytes,
         openapi_config=OpenAPIConfig(title="canhgac", version=__version__, path=API_PREFIX,

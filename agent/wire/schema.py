@@ -16,11 +16,17 @@ from datetime import date, datetime
 
 import msgspec
 
-SCHEMA_VERSION = 1
-"""The version this code writes. Bump it when a change would break an older collector."""
+from agent.wire.settings import SignedSettings
 
-ACCEPTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
-"""What the collector accepts: the current version and, once there is one, the previous."""
+SCHEMA_VERSION = 2
+"""The version this code writes. Bump it when a change would break an older collector.
+2: ``Report.unchanged`` (sections sent as their hash, agent/wire/sections.py) and
+``Report.settings_version`` (the centre's agent settings the report was collected with)."""
+
+PREVIOUS_SCHEMA_VERSION = 1
+ACCEPTED_SCHEMA_VERSIONS = frozenset({PREVIOUS_SCHEMA_VERSION, SCHEMA_VERSION})
+"""What the collector accepts: the current version and the previous (a report of schema 1 is a
+schema-2 report without its new fields)."""
 
 
 class _Struct(msgspec.Struct, forbid_unknown_fields=True):
@@ -360,6 +366,12 @@ class Report(_Struct, kw_only=True):
     software: Software | None = None
     hardening: Hardening | None = None
     users: Users | None = None
+    unchanged: dict[str, str] = {}
+    """Schema 2: shared sections left out (null) because they are unchanged: name -> SHA-256 of the
+    section's JSON as sent before (agent/wire/sections.py). The collector fills them in."""
+    settings_version: int | None = None
+    """Schema 2: the version of the centre's agent settings this report was collected with (None:
+    none received yet)."""
 
 
 class _VersionOnly(msgspec.Struct):
@@ -380,7 +392,11 @@ def decode_report(body: bytes) -> Report:
     version = msgspec.json.decode(body, type=_VersionOnly).schema_version
     if version not in ACCEPTED_SCHEMA_VERSIONS:
         raise SchemaVersionError(version)
-    return msgspec.json.decode(body, type=Report, strict=True)
+    report = msgspec.json.decode(body, type=Report, strict=True)
+    if version < SCHEMA_VERSION and (report.unchanged or report.settings_version is not None):
+        raise msgspec.ValidationError(f"unchanged and settings_version are fields of schema {SCHEMA_VERSION}, "
+                                      f"not of schema {version}")
+    return report
 
 
 def encode_report(report: Report) -> bytes:
@@ -398,17 +414,24 @@ class EnrollRequest(_Struct):
     macs: list[str] = []
     serial: str = ""
     os_name: str = ""
+    schema_version: int = PREVIOUS_SCHEMA_VERSION
+    """The report schema the agent writes: from 2 the answer may carry the centre's settings."""
 
 
-class EnrollResponse(_Struct):
+class EnrollResponse(_Struct, omit_defaults=True):
     agent_id: str
     key: str
     """The agent's secret key (hex), shown once; it signs every report."""
     unit_code: str
     machine_id: int
+    settings: SignedSettings | None = None
+    """The centre's settings for this machine (agents of schema 2 only; absent otherwise, so that an
+    older agent, which refuses unknown fields, reads the answer as before)."""
 
 
-class ReportAck(_Struct):
+class ReportAck(_Struct, omit_defaults=True):
     agent_id: str
     sequence: int
     status: str  # "stored" or "duplicate"
+    settings: SignedSettings | None = None
+    """Schema 2: the centre's settings, when the report ran with another version (absent otherwise)."""

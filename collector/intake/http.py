@@ -6,10 +6,13 @@ in a worker thread, and returns a Struct from agent.wire.schema.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
@@ -17,14 +20,16 @@ from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
 from agent import __version__
-from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck
+from agent.wire.schema import SCHEMA_VERSION, EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from collector.errors import CanhgacError
 from collector.intake.enroll_limits import EnrollLimiter
 from collector.intake.ingest import ingest_report
 from collector.judging.enrollment import judge_enrollment_safely
 from collector.state import CollectorState
 from collector.store.enrollment import MachineInOtherUnit, enroll, ping, record_refused_enrollment
 from collector.store.reports import StoreOutcome
+from collector.store.settings import machine_settings
 
 T = TypeVar("T")
 REF_TEMPLATE = "#/components/schemas/{name}"
@@ -75,7 +80,7 @@ async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequ
     def work(session: Session, state: CollectorState) -> EnrollResponse:
         answer = enroll(session, data, state.clock(), source=address)
         judge_enrollment_safely(session, answer.machine_id, state.rules, state.clock())
-        return answer
+        return with_settings(session, data, answer, state.clock())
 
     try:
         return await in_session(request, work)
@@ -91,8 +96,14 @@ async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequ
 async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
     state = collector_state(request)
     body = await request.body()
-    ack, outcome = await to_thread.run_sync(
-        ingest_report, state.db, request.headers, body, state.clock(), state.limits, state.rules, True)
+    started = time.perf_counter()
+    try:
+        ack, outcome = await to_thread.run_sync(
+            ingest_report, state.db, request.headers, body, state.clock(), state.limits, state.rules, True)
+    except CanhgacError as exc:
+        state.metrics.report_refused(exc.code, time.perf_counter() - started)
+        raise
+    state.metrics.report_stored(time.perf_counter() - started, duplicate=outcome is StoreOutcome.DUPLICATE)
     return Response(ack, status_code=201 if outcome is StoreOutcome.STORED else 200)
 
 
@@ -100,6 +111,14 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
 async def get_health(request: Request[Any, Any, Any]) -> dict[str, str]:
     await in_session(request, lambda session, _state: ping(session))
     return {"status": "ok", "version": __version__}
+
+
+def with_settings(session: Session, request: EnrollRequest, answer: EnrollResponse, now: datetime) -> EnrollResponse:
+    """The enrollment answer with the centre's settings for the machine, to an agent that reads them."""
+    if request.schema_version < SCHEMA_VERSION:
+        return answer
+    settings = machine_settings(session, answer.machine_id, answer.key, now)
+    return msgspec.structs.replace(answer, settings=settings) if settings else answer
 
 
 AGENT_ROUTES = [post_enroll, post_report, get_health]

@@ -13,14 +13,16 @@ from datetime import datetime
 
 import msgspec
 
-from agent.wire.schema import Report, ReportAck, SchemaVersionError, decode_report
+from agent.wire.schema import SCHEMA_VERSION, Report, ReportAck, SchemaVersionError, decode_report
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
 from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.intake.expand import expand_unchanged
 from collector.judging.report import judge_safely
 from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
+from collector.store.settings import settings_for_report
 
 
 @dataclass(frozen=True)
@@ -94,15 +96,20 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
                 raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
             if report.identity.sequence < 1:
                 raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
-            outcome = store_report(session, agent, report, body, now)
+            whole, state_body = expand_unchanged(session, report, body)
+            outcome = store_report(session, agent, whole, body, now, state_body=state_body,
+                                   left_out=report.unchanged)
             if outcome is StoreOutcome.STORED:
-                judge_safely(session, agent.machine_id, agent.id, report, now, via_network, rules)
+                judge_safely(session, agent.machine_id, agent.id, whole, now, via_network, rules)
+            settings = (settings_for_report(session, agent.machine_id, agent.key, report.settings_version, now)
+                        if report.schema_version >= SCHEMA_VERSION else None)
     except (Unauthorized, Conflict) as exc:
         # Counted after the refused transaction ended, in its own; only for an agent we know.
         if known is not None and exc.code in COUNTED_REASONS:
             count_rejection(db, known.id, known.machine_id, exc.code, now)
         raise
-    return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome)), outcome
+    return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome),
+                     settings=settings), outcome
 
 
 def _check_agent_and_signature(agent: AgentCredentials | None, signed: SignedRequest, body: bytes, now: datetime,

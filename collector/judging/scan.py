@@ -60,7 +60,7 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
     if network:
         summary.network, line = run_network_parts(db, now)
     with db.session() as session:
-        units = list_units(session)
+        units = list_units(session, include_ended=True)  # every machine's unit; only live ones are judged
         terms = licence_terms(session)
         seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, seat_holders(session, terms),
                      UnitContexts(session, rules.indicators, now), key_histories(session))
@@ -142,6 +142,8 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
     valid = [t for t in terms if t.valid_on(now.date())]
     over = seats_exceeded(valid, licence_installs(session, EVERYTHING, valid))
     for unit in units:
+        if not unit.live:
+            continue
         tally = tallies[unit.id]
         expiry = days_to_expiry(terms, unit.path, now.date())
         aggregate = UnitAggregate(

@@ -46,10 +46,16 @@ class Machine(Base):
     current_agent_id: Mapped[str | None] = mapped_column(String(32))
     state_sequence: Mapped[int] = mapped_column(Integer, default=0)
     state_json: Mapped[str | None] = mapped_column(Text)
-    """The latest report (by sequence of the current agent), as the agent sent it."""
+    """The latest report (by sequence of the current agent), as the agent sent it (with the
+    sections it sent as their hash filled in)."""
     usage: Mapped[str] = mapped_column(String(16), default=MachineUsage.PERSONAL, server_default="personal")
     """A MachineUsage (revision 0011)."""
     agentless: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Declared by an officer from a LAN device: the agent cannot run on it (Windows 7/8.1...)."""
+    agent_version: Mapped[str] = mapped_column(String(64), default="")
+    """Of the current report: the agent's version, the report's schema, the centre's settings
+    version it ran with (revision 0012b; "" / 0 / None before the first report after it)."""
+    report_schema: Mapped[int] = mapped_column(Integer, default=0)
+    settings_version: Mapped[int | None] = mapped_column(Integer)
 
     unit: Mapped[Unit] = relationship()

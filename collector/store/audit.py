@@ -50,6 +50,14 @@ class AuditAction(enum.StrEnum):
     MACHINE_USAGE_SET = "machine_usage_set"
     AGENTLESS_DECLARED = "agentless_declared"
     INCIDENT_UPDATED = "incident_updated"
+    UNIT_RENAMED = "unit_renamed"
+    UNIT_MOVED = "unit_moved"
+    UNIT_CHANGED = "unit_changed"
+    """Staff count, kind or official code (``canhgac units set``)."""
+    UNIT_MERGED = "unit_merged"
+    UNIT_RETIRED = "unit_retired"
+    UNIT_SETTINGS_CHANGED = "unit_settings_changed"
+    """Agent settings of a unit (``canhgac units config``)."""
 
 
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -41,7 +41,7 @@ def move_machine(session: Session, scope: Scope, machine_id: int, unit_code: str
     session.execute(update(MachineReadiness).where(MachineReadiness.machine_id == machine_id)
                     .values(unit_id=target.id, unit_path=target.path))
     session.execute(update(MachineProduct).where(MachineProduct.machine_id == machine_id)
-                    .values(unit_path=target.path))
+                    .values(unit_id=target.id))
     what = f"{row.hostname} moved from {source.code} to {target.code}"
     for unit_id in (source.id, target.id):
         record_audit(session, actor, AuditAction.MACHINE_MOVED, now, f"machine:{machine_id}", unit_id, what)

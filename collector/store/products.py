@@ -5,8 +5,8 @@ writing only the difference (a PC's program list rarely changes between two repo
 ``licence_installs`` counts, for register entries, the machines of each entry's subtree (within a
 person's scope) that name a product matching its pattern: the pattern is matched in Python
 (rules.facts.matches_any, the same case-insensitive shell match the rules use) against the
-distinct names, and the machines are counted in SQL, as a range of unit paths in the
-(product, unit path, machine) index: a commune's entry reads its commune's rows only.
+distinct names, and the machines are counted in SQL from the (product, unit, machine) index for the
+units of the entry's subtree: a commune's entry reads its commune's rows only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
 from collector.models.products import NAME_MAX, MachineProduct, ProductName
-from collector.store.scope import Scope
+from collector.models.units import Unit
+from collector.store.scope import Scope, path_range
 from rules.licences import LicenceTerm
 
 
@@ -58,25 +59,25 @@ def stored_product_names(state_json: str) -> set[str]:
     return product_names(_NAMES_ONLY.decode(state_json))
 
 
-def record_machine_products(session: Session, machine_id: int, unit_path: str, names: set[str]) -> None:
-    """Make the machine's stored names ``names`` (under ``unit_path``): delete the gone, add the
+def record_machine_products(session: Session, machine_id: int, unit_id: int, names: set[str]) -> None:
+    """Make the machine's stored names ``names`` (in unit ``unit_id``): delete the gone, add the
     new, and move the kept ones when the machine's unit changed."""
-    current = {name: (name_id, path) for name, name_id, path in session.execute(
-        select(ProductName.name, ProductName.id, MachineProduct.unit_path)
+    current = {name: (name_id, unit) for name, name_id, unit in session.execute(
+        select(ProductName.name, ProductName.id, MachineProduct.unit_id)
         .join(MachineProduct, MachineProduct.product_id == ProductName.id)
         .where(MachineProduct.machine_id == machine_id))}
     gone = [current[name][0] for name in current.keys() - names]
     if gone:
         session.execute(delete(MachineProduct).where(MachineProduct.machine_id == machine_id,
                                                      MachineProduct.product_id.in_(gone)))
-    if any(path != unit_path for _, path in current.values()):
+    if any(unit != unit_id for _, unit in current.values()):
         session.execute(update(MachineProduct).where(MachineProduct.machine_id == machine_id)
-                        .values(unit_path=unit_path))
+                        .values(unit_id=unit_id))
     new = names - current.keys()
     if new:
         ids = name_ids(session, new)
         session.execute(insert(MachineProduct),
-                        [{"machine_id": machine_id, "product_id": ids[n], "unit_path": unit_path} for n in new])
+                        [{"machine_id": machine_id, "product_id": ids[n], "unit_id": unit_id} for n in new])
 
 
 def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
@@ -110,12 +111,6 @@ def subtree_within(path: str, scope: Scope) -> str | None:
     return scope.unit_path if scope.unit_path.startswith(path) else None
 
 
-def path_range(prefix: str) -> tuple[str, str]:
-    """Paths starting with ``prefix`` ("/1/7/") are those >= prefix and < its successor ("/1/70"):
-    a range an index can seek, where LIKE with an ESCAPE clause is read row by row by SQLite."""
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm]) -> dict[int, int]:
     """For each entry: machines in scope and in the entry's subtree whose current report names a
     product matching its pattern."""
@@ -133,10 +128,11 @@ def licence_installs(session: Session, scope: Scope, terms: Sequence[LicenceTerm
             counts[term.id] = 0
             continue
         low, high = path_range(prefix)
+        units = select(Unit.id).where(Unit.path >= low, Unit.path < high)
         counts[term.id] = session.scalar(
             select(func.count(func.distinct(MachineProduct.machine_id))).where(
                 MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
-                MachineProduct.unit_path >= low, MachineProduct.unit_path < high)) or 0
+                MachineProduct.unit_id.in_(units.scalar_subquery()))) or 0
     return counts
 
 
@@ -156,9 +152,10 @@ def licence_install_machines(session: Session, terms: Sequence[LicenceTerm]) -> 
             found[term.id] = []
             continue
         low, high = path_range(term.unit_path)
+        units = select(Unit.id).where(Unit.path >= low, Unit.path < high)
         found[term.id] = list(session.scalars(
             select(MachineProduct.machine_id).distinct().where(
                 MachineProduct.product_id.in_(bindparam("ids", ids, expanding=True, literal_execute=True)),
-                MachineProduct.unit_path >= low, MachineProduct.unit_path < high)
+                MachineProduct.unit_id.in_(units.scalar_subquery()))
             .order_by(MachineProduct.machine_id)))
     return found

@@ -31,6 +31,7 @@ from collector.store.licences import licence_terms, seat_holders
 from collector.store.machines import agentless_machines
 from collector.store.officials import record_machine_users
 from collector.store.unit_context import UnitContexts, machine_context
+from collector.store.units import live_units
 from rules.facts import av_licence_verdict, machine_facts
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
 from rules.licences import covers_of
@@ -245,7 +246,7 @@ def _distinct_aggregates(indicators: IndicatorSet) -> tuple[list[tuple[str, int]
 
 def subtree_units(session: Session, path: str | None) -> list[Unit]:
     """Units of the subtree at ``path`` (everything when None), parents first."""
-    query = select(Unit).order_by(Unit.path)
+    query = select(Unit).where(live_units()).order_by(Unit.path)
     if path is not None:
         query = query.where(Unit.path.startswith(path, autoescape=True))
     return list(session.scalars(query))
@@ -255,7 +256,7 @@ def subtree_unit_rows(session: Session, path: str | None) -> list[Any]:
     """As :func:`subtree_units`, as plain rows of the columns the rollup and the readiness table
     read (id, parent_id, path, kind, staff_count, code, name): no ORM objects for 10,000 units."""
     query = select(Unit.id, Unit.parent_id, Unit.path, Unit.kind, Unit.staff_count, Unit.code, Unit.name) \
-        .order_by(Unit.path)
+        .where(live_units()).order_by(Unit.path)
     if path is not None:
         query = query.where(Unit.path.startswith(path, autoescape=True))
     return list(session.execute(query))
@@ -279,7 +280,7 @@ def children_sums(session: Session, root_id: int, root_path: str, indicators: In
     only (rules.readiness.rollup_children): what the readiness table shows, the same figures as
     :func:`subtree_sums` without summing every unit of the subtree. ``line_reach`` as there."""
     units = session.execute(select(Unit.id, Unit.path, Unit.kind, Unit.staff_count)
-                            .where(Unit.path.startswith(root_path, autoescape=True)))
+                            .where(Unit.path.startswith(root_path, autoescape=True), live_units()))
     return rollup_children(root_id, root_path, units, unit_count_rows(session, indicators, now, root_path),
                            indicators, _observed(line_reach))
 
@@ -330,7 +331,7 @@ def counts_snapshot(session: Session, indicators: IndicatorSet, now: datetime,
     """Every unit's counts at ``now`` (``line_reach`` for every unit, as for :func:`subtree_sums`)."""
     units, labels = [], {}
     for unit_id, path, kind, staff, code, name in session.execute(
-            select(Unit.id, Unit.path, Unit.kind, Unit.staff_count, Unit.code, Unit.name)):
+            select(Unit.id, Unit.path, Unit.kind, Unit.staff_count, Unit.code, Unit.name).where(live_units())):
         units.append((unit_id, path, kind, staff or 0))
         labels[unit_id] = (code, name)
     return CountsSnapshot(now, indicators, units, labels, unit_count_rows(session, indicators, now),

@@ -29,7 +29,7 @@ from collector.store.readiness import (
 )
 from collector.store.scope import Scope
 from collector.store.unit_context import UnitContexts, report_year
-from collector.store.units import UnitRow, get_unit, top_unit, unit_codes_on_path
+from collector.store.units import UnitRow, get_unit, live_units, top_unit, unit_codes_on_path
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
 from rules.readiness import Figure, excluded, figure, percent_text
 from rules.readiness_reasons import machine_reason, unit_reason
@@ -164,7 +164,8 @@ def readiness_table(session: Session, scope: Scope, unit_code: str | None, now: 
         indicators = indicators or builtin_indicators()
         sums = children_sums(session, root.id, root.path, indicators, now, _line_reach(session, root.path, now))
         children = [ChildUnit(*row) for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind)
-                                                             .where(Unit.parent_id == root.id).order_by(Unit.path))]
+                                                             .where(Unit.parent_id == root.id, live_units())
+                                                             .order_by(Unit.path))]
     year = report_year(now)
     chain = unit_codes_on_path(session, root.path) if indicators.overrides else ()
     mine = indicators.for_unit(chain, year)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,9 +24,9 @@ from collector.errors import Conflict
 from collector.models.enrollment import Agent
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
-from collector.models.units import Unit
 from collector.store.officials import record_machine_users
 from collector.store.products import product_names, record_machine_products
+from collector.store.report_sections import split_for_storage, store_section_set
 
 
 class StoreOutcome(enum.StrEnum):
@@ -55,23 +56,29 @@ def find_agent(session: Session, agent_id: str) -> AgentCredentials | None:
 
 
 def store_report(session: Session, agent: AgentCredentials, report: Report, body: bytes,
-                 now: datetime) -> StoreOutcome:
+                 now: datetime, state_body: bytes | None = None, left_out: Mapping[str, str] | None = None,
+                 ) -> StoreOutcome:
     """Store ``report`` once per (agent, sequence); a resend of the same body is a DUPLICATE.
 
     The same sequence with a different body raises Conflict. The machine's current state moves
     only forward (a late retry of an older sequence lands in history, not in the current state).
+    ``body`` is stored as signed, its shared sections once per content (report_sections);
+    ``left_out``: the sections it named by hash; ``state_body``: the whole report for the machine's
+    state when it differs from ``body`` (collector.intake.expand).
     """
     digest = hashlib.sha256(body).hexdigest()
     sequence = report.identity.sequence
+    skeleton, sections = split_for_storage(body)
     values = {"agent_id": agent.id, "machine_id": agent.machine_id, "sequence": sequence, "received_at": now,
               "collected_at": report.identity.collected_at, "body_sha256": digest,
-              "body_zlib": zlib.compress(body, 6)}
+              "body_zlib": zlib.compress(skeleton, 6),
+              "section_set_id": store_section_set(session, sections, (left_out or {}).values())}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (insert(StoredReport).values(values)
                  .on_conflict_do_nothing(index_elements=["agent_id", "sequence"]).returning(StoredReport.id))
     if session.execute(statement).first() is None:
         return _outcome_of_resend(session, agent.id, sequence, digest)
-    _update_machine(session, agent, report, body, now)
+    _update_machine(session, agent, report, state_body or body, now)
     return StoreOutcome.STORED
 
 
@@ -91,7 +98,9 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
     session.execute(update(Machine).where(Machine.id == agent.machine_id).values(last_seen_at=newer_seen))
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
     current = {"state_sequence": identity.sequence, "state_json": body.decode("utf-8"),
-               "last_collected_at": identity.collected_at, "role": str(report.role)}
+               "last_collected_at": identity.collected_at, "role": str(report.role),
+               "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
+               "settings_version": report.settings_version}
     if identity.hostname:
         current["hostname"] = identity.hostname
     if os_name:
@@ -100,9 +109,8 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         Machine.id == agent.machine_id, Machine.current_agent_id == agent.id,
         Machine.state_sequence < identity.sequence).values(current)).rowcount == 1
     if became_current:
-        unit_path = session.scalar(select(Unit.path).join(Machine, Machine.unit_id == Unit.id)
-                                   .where(Machine.id == agent.machine_id))
-        record_machine_products(session, agent.machine_id, unit_path or "", product_names(report))
+        unit_id = session.scalar(select(Machine.unit_id).where(Machine.id == agent.machine_id))
+        record_machine_products(session, agent.machine_id, unit_id, product_names(report))
         if report.users is not None:
             record_machine_users(session, agent.machine_id, report.users.users)
 

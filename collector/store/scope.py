@@ -23,3 +23,9 @@ class Scope:
 
 
 EVERYTHING = Scope(unit_path=None)
+
+
+def path_range(prefix: str) -> tuple[str, str]:
+    """Paths starting with ``prefix`` ("/1/7/") are those >= prefix and < its successor ("/1/70"):
+    a range an index can seek, where LIKE with an ESCAPE clause is read row by row by SQLite."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)

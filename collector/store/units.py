@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
@@ -31,11 +31,27 @@ class UnitRow(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     """The ids from the root down to the unit: "/1/7/42/"."""
     staff_count: int
+    admin_code: str | None = None
+    """The official administrative unit code, when known."""
+    ended_on: date | None = None
+    """The day it was merged away or retired; None while it lives."""
+    merged_into_id: int | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.ended_on is None
 
 
 def unit_row(unit: Unit) -> UnitRow:
     return UnitRow(id=unit.id, code=unit.code, name=unit.name, kind=UnitKind(unit.kind), parent_id=unit.parent_id,
-                   path=unit.path, staff_count=unit.staff_count)
+                   path=unit.path, staff_count=unit.staff_count, admin_code=unit.admin_code,
+                   ended_on=unit.ended_on, merged_into_id=unit.merged_into_id)
+
+
+def live_units() -> ColumnElement[bool]:
+    """A WHERE clause over ``Unit``: units that were neither merged away nor retired (the ones counted,
+    judged and offered; an ended unit keeps its row so that history still names it)."""
+    return Unit.ended_on.is_(None)
 
 
 def add_unit(
@@ -52,6 +68,9 @@ def add_unit(
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise Conflict(f"unit {code!r} already exists", code="unit_exists")
     parent = get_unit(session, parent_code) if parent_code else None
+    if parent is not None and not parent.live:
+        raise InvalidInput(f"unit {parent.code!r} ended on {parent.ended_on}: choose a live parent",
+                           code="unit_ended")
     unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None,
                 path="", staff_count=staff_count, created_at=now)
     session.add(unit)
@@ -63,10 +82,24 @@ def add_unit(
 def _check_new_unit(code: str, name: str, kind: str, staff_count: int) -> None:
     if not _CODE.match(code):
         raise InvalidInput(f"unit code {code!r}: use letters, digits, '.', '_' or '-' (at most 64)")
+    check_name(name)
+    check_kind(kind)
+    check_staff(staff_count)
+
+
+def check_name(name: str) -> None:
     if not name.strip():
-        raise InvalidInput("unit name must not be empty")
+        raise InvalidInput("unit name must not be empty / tên đơn vị không được để trống")
+    if len(name.strip()) > 255:
+        raise InvalidInput("unit name is longer than 255 characters")
+
+
+def check_kind(kind: str) -> None:
     if kind not in set(UnitKind):
         raise InvalidInput(f"unit kind {kind!r}: one of {', '.join(UnitKind)}")
+
+
+def check_staff(staff_count: int) -> None:
     if staff_count < 0:
         raise InvalidInput(f"staff count {staff_count} must not be negative")
 
@@ -79,15 +112,19 @@ def get_unit(session: Session, code: str, scope: Scope = EVERYTHING) -> UnitRow:
     return unit_row(unit)
 
 
-def list_units(session: Session, scope: Scope = EVERYTHING, limit: int | None = None) -> list[UnitRow]:
-    """Units in scope, parents before children (ordered by path)."""
+def list_units(session: Session, scope: Scope = EVERYTHING, limit: int | None = None,
+               include_ended: bool = False) -> list[UnitRow]:
+    """Live units in scope (merged-away and retired ones too with ``include_ended``), parents before
+    children (ordered by path)."""
     query = select(Unit).where(scope.units_clause()).order_by(Unit.path)
+    if not include_ended:
+        query = query.where(live_units())
     return [unit_row(unit) for unit in session.scalars(query if limit is None else query.limit(limit))]
 
 
 def top_unit(session: Session, scope: Scope) -> UnitRow:
     """The top of the person's subtree (the first root for everything); NotFound when empty."""
-    found = session.scalar(select(Unit).where(scope.units_clause()).order_by(Unit.path).limit(1))
+    found = session.scalar(select(Unit).where(scope.units_clause(), live_units()).order_by(Unit.path).limit(1))
     if found is None:
         raise NotFound("no unit in your scope", code="unit_not_found")
     return unit_row(found)

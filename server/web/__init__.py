@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 def dashboard_router(config: CollectorConfig) -> Router:
+    from server.web.agents import AGENT_PAGE_ROUTES
     from server.web.alerts import ALERT_ROUTES
     from server.web.audit import AUDIT_ROUTES
     from server.web.context import WEB_EXCEPTION_HANDLERS, page_context
@@ -35,7 +36,8 @@ def dashboard_router(config: CollectorConfig) -> Router:
     static = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, cache_control=None)
     pages = [*SIGNIN_ROUTES, *OVERVIEW_ROUTES, *UNIT_ROUTES, *READINESS_ROUTES, *MACHINE_ROUTES, *ALERT_ROUTES,
-             *NETWORK_ROUTES, *LICENCE_ROUTES, *AUDIT_ROUTES, *OFFICIAL_ROUTES, *INCIDENT_ROUTES]
+             *NETWORK_ROUTES, *LICENCE_ROUTES, *AUDIT_ROUTES, *OFFICIAL_ROUTES, *INCIDENT_ROUTES,
+             *AGENT_PAGE_ROUTES]
     return Router(path="/", route_handlers=[*pages, static],
                   dependencies={"page": Provide(page_context, sync_to_thread=True)},
                   exception_handlers=WEB_EXCEPTION_HANDLERS, include_in_schema=False)

@@ -10,9 +10,11 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from agent import __version__
 from agent.wire.schema import Report, Role
 from collector.errors import InvalidInput
 from collector.models.machines import MachineUsage
+from collector.store.agents import is_older
 from collector.store.alerts import machine_alerts
 from collector.store.machines import declare_agentless, get_machine, machine_history, machines_page, set_machine_usage
 from collector.store.officials import machine_official, machine_users
@@ -37,8 +39,10 @@ def machine(page: NamedDependency[Page], machine_id: FromPath[int]) -> Response[
         users, official = machine_users(session, machine_id), machine_official(session, machine_id)
     report = msgspec.json.decode(state_json, type=Report) if state_json else None
     sections = report_sections(report, page.lang) if report else []
+    older = report is not None and is_older(report.identity.agent_version, report.schema_version, __version__)
     return page.render("machine.html", machine=row, report=report, sections=sections, history=history,
-                       alerts=alerts, users=users, official=official, usages=tuple(MachineUsage))
+                       alerts=alerts, users=users, official=official, usages=tuple(MachineUsage),
+                       agent_older=older, collector_version=__version__)
 
 
 @post("/machines/{machine_id:int}/usage", sync_to_thread=True)

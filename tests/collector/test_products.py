@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import column as sa_column
-from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
-from sqlalchemy import table as sa_table
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
 from collector.db import Database, create_db_engine
@@ -23,7 +21,6 @@ from collector.store.licences import add_licence, licence_terms
 from collector.store.people import person_for_token
 from collector.store.products import licence_installs, matching_names, path_range, product_names, subtree_within
 from collector.store.scope import EVERYTHING, Scope
-from collector.store.units import add_unit
 from tests.api_world import World
 from tests.factories import T0, make_report, signed
 
@@ -135,20 +132,22 @@ def test_machines_stored_before_revision_0007_get_their_names_from_their_state(d
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
+    # Rows as revision 0001 knew them (the models describe the newest revision's columns).
+    units = sa.table("units", *(sa.column(c) for c in ("id", "code", "name", "kind", "parent_id", "path",
+                                                         "staff_count", "created_at")))
+    machines = sa.table("machines", *(sa.column(c) for c in ("machine_uid", "hostname", "unit_id", "role",
+                                                               "os_name", "created_at", "state_sequence",
+                                                               "state_json")))
+    states = [report_with(f"agent-{i}", 1, programs).decode() if programs is not None else None
+              for i, programs in enumerate((["Zalo", "WinRAR 6.24"], [], None))] + ["{not json"]
+    with engine.begin() as connection:
+        connection.execute(sa.insert(units).values(id=1, code="PV", name="Tỉnh Thử Nghiệm", kind="province",
+                                                   path="/1/", staff_count=0, created_at=T0))
+        connection.execute(sa.insert(machines), [
+            {"machine_uid": f"uid-{i}", "hostname": "pc-bad" if i == 3 else f"pc-{i}", "unit_id": 1, "role": "normal",
+             "os_name": "", "created_at": T0, "state_sequence": 1 if state else 0, "state_json": state}
+            for i, state in enumerate(states)])
     db = Database(engine)
-    # Revision 0001's machines table, as such a database holds it (the model has columns added since).
-    machines_0001 = sa_table("machines", *(sa_column(name) for name in (
-        "machine_uid", "hostname", "unit_id", "role", "os_name", "created_at", "state_sequence", "state_json")))
-    with db.session() as session:
-        add_unit(session, "PV", "Tỉnh Thử Nghiệm", "province", T0, staff_count=0)
-        rows = []
-        for i, programs in enumerate((["Zalo", "WinRAR 6.24"], [], None)):
-            state = report_with(f"agent-{i}", 1, programs).decode() if programs is not None else None
-            rows.append({"machine_uid": f"uid-{i}", "hostname": f"pc-{i}", "state_sequence": 1 if state else 0,
-                         "state_json": state})
-        rows.append({"machine_uid": "uid-bad", "hostname": "pc-bad", "state_sequence": 1, "state_json": "{not json"})
-        session.execute(sa_insert(machines_0001), [{**row, "unit_id": 1, "role": "normal", "os_name": "",
-                                                    "created_at": T0.replace(tzinfo=None)} for row in rows])
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")

@@ -75,7 +75,8 @@ def _refusals(agent: dict[str, str]) -> list[tuple[str, bytes, dict[str, str], i
     good = report_body(aid, 1)
     tampered = report_body(aid, 1, hostname="someone-else")
     old = T0 - timedelta(seconds=301)
-    v2 = with_field(good, ["schema_version"], 2)
+    v3 = with_field(good, ["schema_version"], 3)
+    v1_with_v2_field = with_field(with_field(good, ["schema_version"], 1), ["settings_version"], 4)
     as_text = with_field(good, ["identity", "sequence"], "1")
     unknown_field = with_field(good, ["identity", "favourite_colour"], "red")
     other_agent = report_body("0" * 32, 1)
@@ -91,7 +92,9 @@ def _refusals(agent: dict[str, str]) -> list[tuple[str, bytes, dict[str, str], i
          "timestamp_out_of_window"),
         ("malformed JSON", b'{"schema_version": 1, ', signed(aid, key, b'{"schema_version": 1, '), 400,
          "malformed_json"),
-        ("schema version 2", v2, signed(aid, key, v2), 422, "unsupported_schema_version"),
+        ("schema version 3 (newer than the collector)", v3, signed(aid, key, v3), 422, "unsupported_schema_version"),
+        ("a schema-2 field in a schema-1 report", v1_with_v2_field, signed(aid, key, v1_with_v2_field), 422,
+         "invalid_report"),
         ("sequence as text (strict decoding)", as_text, signed(aid, key, as_text), 422, "invalid_report"),
         ("unknown field", unknown_field, signed(aid, key, unknown_field), 422, "invalid_report"),
         ("another agent's identity", other_agent, signed(aid, key, other_agent), 403, "agent_mismatch"),

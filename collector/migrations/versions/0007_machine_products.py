@@ -44,31 +44,37 @@ def upgrade() -> None:
 
 
 def _fill_from_stored_state() -> None:
-    # The reading of names is the application's own (one definition of "a report's product names").
-    from sqlalchemy.orm import Session
+    # Self-contained on purpose: written with this revision's columns, not the application's
+    # current store (which writes the columns of later revisions; revision 0012b replaced unit_path).
+    from collector.store.products import stored_product_names
 
-    from collector.store.products import record_machine_products, stored_product_names
-
-    session = Session(bind=op.get_bind())
+    bind = op.get_bind()
     machines = sa.table('machines', sa.column('id', sa.Integer), sa.column('unit_id', sa.Integer),
                         sa.column('state_json', sa.Text))
     units = sa.table('units', sa.column('id', sa.Integer), sa.column('path', sa.String))
+    names = sa.table('product_names', sa.column('id', sa.Integer), sa.column('name', sa.String))
+    pairs = sa.table('machine_products', sa.column('machine_id', sa.Integer), sa.column('product_id', sa.Integer),
+                     sa.column('unit_path', sa.String))
+    ids: dict[str, int] = {}
     last = 0
     while True:
-        rows = session.execute(sa.select(machines.c.id, units.c.path, machines.c.state_json)
-                               .join(units, units.c.id == machines.c.unit_id)
-                               .where(machines.c.id > last, machines.c.state_json.is_not(None))
-                               .order_by(machines.c.id).limit(BATCH)).all()
+        rows = bind.execute(sa.select(machines.c.id, units.c.path, machines.c.state_json)
+                            .join(units, units.c.id == machines.c.unit_id)
+                            .where(machines.c.id > last, machines.c.state_json.is_not(None))
+                            .order_by(machines.c.id).limit(BATCH)).all()
         if not rows:
             break
         for machine_id, unit_path, state_json in rows:
             try:
-                names = stored_product_names(state_json)
+                found = stored_product_names(state_json)
             except ValueError:  # msgspec.DecodeError: a damaged state is left without names
-                names = set()
-            record_machine_products(session, machine_id, unit_path, names)
+                found = set()
+            for name in sorted(found - ids.keys()):
+                ids[name] = bind.execute(sa.insert(names).values(name=name).returning(names.c.id)).scalar_one()
+            if found:
+                bind.execute(sa.insert(pairs), [{"machine_id": machine_id, "product_id": ids[name], "unit_path": unit_path}
+                                                for name in found])
         last = rows[-1][0]
-    session.flush()
 
 
 def downgrade() -> None:

@@ -1,0 +1,131 @@
+"""Shared sections of stored reports, once per content (agent.wire.sections says what and why).
+
+Ingest splits each body into its skeleton and its shared sections (:func:`split_for_storage`),
+stores each section not yet known and the combination a report lacks (a *set*), and the report
+row names that set. A section the agent sent as its hash only is found here by that hash
+(:func:`known_sections`); the report then names it in its set too, so a section lives as long as the
+newest report that lacks it. Thinning deletes reports, then the sets and sections no report names
+any more (:func:`forget_unused`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from agent.wire.sections import join, marks, split
+from collector.errors import Conflict, NotFound
+from collector.models.reports import ReportSection, ReportSectionSet, ReportSectionSetMember, StoredReport
+
+
+class SectionsNeeded(Conflict):
+    """The agent sent sections as their hash that this collector does not have: send them whole."""
+
+    code = "sections_needed"
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted(names)
+        super().__init__(f"send these sections whole, this collector does not have them: {', '.join(self.names)}")
+
+
+def known_sections(session: Session, unchanged: Mapping[str, str]) -> dict[str, bytes]:
+    """Section name -> its bytes, for each section named by hash in ``unchanged``; SectionsNeeded
+    naming those this collector does not have."""
+    rows = dict(session.execute(select(ReportSection.sha256, ReportSection.body_zlib)
+                                .where(ReportSection.sha256.in_(set(unchanged.values())))).all())
+    missing = [name for name, digest in unchanged.items() if digest not in rows]
+    if missing:
+        raise SectionsNeeded(missing)
+    return {name: zlib.decompress(rows[digest]) for name, digest in unchanged.items()}
+
+
+def split_for_storage(body: bytes) -> tuple[bytes, dict[str, bytes]]:
+    """(skeleton, {hash: bytes}) of a received body; the whole body and {} when splitting would not
+    give it back exactly (checked here, so a stored report always joins to the signed body)."""
+    skeleton, sections = split(body)
+    if sections and join(skeleton, sections) != body:
+        return body, {}
+    return skeleton, sections
+
+
+def store_section_set(session: Session, sections: Mapping[str, bytes], also: Iterable[str] = ()) -> int | None:
+    """The id of the set of ``sections`` (hash -> bytes, stored when new) plus the already stored
+    sections of hashes ``also``; None when both are empty. Safe against a concurrent store."""
+    digests = sorted(set(sections) | set(also))
+    if not digests:
+        return None
+    ids = _section_ids(session, sections, digests)
+    set_digest = hashlib.sha256(",".join(digests).encode()).hexdigest()
+    found = session.scalar(select(ReportSectionSet.id).where(ReportSectionSet.digest == set_digest))
+    if found is not None:
+        return found
+    inserted = session.execute(_insert(session, ReportSectionSet).values(digest=set_digest)
+                               .on_conflict_do_nothing(index_elements=["digest"])
+                               .returning(ReportSectionSet.id)).scalar()
+    if inserted is None:  # another transaction made the same set in between
+        return session.scalar(select(ReportSectionSet.id).where(ReportSectionSet.digest == set_digest))
+    session.execute(_insert(session, ReportSectionSetMember),
+                    [{"set_id": inserted, "section_id": ids[d]} for d in digests])
+    return inserted
+
+
+def _section_ids(session: Session, sections: Mapping[str, bytes], digests: list[str]) -> dict[str, int]:
+    ids = dict(session.execute(select(ReportSection.sha256, ReportSection.id)
+                               .where(ReportSection.sha256.in_(digests))).all())
+    new = [{"sha256": d, "body_zlib": zlib.compress(sections[d], 6), "raw_bytes": len(sections[d])}
+           for d in digests if d not in ids and d in sections]
+    if new:
+        session.execute(_insert(session, ReportSection).on_conflict_do_nothing(index_elements=["sha256"]), new)
+        ids.update(session.execute(select(ReportSection.sha256, ReportSection.id)
+                                   .where(ReportSection.sha256.in_([n["sha256"] for n in new]))).all())
+    missing = [d for d in digests if d not in ids]
+    if missing:
+        raise NotFound(f"sections {', '.join(missing)} are not stored", code="section_not_found")
+    return ids
+
+
+def _insert(session: Session, model: type) -> postgresql.Insert | sqlite.Insert:
+    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return builder(model)
+
+
+def stored_body(session: Session, report_id: int) -> bytes:
+    """A stored report's body exactly as it was signed (its shared sections joined back)."""
+    skeleton = session.scalar(select(StoredReport.body_zlib).where(StoredReport.id == report_id))
+    if skeleton is None:
+        raise NotFound(f"no stored report {report_id}", code="report_not_found")
+    skeleton = zlib.decompress(skeleton)
+    wanted = marks(skeleton)
+    if not wanted:
+        return skeleton
+    rows = session.execute(select(ReportSection.sha256, ReportSection.body_zlib)
+                           .where(ReportSection.sha256.in_(wanted)))
+    return join(skeleton, {digest: zlib.decompress(raw) for digest, raw in rows})
+
+
+def forget_unused(session: Session, set_ids: Iterable[int]) -> tuple[int, int]:
+    """Delete the sets of ``set_ids`` that no report names any more, then their sections that no
+    set names any more; (sets, sections) deleted."""
+    candidates = sorted(set(set_ids))
+    if not candidates:
+        return 0, 0
+    unused = list(session.scalars(select(ReportSectionSet.id).where(
+        ReportSectionSet.id.in_(candidates),
+        ~exists().where(StoredReport.section_set_id == ReportSectionSet.id))))
+    if not unused:
+        return 0, 0
+    sections = set(session.scalars(select(ReportSectionSetMember.section_id)
+                                   .where(ReportSectionSetMember.set_id.in_(unused))))
+    session.execute(delete(ReportSectionSetMember).where(ReportSectionSetMember.set_id.in_(unused)))
+    session.execute(delete(ReportSectionSet).where(ReportSectionSet.id.in_(unused)))
+    orphans = list(session.scalars(select(ReportSection.id).where(
+        ReportSection.id.in_(sorted(sections)),
+        ~exists().where(ReportSectionSetMember.section_id == ReportSection.id))))
+    if orphans:
+        session.execute(delete(ReportSection).where(ReportSection.id.in_(orphans)))
+    return len(unused), len(orphans)
