@@ -78,3 +78,4 @@ def test_a_hostile_enrollment_gets_a_readable_4xx_and_stores_nothing(world: Worl
     assert response.status_code == status, (name, response.text)
     assert response.json().get("detail"), name
     assert world.count("machines") == before, name
+
