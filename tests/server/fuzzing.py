@@ -38,8 +38,10 @@ def send(client: TestClient, case: Any, headers: dict[str, str]) -> Any:
     elif kwargs.get("data") is not None:
         data = kwargs["data"]
         body["content" if isinstance(data, bytes | str) else "data"] = data
+    client.cookies.clear()
+    client.cookies.update(kwargs.get("cookies") or {})
     return client.request(kwargs["method"], kwargs["url"], params=kwargs.get("params"),
-                          headers=kwargs.get("headers"), cookies=kwargs.get("cookies"), **body)
+                          headers=kwargs.get("headers"), **body)
 
 
 def fuzz(client: TestClient, headers: dict[str, str], examples: int, seed: int = 14,

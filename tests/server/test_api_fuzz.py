@@ -5,11 +5,7 @@ bodies in tests/collector/test_hostile_reports.py: the fuzzer cannot sign.)"""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api_world import World
-
-pytest.importorskip("schemathesis")
 
 EXAMPLES = 15
 """Per operation and mode (valid, invalid): about 600 requests per backend."""
