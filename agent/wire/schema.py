@@ -80,6 +80,10 @@ class Identity(Section, kw_only=True):
     """The agent's clock; the collector keeps its own receive time too."""
     transport: Transport | None = None
     """How the agent sends its reports (None: it does not send them over a network, e.g. the offline PC)."""
+    held_reports: Count = 0
+    """Reports of this agent set aside in its spool (refused or failing repeatedly, kept and tried
+    again less often: agent/holding.py); the machine page shows them and rule agent.reports_held
+    alerts on them."""
 
 
 # --- hardware -------------------------------------------------------------------------------
