@@ -59,3 +59,17 @@ def test_nul_in_a_page_query_is_400(web: World) -> None:
     for path in ("/machines?unit=X%00A", "/alerts?unit=X%00A", "/readiness.csv?unit=X%00A", "/incidents?unit=X%00A",
                  "/machines/8948838057", "/units/X%00A", "/alerts/144115188075855873"):
         assert web.client.get(path).status_code == 400, path
+
+
+def test_the_machine_page_shows_held_reports_and_the_rule_alerts(web: World) -> None:
+    """Issue 14 item 4 at the collector: a report saying the agent holds reports opens
+    agent.reports_held, and the machine page says so in Vietnamese."""
+    agent = web.enroll()
+    body = with_field(report_body(agent["agent_id"], 1), ["identity", "held_reports"], 2)
+    stored = web.client.post("/api/v1/reports", content=body, headers=signed(agent["agent_id"], agent["key"], body))
+    assert stored.status_code == 201, stored.text
+    alerts = web.client.get("/api/v1/alerts", headers=web.as_person("admin")).json()["items"]
+    assert "agent.reports_held" in {a["rule_id"] for a in alerts}
+    sign_in(web.client, "admin")
+    page = web.client.get(f"/machines/{agent['machine_id']}").text
+    assert "đang giữ 2 báo cáo chưa gửi được" in page and "Báo cáo bị giữ lại trên máy" in page
