@@ -49,7 +49,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder, database_url(args.db, Path(folder)) as url:
         db = open_database(url, data_dir=Path(folder))
         _tokens, people = seed(db)
-        app = create_app(CollectorConfig(db_url=url, data_dir=Path(folder), max_body_bytes=64 * 1024), db, FrozenClock())
+        config = CollectorConfig(db_url=url, data_dir=Path(folder), max_body_bytes=64 * 1024)
+        app = create_app(config, db, FrozenClock())
         started = time.monotonic()
         with TestClient(app) as client:
             run = fuzz(client, {"Authorization": f"Bearer {people['admin']}"}, args.examples, args.seed)

@@ -17,7 +17,6 @@ from collector.store.licences import LicenceRow, add_licence, list_licences
 from collector.store.people import Person
 from server.api import require_officer
 
-
 LicenceText = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=NO_NUL)]
 
 
