@@ -39,6 +39,7 @@ from agent.numbering import spool_numbered
 from agent.report import build_report, effective_role
 from agent.state import AgentState, StateError, load_state
 from agent.transport import TransportError
+from agent.wire.fit import fit_report
 from agent.wire.schema import Role
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ def run_cycle(config: AgentConfig, clock: Clock = utc_now, sleep: Sleep = time.s
     report = build_report(config, state, 0, clock())
     report = msgspec.structs.replace(report, identity=msgspec.structs.replace(
         report.identity, held_reports=holding.held_count(config.state_dir)))
+    report, cut = fit_report(report)
+    if cut:
+        log.warning("report cut to the collector's limits (agent/wire/bounds.py): %s", ", ".join(sorted(set(cut))))
     sequence = spool_numbered(config.state_dir, report)
     result = CycleResult(sequence=sequence)
     result.dropped = spool.enforce_bounds(config.state_dir, config.spool_max_reports, config.spool_max_bytes,

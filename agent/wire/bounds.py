@@ -40,7 +40,7 @@ Measure = Annotated[float, msgspec.Meta(ge=-1e9, le=1e9)]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 """A time with its zone (UTC on the wire)."""
 
-FEW = msgspec.Meta(max_length=64)
+FEW = msgspec.Meta(max_length=256)
 """The bound of a small list (disks, interfaces, addresses, accounts, errors):
 ``Annotated[list[Disk], FEW]``."""
 MANY = msgspec.Meta(max_length=4096)
