@@ -51,3 +51,15 @@ def test_licence_texts_past_the_column_or_with_nul_are_refused(world: World, fie
     response = world.client.post("/api/v1/licences", headers=world.as_person("admin"), json=entry | {field: value})
     assert response.status_code == 400, response.text
     assert world.count("licences") == 0
+
+
+def test_the_openapi_document_publishes_the_limits(world: World) -> None:
+    document = world.client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    hostname = schemas["Identity"]["properties"]["hostname"]
+    assert (hostname["maxLength"], hostname["pattern"]) == (255, r"^[^\x00]*$")
+    assert schemas["Identity"]["properties"]["sequence"]["maximum"] == 2**31 - 1
+    assert schemas["Software"]["properties"]["programs"]["maxItems"] == 4096
+    assert schemas["EnrollRequest"]["properties"]["machine_uid"]["maxLength"] == 128
+    detail = document["paths"]["/api/v1/machines/{machine_id}"]["get"]["parameters"][0]["schema"]
+    assert (detail["minimum"], detail["maximum"]) == (1, 2**31 - 1)
