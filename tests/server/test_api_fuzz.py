@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from tests.api_world import World
 
-EXAMPLES = 15
-"""Per operation and mode (valid, invalid): about 600 requests per backend."""
+EXAMPLES = 30
+"""Per operation and mode (valid, invalid): 873 requests per backend, about 40 s on the shared 2-core
+machine. On main before issue 14 this found 1 operation answering 500 on SQLite and 2 on PostgreSQL
+(bench/fuzz_api.py --examples 100: 4 and 7)."""
 
 
 def test_no_generated_request_gets_a_5xx(world: World) -> None:
@@ -16,5 +18,5 @@ def test_no_generated_request_gets_a_5xx(world: World) -> None:
 
     world.enroll()  # one machine, so that ids 1 and paths with it reach the database's rows
     run = fuzz(world.client, world.as_person("admin"), EXAMPLES)
-    assert run.examples > 300
+    assert run.examples > 800
     assert run.server_errors == {}
