@@ -21,6 +21,6 @@ UnitFilter = Annotated[str | None, Parameter(max_length=64, pattern=NO_NUL)]
 SearchText = Annotated[str, Parameter(max_length=255, pattern=NO_NUL)]
 Word = Annotated[str, Parameter(max_length=64, pattern=NO_NUL)]
 """A short choice or slug in a query or path (a status, an indicator, an action)."""
-Year = Annotated[int | None, Parameter(ge=2000, le=2100)]
-"""A report year (?period=)."""
+Year = Annotated[int | None, Parameter(ge=1, le=9999)]
+"""A year (?period=): within what a date holds; the handlers say which years they report (422)."""
 UserName = Annotated[str, Parameter(min_length=1, max_length=128, pattern=NO_NUL)]
