@@ -17,6 +17,7 @@ from agent.files import write_atomic
 from agent.report import build_report
 from agent.spool import SpoolWriteError, describe_write_error
 from agent.state import StateError, load_state, state_path, take_next_sequence
+from agent.wire.fit import fit_report
 from agent.wire.media import seal_report
 from agent.wire.schema import encode_report
 
@@ -46,7 +47,10 @@ def export_report(config: AgentConfig, out: Path, now: datetime) -> Exported:
     if state is None:
         raise StateError(f"not enrolled (no state in {config.state_dir})")
     sequence = reserve_sequence(config.state_dir)
-    body = encode_report(build_report(config, state, sequence, now))
+    report, cut = fit_report(build_report(config, state, sequence, now))
+    if cut:
+        log.warning("report cut to the collector's limits (agent/wire/bounds.py): %s", ", ".join(sorted(set(cut))))
+    body = encode_report(report)
     data = seal_report(state.agent_id, state.key, body, int(now.timestamp()))
     path = out / report_file_name(state.agent_id, sequence) if out.is_dir() else out
     write_file(path, data, f"report #{sequence}")

@@ -1,11 +1,16 @@
-"""The agent's send cycle: number a report, spool it, then deliver everything pending in order.
+"""The agent's send cycle: build a report, number and spool it, then deliver everything pending in order.
 
 A transient failure (collector unreachable, busy) is retried within the cycle ``send_retries``
-times with exponential backoff and full jitter (``random(0, base * 2**n)``, capped); if it
-still fails the cycle stops and the rest waits in the spool for the next cycle (which comes
-every interval, with its own jitter). A permanent refusal of one entry is reported and that
-entry kept, and the cycle goes on with the next, except when the collector refuses the agent
-itself (401), which would refuse every entry alike.
+times with exponential backoff and full jitter (``random(0, base * 2**n)``, capped). No answer, a
+refusal of the agent itself (401) or of its pace (429) stops the cycle: every entry would fare
+alike, and the rest waits in the spool for the next cycle (which comes every interval, with its own
+jitter). An answer about one report does not stop the others (agent/holding.py): a refusal of it
+(another 4xx) sets it aside at once, a 5xx counts against it (set aside after a few), and the
+cycle goes on with the next entry, unless a second entry in a row also gets a 5xx (the collector is
+failing for everything). Held entries that are due are then tried once each.
+
+Numbers: a report takes its sequence number only once it is on disk (agent/numbering.py), so a
+full disk or a read-only spool uses up no number.
 
 Exactly once: an entry leaves the spool only after the collector acknowledged that very
 (agent, sequence); a send that was stored but whose answer was lost (a crash, a cut cable) is
@@ -23,22 +28,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import schedule
 
-from agent import spool
+from agent import holding, spool
 from agent.central import with_central
 from agent.config import AgentConfig
 from agent.delivery import send_entry
-from agent.export import reserve_sequence
+from agent.numbering import spool_numbered
 from agent.report import build_report, effective_role
 from agent.state import AgentState, StateError, load_state
 from agent.transport import TransportError
-from agent.wire.schema import Role, encode_report
+from agent.wire.fit import fit_report
+from agent.wire.schema import Role
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-AGENT_REFUSED = frozenset({401})  # unknown/revoked agent, bad signature, clock: all entries alike
 JITTER = 0.10  # up to 10% of the interval, so a commune's PCs do not all send at once
 MAX_BACKOFF_S = 60.0
 Sleep = Callable[[float], None]
@@ -66,6 +72,8 @@ class CycleResult:
     left: int = 0
     dropped: list[int] = field(default_factory=list)
     """Oldest unsent reports dropped because the spool was past its bound."""
+    held: list[int] = field(default_factory=list)
+    """Reports set aside in this cycle (agent/holding.py)."""
 
     @property
     def complete(self) -> bool:
@@ -88,15 +96,20 @@ def sending_state(config: AgentConfig) -> AgentState:
 
 
 def run_cycle(config: AgentConfig, clock: Clock = utc_now, sleep: Sleep = time.sleep) -> CycleResult:
-    """One cycle: take a sequence number (persisted first), build and spool the report (then
-    hold the spool within its bounds), then deliver every pending entry. Raises
-    StateError/OfflineRoleError before doing anything when the agent may not send, OSError
-    (SpoolWriteError for a full disk) when the disk fails; delivery failures are results."""
+    """One cycle: build the report (saying how many are held), number and spool it (the number
+    taken once it is on disk), hold the spool within its bounds, then deliver every pending entry
+    and the held ones that are due. Raises StateError/OfflineRoleError before doing anything when
+    the agent may not send, OSError (SpoolWriteError for a full disk or a read-only spool) when the
+    disk fails; delivery failures are results."""
     state = sending_state(config)
     config = with_central(config, state)
-    sequence = reserve_sequence(config.state_dir)
-    report = build_report(config, state, sequence, clock())
-    spool.write(config.state_dir, sequence, encode_report(report))
+    report = build_report(config, state, 0, clock())
+    report = msgspec.structs.replace(report, identity=msgspec.structs.replace(
+        report.identity, held_reports=holding.held_count(config.state_dir)))
+    report, cut = fit_report(report)
+    if cut:
+        log.warning("report cut to the collector's limits (agent/wire/bounds.py): %s", ", ".join(sorted(set(cut))))
+    sequence = spool_numbered(config.state_dir, report)
     result = CycleResult(sequence=sequence)
     result.dropped = spool.enforce_bounds(config.state_dir, config.spool_max_reports, config.spool_max_bytes,
                                           keep=sequence)
@@ -107,19 +120,69 @@ def run_cycle(config: AgentConfig, clock: Clock = utc_now, sleep: Sleep = time.s
 
 def deliver_pending(config: AgentConfig, state: AgentState, result: CycleResult, clock: Clock,
                     sleep: Sleep = time.sleep) -> None:
-    """Send the spool in sequence order, removing each acknowledged entry (see module doc)."""
+    """Send the spool in sequence order, removing each acknowledged entry, setting aside what is
+    refused or keeps failing; then the held entries that are due (see module doc)."""
     server = config.server or state.server
+    failing_in_a_row = 0
     for entry in spool.pending(config.state_dir):
         try:
             status = deliver_with_retries(config, server, state, entry, clock, sleep)
         except TransportError as exc:
             log.info("report %d not delivered: %s", entry.sequence, exc)
             result.failures.append(Failure(entry.sequence, str(exc), exc.transient))
-            if exc.transient or exc.status in AGENT_REFUSED:
+            outcome = _after_failure(config.state_dir, entry.sequence, exc, clock().timestamp(), result)
+            failing_in_a_row = failing_in_a_row + 1 if holding.fails_on_the_report(exc) else 0
+            if outcome == "stop" or failing_in_a_row >= 2:
                 return
             continue
+        failing_in_a_row = 0
+        _delivered(config.state_dir, entry.sequence, status, result)
         spool.remove(config.state_dir, entry.sequence)
-        result.delivered.append((entry.sequence, status))
+    retry_held(config, server, state, result, clock)
+
+
+def _after_failure(state_dir: Path, sequence: int, error: TransportError, now: float, result: CycleResult) -> str:
+    """What a failed entry becomes: "stop" (no answer, the agent or its pace refused), "held",
+    "stored" (it was stored before: holding.stored_before) or "kept" (counted, in the spool)."""
+    if holding.stored_before(error, holding.load_book(state_dir), sequence):
+        log.info("report %d was stored before (%s)", sequence, error)
+        _delivered(state_dir, sequence, "duplicate", result)
+        spool.remove(state_dir, sequence)
+        return "stored"
+    if holding.refuses_the_report(error):
+        holding.hold(state_dir, sequence, str(error), now)
+    elif holding.fails_on_the_report(error):
+        if not holding.note_failure(state_dir, sequence, str(error), now):
+            return "kept"
+    else:
+        return "stop"
+    result.held.append(sequence)
+    return "held"
+
+
+def _delivered(state_dir: Path, sequence: int, status: str, result: CycleResult) -> None:
+    holding.delivered(state_dir, sequence)
+    result.delivered.append((sequence, status))
+
+
+def retry_held(config: AgentConfig, server: str, state: AgentState, result: CycleResult, clock: Clock) -> None:
+    """Try each held entry that is due once (no retries within the cycle); stop at the first that
+    gets no answer or a refusal of the agent."""
+    now = clock().timestamp()
+    for entry in holding.due(config.state_dir, now):
+        try:
+            status = deliver(server, state, entry, config.timeout_s, clock, config.state_dir)
+        except TransportError as exc:
+            if holding.stored_before(exc, holding.load_book(config.state_dir), entry.sequence):
+                _delivered(config.state_dir, entry.sequence, "duplicate", result)
+                continue
+            log.info("held report %d not delivered: %s", entry.sequence, exc)
+            result.failures.append(Failure(entry.sequence, str(exc), exc.transient))
+            if not (holding.refuses_the_report(exc) or holding.fails_on_the_report(exc)):
+                return
+            holding.tried_again(config.state_dir, entry.sequence, str(exc), now)
+            continue
+        _delivered(config.state_dir, entry.sequence, status, result)
 
 
 def deliver_with_retries(config: AgentConfig, server: str, state: AgentState, entry: spool.SpoolEntry,

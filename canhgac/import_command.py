@@ -16,18 +16,22 @@ from agent.wire import clock
 from canhgac.cli_support import cli_actor, cli_errors, open_collector_database
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
-from collector.intake.importer import ImportResult, import_files
+from collector.intake.importer import ImportResult, files_in, import_files
 from collector.judging.rules import load_rules
 from collector.store.audit import AuditAction, record_audit
 from collector.store.enrollment import agent_units
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collector_options("db_url", "data_dir", "rules_dir", "max_body_bytes")
 @cli_errors
 def import_(files: tuple[Path, ...], config: CollectorConfig) -> None:
-    """Import enrollment requests and signed report files from removable media.
+    """Import enrollment requests and signed report files from removable media: FILES are files or
+    folders (every file inside them, e.g. the stick's E:\\ that agent export wrote to).
+
+    Each file is judged on its own: a damaged one, or one that is no regular file (a FIFO, a device,
+    a socket: refused without opening it), is listed as refused and the others go on.
 
     Each report is verified and stored once per agent and sequence, as over HTTP; a tampered,
     foreign (unknown agent or token) or replayed (already imported) file is refused, changing
@@ -37,7 +41,7 @@ def import_(files: tuple[Path, ...], config: CollectorConfig) -> None:
     db = open_collector_database(config)
     now = clock.utcnow()
     try:
-        results = import_files(db, list(files), now, load_rules(config.rules_dir), config.max_body_bytes)
+        results = import_files(db, files_in(files), now, load_rules(config.rules_dir), config.max_body_bytes)
         with db.session() as session:
             record_imports(session, results, cli_actor(), now)
     finally:

@@ -89,6 +89,8 @@ _VALUE: Mapping[str, tuple[str, str]] = {
     "agent.silent_hours": ("không báo cáo {v} giờ", "silent for {v} hours"),
     "agent.key_age_hours": ("khóa được cấp {v} giờ trước", "its key was issued {v} hours ago"),
     "agent.rejected_reports": ("{v} báo cáo bị từ chối trong 24 giờ", "{v} reports refused in 24 hours"),
+    "agent.reports_held": ("{v} báo cáo bị giữ lại trên máy, chưa gửi được",
+                           "{v} reports held on the PC, not delivered"),
     "screen_lock.timeout_s": ("khóa màn hình sau {v} giây (0: không khóa)", "screen locks after {v} s (0: never)"),
     "accounts.enabled_admins": ("{v} tài khoản quản trị đang bật", "{v} enabled administrator accounts"),
     "software.count": ("{v} chương trình đã cài", "{v} programs installed"),

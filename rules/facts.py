@@ -111,6 +111,8 @@ CATALOGUE: tuple[Fact, ...] = (
        "new key (null at ingest; enrollment and the scan judge it)"),
     _m("agent.key_age_hours", "int", "hours since the machine's current agent (its key) was enrolled "
        "(null at ingest; enrollment and the scan judge it)"),
+    _m("agent.reports_held", "int", "reports the agent set aside in its spool, as its newest report says: refused "
+       "by the collector or failing repeatedly, kept and tried again less often"),
     _m("fw.enabled", "bool", "the host firewall is on for every profile"),
     _m("screen_lock.timeout_s", "int", "seconds of idle before the screen locks; 0 means no screen lock"),
     _m("autorun.disabled", "bool", "autorun/autoplay is off for removable media"),
@@ -194,6 +196,7 @@ def machine_facts(report: Report, meta: MachineContext, now: datetime) -> dict[s
         "agent.rejected_reports": meta.rejected_reports,
         "agent.reenrolled": meta.reenrolled,
         "agent.key_age_hours": _hours(now, meta.key_enrolled_at),
+        "agent.reports_held": identity.held_reports,
         "machine.agentless": False,
     }
     facts.update(activation_facts(report.licence, meta.kms_hosts))

@@ -66,6 +66,13 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "extra", None))
 
 
+def _nested_too_deeply(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A JSON body nested past the decoder's depth (msgspec raises RecursionError before any handler
+    runs, e.g. 1,000 brackets to the unauthenticated /enroll): the client's fault, not the server's."""
+    log.warning("refused %s %s: JSON nested too deeply", request.method, request.url.path)
+    return error_response(400, "malformed_json", "body is JSON nested too deeply")
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if not is_api(request):
         from server.web.context import internal_error
@@ -88,7 +95,8 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
     api = Router(path=API_PREFIX, route_handlers=[*AGENT_ROUTES, people])
     app = Litestar(
         route_handlers=[api, metrics, dashboard_router(config)],
-        exception_handlers={CanhgacError: _canhgac_error, HTTPException: _http_error, Exception: _internal_error},
+        exception_handlers={CanhgacError: _canhgac_error, HTTPException: _http_error,
+                            RecursionError: _nested_too_deeply, Exception: _internal_error},
         request_max_body_size=config.max_body_bytes,
         openapi_config=OpenAPIConfig(title="canhgac", version=__version__, path=API_PREFIX,
                                      render_plugins=[JsonRenderPlugin()]),

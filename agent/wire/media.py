@@ -100,6 +100,8 @@ def read_kind(data: bytes) -> str:
         head = msgspec.json.decode(data, type=_Kind)
     except msgspec.DecodeError as exc:
         raise MediaError(f"not a canhgac file, or damaged ({exc})") from None
+    except RecursionError:
+        raise MediaError("not a canhgac file, or damaged (JSON nested too deeply)") from None
     if head.kind not in (REPORT_KIND, ENROLLMENT_KIND):
         raise MediaError(f"not a canhgac report or enrollment file (kind {head.kind!r})")
     if head.format != FORMAT:
@@ -178,3 +180,5 @@ def _decode(data: bytes, kind: type[S]) -> S:
         return msgspec.json.decode(data, type=kind, strict=True)
     except msgspec.DecodeError as exc:
         raise MediaError(f"damaged {kind.__name__} ({exc})") from None
+    except RecursionError:
+        raise MediaError(f"damaged {kind.__name__} (JSON nested too deeply)") from None

@@ -5,17 +5,20 @@ The agent encodes a :class:`Report`; the collector decodes it strictly with :fun
 Structs. Every section of DESIGN.md is a type here. A section that this agent did not collect is
 ``None``; a section whose probe failed, wholly or in part, lists what failed in ``errors``.
 
-Times are timezone-aware datetimes (UTC on the wire). Sizes are bytes, ages are days.
+Times are timezone-aware datetimes (UTC on the wire). Sizes are bytes, ages are days. Every field
+the collector reads is bounded (agent/wire/bounds.py: lengths, no NUL, integer ranges, time zones).
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from datetime import date, datetime
+from datetime import date
+from typing import Annotated
 
 import msgspec
 
+from agent.wire.bounds import FEW, MANY, Bytes, Count, Measure, Moment, Name, ShortText, Text, Uid
 from agent.wire.settings import SignedSettings
 
 SCHEMA_VERSION = 2
@@ -49,96 +52,100 @@ class Transport(enum.StrEnum):
 class ProbeError(_Struct):
     """One thing a probe could not read, and why (the rest of its section still goes out)."""
 
-    what: str
-    reason: str
+    what: Name
+    reason: Text
 
 
 class Section(_Struct):
-    errors: list[ProbeError] = []
+    errors: Annotated[list[ProbeError], FEW] = []
 
 
 # --- identity -------------------------------------------------------------------------------
 
 
 class Identity(Section, kw_only=True):
-    agent_id: str | None = None
-    machine_uid: str = ""
+    agent_id: ShortText | None = None
+    machine_uid: Uid = ""
     """Stable id of the machine (Linux /etc/machine-id, Windows MachineGuid)."""
-    hostname: str = ""
-    unit_code: str | None = None
-    os_name: str = ""
-    os_version: str = ""
-    os_build: str = ""
-    boot_time: datetime | None = None
-    agent_version: str = ""
-    sequence: int = 0
+    hostname: Name = ""
+    unit_code: ShortText | None = None
+    os_name: Name = ""
+    os_version: Name = ""
+    os_build: Name = ""
+    boot_time: Moment | None = None
+    agent_version: ShortText = ""
+    sequence: Count = 0
     """Report sequence number of this agent, from 1; the collector stores each once."""
-    collected_at: datetime
+    collected_at: Moment
     """The agent's clock; the collector keeps its own receive time too."""
     transport: Transport | None = None
     """How the agent sends its reports (None: it does not send them over a network, e.g. the offline PC)."""
+    held_reports: Count = 0
+    """Reports of this agent set aside in its spool (refused or failing repeatedly, kept and tried
+    again less often: agent/holding.py); the machine page shows them and rule agent.reports_held
+    alerts on them."""
 
 
 # --- hardware -------------------------------------------------------------------------------
 
 
 class Disk(_Struct):
-    device: str
-    mountpoint: str = ""
-    fstype: str = ""
-    total_bytes: int | None = None
-    free_bytes: int | None = None
-    model: str = ""
-    media: str = ""  # "hdd", "ssd", "nvme", "" when unknown
-    health: str = ""  # "healthy", "warning", "unhealthy", "" when unreadable
+    device: Name
+    mountpoint: Text = ""
+    fstype: Text = ""
+    total_bytes: Bytes | None = None
+    free_bytes: Bytes | None = None
+    model: Name = ""
+    media: Text = ""  # "hdd", "ssd", "nvme", "" when unknown
+    health: Text = ""  # "healthy", "warning", "unhealthy", "" when unreadable
 
 
 class Peripheral(_Struct):
-    kind: str  # "scanner" or "printer"
-    name: str
+    kind: Name  # "scanner" or "printer"
+    name: Name
     present: bool = True
 
 
 class Hardware(Section):
-    manufacturer: str = ""
-    model: str = ""
-    serial: str = ""
+    manufacturer: Name = ""
+    model: Name = ""
+    serial: Name = ""
     bios_release_date: date | None = None
-    cpu_model: str = ""
-    cpu_cores: int | None = None
-    ram_bytes: int | None = None
-    disks: list[Disk] = []
-    peripherals: list[Peripheral] = []
+    cpu_model: Name = ""
+    cpu_cores: Count | None = None
+    ram_bytes: Bytes | None = None
+    disks: Annotated[list[Disk], FEW] = []
+    peripherals: Annotated[list[Peripheral], MANY] = []
 
 
 # --- antivirus ------------------------------------------------------------------------------
 
 
 class AntivirusProduct(_Struct):
-    name: str
-    vendor: str = ""
+    name: Name
+    vendor: Name = ""
     enabled: bool | None = None
     realtime_on: bool | None = None
     signatures_up_to_date: bool | None = None
-    signatures_date: datetime | None = None
-    signatures_age_days: float | None = None
-    signature_version: str = ""
-    state_raw: str = ""
+    signatures_date: Moment | None = None
+    signatures_age_days: Measure | None = None
+    signature_version: Text = ""
+    state_raw: Text = ""
     """The product's own state value as read (e.g. SecurityCenter2 productState)."""
-    engine_version: str = ""
+    engine_version: Text = ""
     """The scanning engine's version where the product tells it (ClamAV: ``clamscan --version``)."""
 
 
 class Detection(_Struct):
-    threat: str
-    path: str = ""
-    detected_at: datetime | None = None
-    action: str = ""
+    threat: Name
+    path: Text = ""
+    detected_at: Moment | None = None
+    action: Text = ""
 
 
 class Antivirus(Section):
-    products: list[AntivirusProduct] = []
-    detections: list[Detection] = []
+    products: Annotated[list[AntivirusProduct], MANY] = []
+    detections: Annotated[list[Detection], MANY] = []
 
 
 # --- licence --------------------------------------------------------------------------------
@@ -157,34 +164,34 @@ class LicenceState(enum.StrEnum):
 class AntivirusLicence(_Struct):
     """One antivirus product's own licence state, where the vendor's files or Security Center tell it."""
 
-    product: str
+    product: Name
     """The product's name as its antivirus entry names it."""
-    state: str = ""
+    state: Text = ""
     """"active", "expired", "trial", or "" when the source does not say."""
     expires: date | None = None
-    source: str = ""
+    source: Text = ""
     """Where it was read (e.g. "ESET license.lf", "Security Center")."""
 
 
 class Licence(Section):
     os_activated: bool | None = None
-    os_licence_status: str = ""
+    os_licence_status: Text = ""
     """Named status (e.g. "licensed", "notification")."""
-    os_partial_key: str = ""
+    os_partial_key: Text = ""
     """The last five characters only; the full key is never read."""
     antivirus_licence_expires: date | None = None
-    os_product: str = ""
+    os_product: Text = ""
     """The licensed product's name (e.g. "Windows(R), Professional edition")."""
-    os_licence_channel: str = ""
+    os_licence_channel: Text = ""
     """Retail, OEM:DM, Volume:MAK, Volume:GVLK, ... as Windows names it."""
     antivirus_licence_expired: bool | None = None
     """True when an antivirus product reports its licence expired (Security Center "expired")."""
-    kms_host: str = ""
+    kms_host: Text = ""
     """The KMS host a volume (GVLK) activation uses: the configured KeyManagementServiceMachine,
     else the one discovered in DNS ("" when none or not a KMS activation)."""
     kms_host_discovered: bool | None = None
     """True when ``kms_host`` was discovered (DNS SRV), False when configured, None when unknown."""
-    antivirus_licences: list[AntivirusLicence] = []
+    antivirus_licences: Annotated[list[AntivirusLicence], MANY] = []
     """Per product, its own licence state where readable."""
 
 
@@ -202,13 +209,13 @@ def normalise_mac(raw: str) -> str:
 
 
 class Interface(_Struct):
-    name: str
-    mac: str = ""
-    addresses: list[str] = []
+    name: Name
+    mac: Text = ""
+    addresses: Annotated[list[Text], FEW] = []
     is_up: bool = False
     carrier: bool | None = None
     wireless: bool | None = None
-    speed_mbps: int | None = None
+    speed_mbps: Count | None = None
     dhcp: bool | None = None
 
 
@@ -223,43 +230,43 @@ class ReachKind(enum.StrEnum):
 
 
 class Reachability(_Struct):
-    target: str
+    target: Name
     kind: ReachKind
-    method: str  # "tcp", "icmp"
+    method: Name  # "tcp", "icmp"
     reachable: bool
-    latency_ms: float | None = None
-    error: str = ""
+    latency_ms: Measure | None = None
+    error: Text = ""
 
 
 class NetworkProfile(_Struct):
-    name: str
-    kind: str = ""  # "wired", "wifi", "vpn", "mobile"
-    first_connected: datetime | None = None
-    last_connected: datetime | None = None
-    source: str = ""  # where it was read (NetworkList, WLAN profile, NetworkManager, DHCP lease)
+    name: Name
+    kind: Name = ""  # "wired", "wifi", "vpn", "mobile"
+    first_connected: Moment | None = None
+    last_connected: Moment | None = None
+    source: Text = ""  # where it was read (NetworkList, WLAN profile, NetworkManager, DHCP lease)
 
 
 class Evidence(_Struct):
     """One sign that this PC is or was connected to a network (reported for the offline role)."""
 
-    kind: str
+    kind: Name
     """"interface_up", "default_route", "dhcp_address", "dhcp_lease", "network_profile",
     "wifi_profile"."""
-    detail: str
-    seen_at: datetime | None = None
+    detail: Text
+    seen_at: Moment | None = None
     """When it happened, when the source tells (lease time, profile last connected)."""
 
 
 class Network(Section):
-    interfaces: list[Interface] = []
-    default_gateway: str | None = None
-    dns_servers: list[str] = []
-    reachability: list[Reachability] = []
-    profiles: list[NetworkProfile] = []
-    reachability_status: dict[ReachKind, str] = {}
+    interfaces: Annotated[list[Interface], FEW] = []
+    default_gateway: Text | None = None
+    dns_servers: Annotated[list[Text], FEW] = []
+    reachability: Annotated[list[Reachability], MANY] = []
+    profiles: Annotated[list[NetworkProfile], MANY] = []
+    reachability_status: Annotated[dict[ReachKind, Text], FEW] = {}
     """Per kind: "probed", "not configured",
     "disabled", "no gateway", or "not probed (offline role)"."""
-    evidence: list[Evidence] = []
+    evidence: Annotated[list[Evidence], MANY] = []
     """Offline role only: every sign of a connection, past or present (nothing is sent)."""
 
 
@@ -267,66 +274,66 @@ class Network(Section):
 
 
 class BackupSource(_Struct):
-    kind: str  # "folder", "restic", "borg", "windows"
-    location: str
-    last_success: datetime | None = None
-    size_bytes: int | None = None
-    error: str = ""
+    kind: Name  # "folder", "restic", "borg", "windows"
+    location: Text
+    last_success: Moment | None = None
+    size_bytes: Bytes | None = None
+    error: Text = ""
 
 
 class Backup(Section):
-    sources: list[BackupSource] = []
+    sources: Annotated[list[BackupSource], MANY] = []
 
 
 # --- certificates ---------------------------------------------------------------------------
 
 
 class Certificate(_Struct):
-    subject: str
-    issuer: str = ""
-    serial: str = ""
-    not_before: datetime | None = None
-    not_after: datetime | None = None
-    store: str = ""
-    key_usage: list[str] = []
+    subject: Text
+    issuer: Text = ""
+    serial: Name = ""
+    not_before: Moment | None = None
+    not_after: Moment | None = None
+    store: Text = ""
+    key_usage: Annotated[list[Text], FEW] = []
     """X.509 key usages as RFC 5280 names them ("digitalSignature", "nonRepudiation", ...); [] when
     the certificate has no key usage extension or it was not read."""
 
 
 class Certificates(Section):
-    certificates: list[Certificate] = []
+    certificates: Annotated[list[Certificate], MANY] = []
 
 
 # --- software and hardening -----------------------------------------------------------------
 
 
 class Program(_Struct):
-    name: str
-    version: str = ""
-    publisher: str = ""
+    name: Name
+    version: Name = ""
+    publisher: Name = ""
     installed_on: date | None = None
 
 
 class Software(Section):
-    programs: list[Program] = []
+    programs: Annotated[list[Program], MANY] = []
 
 
 class LocalAccount(_Struct):
-    name: str
+    name: Name
     enabled: bool | None = None
     admin: bool | None = None
-    last_logon: datetime | None = None
+    last_logon: Moment | None = None
 
 
 class Hardening(Section):
-    firewall_enabled: dict[str, bool] = {}
+    firewall_enabled: Annotated[dict[Name, bool], FEW] = {}
     """Per profile (Windows: domain/private/public; Linux: ufw or nftables)."""
-    last_os_update: datetime | None = None
-    screen_lock_timeout_s: int | None = None
+    last_os_update: Moment | None = None
+    screen_lock_timeout_s: Count | None = None
     autorun_disabled: bool | None = None
     smb1_enabled: bool | None = None
     disk_encrypted: bool | None = None
-    local_accounts: list[LocalAccount] = []
+    local_accounts: Annotated[list[LocalAccount], MANY] = []
     """Windows local users; Linux login accounts (uid >= 1000 with a login shell, and root)."""
 
 
@@ -336,25 +343,25 @@ class Hardening(Section):
 class InteractiveUser(_Struct):
     """A person who uses this PC interactively (not a service account)."""
 
-    name: str
+    name: Name
     """The account as the OS names it ("DOMAIN\\nam", "nam")."""
     signed_in: bool = False
     """Signed in when the report was collected."""
-    last_use: datetime | None = None
+    last_use: Moment | None = None
     """The last time the account used the PC (Windows: its profile's last use; Linux: wtmp)."""
-    source: str = ""
+    source: Text = ""
     """Where it was read ("profile", "session", "wtmp")."""
 
 
 class Users(Section):
-    users: list[InteractiveUser] = []
+    users: Annotated[list[InteractiveUser], MANY] = []
 
 
 # --- the report -----------------------------------------------------------------------------
 
 
 class Report(_Struct, kw_only=True):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: Count = SCHEMA_VERSION
     role: Role = Role.NORMAL
     identity: Identity
     hardware: Hardware | None = None
@@ -366,16 +373,16 @@ class Report(_Struct, kw_only=True):
     software: Software | None = None
     hardening: Hardening | None = None
     users: Users | None = None
-    unchanged: dict[str, str] = {}
+    unchanged: Annotated[dict[ShortText, ShortText], FEW] = {}
     """Schema 2: shared sections left out (null) because they are unchanged: name -> SHA-256 of the
     section's JSON as sent before (agent/wire/sections.py). The collector fills them in."""
-    settings_version: int | None = None
+    settings_version: Count | None = None
     """Schema 2: the version of the centre's agent settings this report was collected with (None:
     none received yet)."""
 
 
 class _VersionOnly(msgspec.Struct):
-    schema_version: int
+    schema_version: Count
 
 
 class SchemaVersionError(ValueError):
@@ -407,31 +414,31 @@ def encode_report(report: Report) -> bytes:
 
 
 class EnrollRequest(_Struct):
-    token: str
-    machine_uid: str
-    hostname: str
+    token: Name
+    machine_uid: Uid
+    hostname: Name
     role: Role = Role.NORMAL
-    macs: list[str] = []
-    serial: str = ""
-    os_name: str = ""
-    schema_version: int = PREVIOUS_SCHEMA_VERSION
+    macs: Annotated[list[Name], FEW] = []
+    serial: Name = ""
+    os_name: Name = ""
+    schema_version: Count = PREVIOUS_SCHEMA_VERSION
     """The report schema the agent writes: from 2 the answer may carry the centre's settings."""
 
 
 class EnrollResponse(_Struct, omit_defaults=True):
-    agent_id: str
-    key: str
+    agent_id: Text
+    key: Text
     """The agent's secret key (hex), shown once; it signs every report."""
-    unit_code: str
-    machine_id: int
+    unit_code: Text
+    machine_id: Count
     settings: SignedSettings | None = None
     """The centre's settings for this machine (agents of schema 2 only; absent otherwise, so that an
     older agent, which refuses unknown fields, reads the answer as before)."""
 
 
 class ReportAck(_Struct, omit_defaults=True):
-    agent_id: str
-    sequence: int
-    status: str  # "stored" or "duplicate"
+    agent_id: Text
+    sequence: Count
+    status: Text  # "stored" or "duplicate"
     settings: SignedSettings | None = None
     """Schema 2: the centre's settings, when the report ran with another version (absent otherwise)."""

@@ -15,6 +15,8 @@ re-enrollment still land before the new enrollment revokes their key.
 from __future__ import annotations
 
 import enum
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,8 +136,10 @@ def _read(item: _Pending, max_body_bytes: int) -> ImportResult | None:
     a canhgac file."""
     limit = max_body_bytes + ENVELOPE_SLACK
     try:
-        with item.path.open("rb") as handle:
-            item.data = handle.read(limit + 1)
+        item.data = read_regular_file(item.path, limit + 1)
+    except NotARegularFile as exc:
+        return _refused(item.path, Verdict.DAMAGED, f"not a regular file ({exc}): not opened",
+                        "không phải tệp thông thường (FIFO, thiết bị, socket...), không mở", "not_a_file")
     except OSError as exc:
         return _refused(item.path, Verdict.DAMAGED, f"cannot read the file: {exc.strerror or exc}",
                         "không đọc được tệp", "unreadable")
@@ -149,11 +153,55 @@ def _read(item: _Pending, max_body_bytes: int) -> ImportResult | None:
     return None
 
 
+class NotARegularFile(OSError):
+    """A FIFO, device, socket or folder where a file was expected (its kind is the message)."""
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path`` when it is a regular file (a link to one counts).
+
+    A FIFO on a USB stick would block ``open`` forever and a device can be read without end, so
+    anything else is refused by its ``stat`` before it is opened; the open is non-blocking and
+    checked again on the open descriptor, in case the path was swapped in between."""
+    kind = _kind_of(os.stat(path).st_mode)
+    if kind:
+        raise NotARegularFile(kind)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        kind = _kind_of(os.fstat(descriptor).st_mode)
+        if kind:
+            raise NotARegularFile(kind)
+        return handle.read(limit)
+
+
+def _kind_of(mode: int) -> str:
+    """"" for a regular file, else what it is."""
+    if stat.S_ISREG(mode):
+        return ""
+    kinds = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+             (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def files_in(paths: Sequence[Path]) -> list[Path]:
+    """The paths given, each folder replaced by every file inside it and its subfolders (sorted by
+    name, as ``agent export --out E:\\`` writes them side by side); links to folders are not followed."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir() or path.is_symlink():
+            found.append(path)
+            continue
+        for folder, subfolders, names in os.walk(path):
+            subfolders.sort()
+            found.extend(Path(folder) / name for name in sorted(names))
+    return found
+
+
 def _report_order(item: _Pending) -> tuple[str, int]:
     try:
         envelope = open_report_file(item.data)
         return envelope.agent_id, msgspec.json.decode(bytes(envelope.report), type=_Peek).identity.sequence
-    except (MediaError, msgspec.DecodeError):
+    except (MediaError, msgspec.DecodeError, RecursionError):
         return "", 0
 
 

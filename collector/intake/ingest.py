@@ -133,3 +133,5 @@ def _decode(body: bytes) -> Report:
         raise InvalidInput(f"report does not match the schema: {exc}", code="invalid_report") from exc
     except msgspec.DecodeError as exc:
         raise CanhgacError(f"body is not valid JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise CanhgacError("body is JSON nested too deeply to be a report", code="malformed_json") from None

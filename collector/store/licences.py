@@ -8,8 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.wire.bounds import INT32_MAX
 from collector.errors import InvalidInput
 from collector.models.licences import LicenceEntry
+from collector.models.products import NAME_MAX
 from collector.models.units import Unit
 from collector.store.audit import AuditAction, record_audit
 from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
@@ -37,8 +39,10 @@ def add_licence(session: Session, product: str, pattern: str, seats: int, expire
     InvalidInput for empty names or bad numbers."""
     if not product.strip() or not pattern.strip():
         raise InvalidInput("product and match pattern must not be empty")
-    if seats < 0:
-        raise InvalidInput(f"seats {seats} must not be negative")
+    if any(len(text) > NAME_MAX or "\x00" in text for text in (product, pattern)):
+        raise InvalidInput(f"product and match pattern: at most {NAME_MAX} characters, no NUL")
+    if not 0 <= seats <= INT32_MAX:
+        raise InvalidInput(f"seats {seats} must be from 0 to {INT32_MAX}")
     if starts_on is not None and starts_on > expires_on:
         raise InvalidInput(f"starts {starts_on} after it expires {expires_on}")
     unit = get_unit(session, unit_code, scope)

@@ -105,7 +105,10 @@ def check_staff(staff_count: int) -> None:
 
 
 def get_unit(session: Session, code: str, scope: Scope = EVERYTHING) -> UnitRow:
-    """The unit with this code inside ``scope``; NotFound otherwise (outside looks like absent)."""
+    """The unit with this code inside ``scope``; NotFound otherwise (outside looks like absent, and so
+    does a code no unit can have: a NUL, which PostgreSQL refuses to compare, or past the column)."""
+    if "\x00" in code or len(code) > 64:
+        raise NotFound(f"no unit {code[:64]!r}", code="unit_not_found")
     unit = session.scalar(select(Unit).where(Unit.code == code, scope.units_clause()))
     if unit is None:
         raise NotFound(f"no unit {code!r}", code="unit_not_found")

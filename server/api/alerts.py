@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.orm import Session
 
 from collector.intake.http import in_session
@@ -16,6 +16,7 @@ from collector.store.alerts import AlertRow, ack_alert, list_alerts
 from collector.store.people import Person
 from rules.lifecycle import AlertStatus
 from server.api import require_officer
+from server.params import Limit, Offset, RowId, UnitFilter
 
 
 class AlertPage(msgspec.Struct, kw_only=True):
@@ -34,9 +35,9 @@ async def get_alerts(
     request: Request[Any, Any, Any],
     person: NamedDependency[Person],
     status: FromQuery[AlertStatus | None] = None,
-    unit: FromQuery[str | None] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    unit: FromQuery[UnitFilter] = None,
+    limit: FromQuery[Limit] = 100,
+    offset: FromQuery[Offset] = 0,
 ) -> AlertPage:
     def read(session: Session, _state: CollectorState) -> AlertPage:
         rows, total = list_alerts(session, person.scope, status, unit, limit, offset)
@@ -46,7 +47,7 @@ async def get_alerts(
 
 
 @post("/alerts/{alert_id:int}/ack", status_code=200, summary="Acknowledge an alert (officer or admin)")
-async def post_alert_ack(request: Request[Any, Any, Any], person: NamedDependency[Person], alert_id: FromPath[int],
+async def post_alert_ack(request: Request[Any, Any, Any], person: NamedDependency[Person], alert_id: FromPath[RowId],
                          data: JSONBody[AckRequest]) -> AlertRow:
     def act(session: Session, state: CollectorState) -> AlertRow:
         row = ack_alert(session, person.scope, alert_id, person.name, data.comment, state.clock())

@@ -14,11 +14,12 @@ from collector.intake.http import in_session
 from collector.store.incidents import IncidentRow, list_incidents
 from collector.store.people import Person
 from collector.store.unit_context import period_bounds, report_year
+from server.params import UnitFilter, Year
 
 
 @get("/incidents", summary="Incidents of your unit's subtree detected in a year (Vietnam time; default: this year)")
 async def get_incidents(request: Request[Any, Any, Any], person: NamedDependency[Person],
-                        unit: FromQuery[str | None] = None, period: FromQuery[int | None] = None) -> list[IncidentRow]:
+                        unit: FromQuery[UnitFilter] = None, period: FromQuery[Year] = None) -> list[IncidentRow]:
     def read(session: Any, state: Any) -> list[IncidentRow]:
         year = period or report_year(state.clock())
         if not 2000 <= year <= 2100:

@@ -11,18 +11,21 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from agent.wire.bounds import NO_NUL, Count, ShortText
 from collector.intake.http import in_session
 from collector.store.licences import LicenceRow, add_licence, list_licences
 from collector.store.people import Person
 from server.api import require_officer
 
+LicenceText = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=NO_NUL)]
+
 
 class LicenceIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    product: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-    match: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-    seats: Annotated[int, msgspec.Meta(ge=0)]
+    product: LicenceText
+    match: LicenceText
+    seats: Count
     expires: date
-    unit: str
+    unit: ShortText
     starts: date | None = None
 
 

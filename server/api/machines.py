@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
@@ -17,6 +17,7 @@ from collector.store.machine_moves import move_machine
 from collector.store.machines import MachineSummary, get_machine, list_machines
 from collector.store.people import Person
 from server.api import require_officer
+from server.params import Limit, Offset, RowId, UnitFilter
 
 
 class MachinePage(msgspec.Struct, kw_only=True):
@@ -35,9 +36,9 @@ class MachineDetail(MachineSummary, kw_only=True):
 async def get_machines(
     request: Request[Any, Any, Any],
     person: NamedDependency[Person],
-    unit: FromQuery[str | None] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    unit: FromQuery[UnitFilter] = None,
+    limit: FromQuery[Limit] = 100,
+    offset: FromQuery[Offset] = 0,
 ) -> MachinePage:
     def read(session: Session, _state: CollectorState) -> MachinePage:
         rows, total = list_machines(session, person.scope, unit, limit, offset)
@@ -48,7 +49,7 @@ async def get_machines(
 
 @get("/machines/{machine_id:int}", summary="One machine: latest state and last seen")
 async def get_machine_detail(
-    request: Request[Any, Any, Any], person: NamedDependency[Person], machine_id: FromPath[int]
+    request: Request[Any, Any, Any], person: NamedDependency[Person], machine_id: FromPath[RowId]
 ) -> MachineDetail:
     row, state_json = await in_session(request, lambda session, _state: get_machine(session, person.scope,
                                                                                       machine_id))
@@ -64,7 +65,7 @@ class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
 @post("/machines/{machine_id:int}/move", status_code=200,
       summary="Move a machine to another unit of your subtree (officer or admin of both units)")
 async def post_machine_move(request: Request[Any, Any, Any], person: NamedDependency[Person],
-                            machine_id: FromPath[int], data: JSONBody[MoveRequest]) -> MachineSummary:
+                            machine_id: FromPath[RowId], data: JSONBody[MoveRequest]) -> MachineSummary:
     def act(session: Session, state: CollectorState) -> MachineSummary:
         get_machine(session, person.scope, machine_id)  # 404 outside the scope comes before 403 for a viewer
         require_officer(person)

@@ -16,6 +16,7 @@ from collector.officials_file import MAX_OFFICIALS, OfficialInput
 from collector.store.officials import ImportSummary, OfficialRow, import_officials, list_officials
 from collector.store.people import Person
 from server.api import require_officer
+from server.params import UnitFilter
 
 
 class OfficialsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -26,7 +27,7 @@ class OfficialsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 @get("/officials", summary="The officials register of your unit's subtree (with each one's assigned machine)")
 async def get_officials(request: Request[Any, Any, Any], person: NamedDependency[Person],
-                        unit: FromQuery[str | None] = None, retired: FromQuery[bool] = False) -> list[OfficialRow]:
+                        unit: FromQuery[UnitFilter] = None, retired: FromQuery[bool] = False) -> list[OfficialRow]:
     return await in_session(request, lambda session, _state: list_officials(session, person.scope, unit, retired))
 
 

@@ -16,18 +16,19 @@ from collector.state import CollectorState
 from collector.store.people import Person
 from collector.store.readiness_report import Explanation, ReadinessTable, explain, readiness_table
 from rules.indicators import IndicatorError
+from server.params import UnitFilter, Word
 
 
 @get("/readiness", summary="Readiness indicators of a unit and of each child unit (n/d, %, target, trend)")
 async def get_readiness(request: Request[Any, Any, Any], person: NamedDependency[Person],
-                        unit: FromQuery[str | None] = None) -> ReadinessTable:
+                        unit: FromQuery[UnitFilter] = None) -> ReadinessTable:
     return await in_session(request, lambda session, state: readiness_table(session, person.scope, unit,
                                                                               state.clock(), state.rules.indicators))
 
 
 @get("/readiness/explain", summary="What one readiness figure leaves out of its numerator, and why")
 async def get_readiness_explain(request: Request[Any, Any, Any], person: NamedDependency[Person],
-                                indicator: FromQuery[str], unit: FromQuery[str | None] = None) -> Explanation:
+                                indicator: FromQuery[Word], unit: FromQuery[UnitFilter] = None) -> Explanation:
     def read(session: Session, state: CollectorState) -> Explanation:
         try:
             return explain(session, person.scope, unit, indicator, state.clock(), state.rules.indicators)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, PathParameter
+from litestar.params import FromPath
 from sqlalchemy.orm import Session
 
 from collector.errors import Forbidden
@@ -15,6 +15,7 @@ from collector.intake.http import in_session
 from collector.models.people import PersonRole
 from collector.state import CollectorState
 from collector.store.people import Person, end_person_sessions
+from server.params import UserName
 
 
 class SessionsEnded(msgspec.Struct, kw_only=True):
@@ -31,7 +32,7 @@ def require_admin(person: Person) -> None:
 @post("/users/{name:str}/end-sessions", status_code=200,
       summary="End every dashboard session of a person of your subtree (admin)")
 async def post_end_sessions(request: Request[Any, Any, Any], person: NamedDependency[Person],
-                            name: Annotated[FromPath[str], PathParameter(max_length=128)]) -> SessionsEnded:
+                            name: FromPath[UserName]) -> SessionsEnded:
     require_admin(person)
 
     def act(session: Session, state: CollectorState) -> SessionsEnded:

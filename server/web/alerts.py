@@ -12,6 +12,7 @@ from collector.errors import CanhgacError, InvalidInput
 from collector.store.alerts import SEVERITIES, STATUSES, ack_alert, alert_history, alerts_page, get_alert
 from rules.lifecycle import AlertStatus
 from rules.model import Severity
+from server.params import RowId, UnitFilter, Word
 from server.web.context import Form, Page, PageNumber
 
 ALL = "all"
@@ -29,8 +30,8 @@ def status_filter(value: str) -> AlertStatus | None:
 
 
 @get("/alerts", sync_to_thread=True)
-def alerts(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPEN,
-           severity: FromQuery[Severity | None] = None, unit: FromQuery[str | None] = None,
+def alerts(page: NamedDependency[Page], status: FromQuery[Word] = AlertStatus.OPEN,
+           severity: FromQuery[Severity | None] = None, unit: FromQuery[UnitFilter] = None,
            p: PageNumber = 1) -> Response[Any]:
     with page.db() as session:
         result = alerts_page(session, page.me.scope, status_filter(status), severity, unit or None, p)
@@ -39,7 +40,7 @@ def alerts(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPE
 
 
 @get("/alerts/{alert_id:int}", sync_to_thread=True)
-def alert(page: NamedDependency[Page], alert_id: FromPath[int]) -> Response[Any]:
+def alert(page: NamedDependency[Page], alert_id: FromPath[RowId]) -> Response[Any]:
     with page.db() as session:
         row = get_alert(session, page.me.scope, alert_id)
         history = alert_history(session, alert_id)
@@ -47,7 +48,7 @@ def alert(page: NamedDependency[Page], alert_id: FromPath[int]) -> Response[Any]
 
 
 @post("/alerts/{alert_id:int}/ack", sync_to_thread=True)
-def acknowledge(page: NamedDependency[Page], alert_id: FromPath[int], data: Form) -> Response[Any]:
+def acknowledge(page: NamedDependency[Page], alert_id: FromPath[RowId], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
     comment = data.get("comment", "").strip()
     with page.db() as session:

@@ -57,18 +57,27 @@ def percent(value: float | None, lang: str) -> str:
     return text.replace(".", ",") if lang == "vi" else text
 
 
+def in_vietnam(value: datetime) -> datetime:
+    """The instant in Vietnam's time; one past the last representable day there (RFC 5280's
+    9999-12-31T23:59:59Z, "no well-defined expiration", is year 10000 in UTC+7) stays as it is."""
+    try:
+        return value.astimezone(VIETNAM)
+    except OverflowError:
+        return value
+
+
 def day(value: date | datetime | None) -> str:
     """dd/mm/yyyy (in Vietnam's time for instants); "—" for None."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        value = value.astimezone(VIETNAM)
+        value = in_vietnam(value)
     return value.strftime("%d/%m/%Y")
 
 
 def moment(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time; "—" for None."""
-    return "—" if value is None else value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+    return "—" if value is None else in_vietnam(value).strftime("%d/%m/%Y %H:%M")
 
 
 def bilingual(text: str, lang: str) -> str:

@@ -15,6 +15,7 @@ from collector.store.incidents import IncidentRow, get_incident, list_incidents,
 from collector.store.unit_context import period_bounds, report_year
 from collector.store.units import list_units
 from server.incidents_export import render_incidents_csv, render_incidents_xlsx
+from server.params import RowId, UnitFilter
 from server.web.context import Form, Page
 from server.web.readiness import XLSX
 
@@ -28,7 +29,7 @@ def _rows(page: Page, unit: str | None, period: int | None) -> tuple[int, list[I
 
 
 @get("/incidents", sync_to_thread=True)
-def incidents(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
+def incidents(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None,
               period: FromQuery[int | None] = None) -> Response[Any]:
     year, rows = _rows(page, unit or None, period)
     with page.db() as session:
@@ -37,14 +38,14 @@ def incidents(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
 
 
 @get("/incidents.csv", sync_to_thread=True)
-def incidents_csv(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
+def incidents_csv(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None,
                   period: FromQuery[int | None] = None) -> Response[bytes]:
     year, rows = _rows(page, unit or None, period)
     return Response(render_incidents_csv(rows), media_type="text/csv", headers=_download(unit, year, "csv"))
 
 
 @get("/incidents.xlsx", sync_to_thread=True)
-def incidents_xlsx(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
+def incidents_xlsx(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None,
                    period: FromQuery[int | None] = None) -> Response[bytes]:
     year, rows = _rows(page, unit or None, period)
     title = f"Sổ sự cố an toàn thông tin năm {year}" + (f" — {unit}" if unit else "")
@@ -57,7 +58,7 @@ def _download(unit: str | None, year: int, extension: str) -> dict[str, str]:
 
 
 @post("/incidents/{incident_id:int}", sync_to_thread=True)
-def update(page: NamedDependency[Page], incident_id: FromPath[int], data: Form) -> Response[Any]:
+def update(page: NamedDependency[Page], incident_id: FromPath[RowId], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
     with page.db() as session:
         get_incident(session, page.me.scope, incident_id)  # 404 outside the scope comes before 403

@@ -45,6 +45,7 @@ FIELDS = {
     "sequence": N_("Report number"),
     "collected_at": N_("Collected at (computer's clock)"),
     "transport": N_("Sends its reports"),
+    "held_reports": N_("Reports held on the computer"),
     # hardware
     "manufacturer": N_("Manufacturer"),
     "model": N_("Model"),

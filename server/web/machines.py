@@ -18,12 +18,13 @@ from collector.store.agents import is_older
 from collector.store.alerts import machine_alerts
 from collector.store.machines import declare_agentless, get_machine, machine_history, machines_page, set_machine_usage
 from collector.store.officials import machine_official, machine_users
+from server.params import RowId, SearchText, UnitFilter
 from server.web.context import Form, Page, PageNumber
 from server.web.report_view import report_sections
 
 
 @get("/machines", sync_to_thread=True)
-def machines(page: NamedDependency[Page], unit: FromQuery[str | None] = None, q: FromQuery[str] = "",
+def machines(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None, q: FromQuery[SearchText] = "",
              role: FromQuery[Role | None] = None, p: PageNumber = 1) -> Response[Any]:
     with page.db() as session:
         result = machines_page(session, page.me.scope, unit or None, q.strip()[:100], role, p)
@@ -31,7 +32,7 @@ def machines(page: NamedDependency[Page], unit: FromQuery[str | None] = None, q:
 
 
 @get("/machines/{machine_id:int}", sync_to_thread=True)
-def machine(page: NamedDependency[Page], machine_id: FromPath[int]) -> Response[Any]:
+def machine(page: NamedDependency[Page], machine_id: FromPath[RowId]) -> Response[Any]:
     with page.db() as session:
         row, state_json = get_machine(session, page.me.scope, machine_id)
         history = machine_history(session, machine_id)
@@ -46,7 +47,7 @@ def machine(page: NamedDependency[Page], machine_id: FromPath[int]) -> Response[
 
 
 @post("/machines/{machine_id:int}/usage", sync_to_thread=True)
-def usage(page: NamedDependency[Page], machine_id: FromPath[int], data: Form) -> Response[Any]:
+def usage(page: NamedDependency[Page], machine_id: FromPath[RowId], data: Form) -> Response[Any]:
     """Mark a machine personal or shared (the one-stop desk: nobody's own computer)."""
     page.check_csrf(data.get("csrf"))
     with page.db() as session:

@@ -25,6 +25,7 @@ from collector.store.officials import (
     retire_official,
 )
 from collector.store.units import list_units
+from server.params import RowId, UnitFilter
 from server.web.context import Form, Page
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -32,7 +33,7 @@ Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PAR
 
 
 @get("/officials", sync_to_thread=True)
-def officials(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
+def officials(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None,
               retired: FromQuery[bool] = False) -> Response[Any]:
     return _officials_page(page, unit or None, retired)
 
@@ -84,7 +85,7 @@ def add(page: NamedDependency[Page], data: Form) -> Response[Any]:
 
 
 @post("/officials/{official_id:int}", sync_to_thread=True)
-def change(page: NamedDependency[Page], official_id: FromPath[int], data: Form) -> Response[Any]:
+def change(page: NamedDependency[Page], official_id: FromPath[RowId], data: Form) -> Response[Any]:
     """One form per official: ``action`` is assign (``machine``: an id, "" takes it back), edit or retire."""
     page.check_csrf(data.get("csrf"))
     with page.db() as session:

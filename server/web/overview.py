@@ -13,6 +13,7 @@ from collector.store.alerts import SEVERITIES, alert_counts, recent_alerts
 from collector.store.readiness_report import readiness_table
 from collector.store.units import get_unit, top_unit, unit_trail
 from rules.lifecycle import AlertStatus
+from server.params import UnitCode
 from server.web import kept_readiness_counts
 from server.web.context import Page
 
@@ -26,7 +27,7 @@ def overview(page: NamedDependency[Page]) -> Response[Any]:
 
 
 @get("/units/{code:str}", sync_to_thread=True)
-def unit_page(page: NamedDependency[Page], code: FromPath[str]) -> Response[Any]:
+def unit_page(page: NamedDependency[Page], code: FromPath[UnitCode]) -> Response[Any]:
     return _unit_page(page, code)
 
 

@@ -14,6 +14,7 @@ from collector.store.readiness_period import PeriodReport, period_report
 from collector.store.readiness_report import ReadinessTable, explain, readiness_table
 from collector.store.unit_context import report_year
 from rules.indicators import IndicatorError
+from server.params import SearchText, UnitFilter, Word, Year
 from server.readiness_export import render_csv, render_xlsx
 from server.readiness_html import render_html
 from server.web.context import Page
@@ -34,7 +35,7 @@ def _period(page: Page, unit: str | None, period: int | None) -> PeriodReport:
 
 
 @get("/readiness.csv", sync_to_thread=True)
-def readiness_csv(page: NamedDependency[Page], unit: FromQuery[str | None] = None) -> Response[bytes]:
+def readiness_csv(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None) -> Response[bytes]:
     table = _table(page, unit)
     name = f"readiness-{table.unit.code}-{table.as_of:%Y%m%d}.csv"
     return Response(render_csv(table), media_type="text/csv",
@@ -42,16 +43,16 @@ def readiness_csv(page: NamedDependency[Page], unit: FromQuery[str | None] = Non
 
 
 @get("/readiness/print", sync_to_thread=True)
-def readiness_print(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
-                    period: FromQuery[int | None] = None, place: FromQuery[str] = "",
-                    number: FromQuery[str] = "") -> Response[str]:
+def readiness_print(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None,
+                    period: FromQuery[Year] = None, place: FromQuery[SearchText] = "",
+                    number: FromQuery[SearchText] = "") -> Response[str]:
     report = _period(page, unit, _year(period))
     return Response(render_html(report, place[:100], number[:40], links=True), media_type="text/html",
                     headers={"Cache-Control": "no-store"})
 
 
 @get("/readiness.xlsx", sync_to_thread=True)
-def readiness_xlsx(page: NamedDependency[Page], unit: FromQuery[str | None] = None,
+def readiness_xlsx(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None,
                    period: FromQuery[int | None] = None) -> Response[bytes]:
     report = _period(page, unit, _year(period))
     name = f"bao-cao-san-sang-{report.table.unit.code}-{report.year}.xlsx"
@@ -68,8 +69,8 @@ def _year(period: int | None) -> int | None:
 
 
 @get("/readiness/explain", sync_to_thread=True)
-def readiness_explain(page: NamedDependency[Page], indicator: FromQuery[str],
-                      unit: FromQuery[str | None] = None) -> Response[Any]:
+def readiness_explain(page: NamedDependency[Page], indicator: FromQuery[Word],
+                      unit: FromQuery[UnitFilter] = None) -> Response[Any]:
     """The web form of ``report readiness --explain``: who fails the figure, why, and what to do."""
     with page.db() as session:
         try:

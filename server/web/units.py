@@ -24,6 +24,7 @@ from collector.store.reorganisation import move_unit, rename_unit, retire_unit, 
 from collector.store.settings import set_unit_settings, unit_settings_of
 from collector.store.unit_import import import_units, parse_units_csv
 from collector.store.units import list_units, unit_tree
+from server.params import Word
 from server.web.context import Form, Page
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -37,7 +38,7 @@ def units(page: NamedDependency[Page]) -> Response[Any]:
 
 
 @get("/admin/units", sync_to_thread=True)
-def unit_admin(page: NamedDependency[Page], done: FromQuery[str] = "") -> Response[Any]:
+def unit_admin(page: NamedDependency[Page], done: FromQuery[Word] = "") -> Response[Any]:
     _require_admin(page)
     return _admin_page(page, done=done if done in CHANGES else "")
 
@@ -139,7 +140,7 @@ CHANGES: dict[str, Change] = {"rename": _rename, "move": _move, "merge": _merge,
 
 
 @post("/admin/units/{action:str}", sync_to_thread=True)
-def change_units(page: NamedDependency[Page], action: FromPath[str], data: Form) -> Response[Any]:
+def change_units(page: NamedDependency[Page], action: FromPath[Word], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
     _require_admin(page)
     change = CHANGES.get(action)

@@ -49,6 +49,8 @@ class FakeCollector:
     stored: dict[tuple[str, int], bytes] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     forced: list[tuple[int, str]] = field(default_factory=list)
+    failing: dict[int, tuple[int, str]] = field(default_factory=dict)
+    """(status, error code) answered to every correctly signed report of these sequences."""
 
     def enroll(self, body: bytes) -> tuple[int, bytes]:
         request = msgspec.json.decode(body, type=EnrollRequest)
@@ -69,6 +71,9 @@ class FakeCollector:
         if key is None or not is_valid_signature(key, timestamp, body, headers.get(SIGNATURE_HEADER, "")):
             return _error(401, "bad_signature", "the signature does not match the body")
         sequence = decode_report(body).identity.sequence
+        if sequence in self.failing:
+            status, code = self.failing[sequence]
+            return _error(status, code, f"failing {code} for #{sequence}")
         duplicate = (agent_id, sequence) in self.stored
         self.stored[(agent_id, sequence)] = body
         ack = ReportAck(agent_id=agent_id, sequence=sequence, status="duplicate" if duplicate else "stored")

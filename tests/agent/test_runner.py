@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import spool
+from agent import holding, spool
 from agent.runner import OfflineRoleError, backoff_delay, make_scheduler, run_cycle
 from agent.state import StateError, load_state
 from agent.wire.schema import Role, decode_report, encode_report
@@ -52,7 +52,7 @@ def test_the_next_cycle_sends_the_backlog_in_order(state_dir: Path, collector: F
     assert second.delivered == [(1, "stored"), (2, "stored")] and second.complete
 
 
-def test_a_refused_entry_is_kept_and_the_cycle_goes_on(state_dir: Path, collector: FakeCollector) -> None:
+def test_a_refused_entry_is_set_aside_and_the_cycle_goes_on(state_dir: Path, collector: FakeCollector) -> None:
     state = enrolled(state_dir, collector, next_sequence=2)
     spool.write(state_dir, 1, encode_report(make_report(state.agent_id, 1)))
     collector.forced.append((422, "invalid_report"))
@@ -60,7 +60,7 @@ def test_a_refused_entry_is_kept_and_the_cycle_goes_on(state_dir: Path, collecto
     assert result.sequence == 2
     assert [(f.sequence, f.transient) for f in result.failures] == [(1, False)]
     assert result.delivered == [(2, "stored")]
-    assert [entry.sequence for entry in spool.pending(state_dir)] == [1]
+    assert spool.pending(state_dir) == [] and holding.held_sequences(state_dir) == [1] and result.held == [1]
 
 
 def test_a_refused_agent_stops_the_cycle(state_dir: Path, collector: FakeCollector) -> None:
