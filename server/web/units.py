@@ -23,7 +23,7 @@ from collector.store.merge import merge_units
 from collector.store.reorganisation import move_unit, rename_unit, retire_unit, set_unit
 from collector.store.settings import set_unit_settings, unit_settings_of
 from collector.store.unit_import import import_units, parse_units_csv
-from collector.store.units import list_units, unit_tree
+from collector.store.units import add_sub_unit, list_units, unit_tree
 from server.web.context import Form, Page
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -80,6 +80,13 @@ def _number(data: Form, key: str) -> int | None:
     return int(text)
 
 
+def _add(session: Session, data: Form, page: Page) -> str:
+    unit = add_sub_unit(session, data.get("code", ""), data.get("name", ""), data.get("kind", UnitKind.OFFICE),
+                        page.state.clock(), data.get("parent", ""), _number(data, "staff") or 0, page.me.name,
+                        page.me.scope)
+    return unit.code
+
+
 def _rename(session: Session, data: Form, page: Page) -> str:
     unit = rename_unit(session, data.get("code", ""), data.get("name", ""), page.state.clock(), page.me.name,
                        page.me.scope)
@@ -134,8 +141,8 @@ def _config(session: Session, data: Form, page: Page) -> str:
     return f"version {result.version}"
 
 
-CHANGES: dict[str, Change] = {"rename": _rename, "move": _move, "merge": _merge, "set": _set, "retire": _retire,
-                              "import": _import, "config": _config}
+CHANGES: dict[str, Change] = {"add": _add, "rename": _rename, "move": _move, "merge": _merge, "set": _set,
+                              "retire": _retire, "import": _import, "config": _config}
 
 
 @post("/admin/units/{action:str}", sync_to_thread=True)

@@ -1,0 +1,152 @@
+"""The machine list as people search it: filters, sort by any column, a page of it or all of it
+(the export). One query shape for both, so an export holds exactly what the page shows.
+
+Search matches the host name, an account that used the machine (machine_users), or the text of the
+machine's current state (its stored newest report: addresses, MACs, serial number, and also program
+names), case-insensitively. The state is read by the database, never decoded here."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import msgspec
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from agent.wire.schema import SCHEMA_VERSION, normalise_mac
+from collector.models.alerts import Alert
+from collector.models.machines import Machine
+from collector.models.officials import MachineUser
+from collector.models.readiness import MachineReadiness
+from collector.models.units import Unit
+from collector.store.machines import MachineLine, _flags, _to_row
+from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
+from collector.store.scope import Scope
+from collector.store.units import get_unit
+from rules.lifecycle import AlertStatus
+
+EXPORT_LIMIT = 100_000
+"""At most this many rows in one export (a province has about 30,000 PCs)."""
+
+INDICATORS = ("av_installed", "av_licensed", "av_up_to_date", "os_activated", "backup_ok", "has_lan",
+              "has_internet", "has_dedicated_line", "hardware_ok", "has_signing_cert")
+"""The readiness columns a machine can be found failing (collector.models.readiness)."""
+
+
+class SortKey(enum.StrEnum):
+    HOSTNAME = "hostname"
+    UNIT = "unit"
+    OS = "os"
+    ANTIVIRUS = "av_installed"
+    SIGNATURES = "av_up_to_date"
+    OS_ACTIVATED = "os_activated"
+    BACKUP = "backup_ok"
+    INTERNET = "has_internet"
+    ALERTS = "alerts"
+    LAST_REPORT = "last_report"
+
+
+class MachineFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """What the list shows; every field's empty value means "no filter"."""
+
+    unit: str | None = None
+    text: str = ""
+    role: str | None = None
+    problems: bool = False
+    """Only machines with an open or acknowledged alert."""
+    failing: str | None = None
+    """One of INDICATORS: only machines where it is false."""
+    silent_days: int | None = None
+    """Only machines whose newest report is older than this many days (or that never reported)."""
+    old_agent: bool = False
+    """Only machines whose agent is not at the collector's version (or an older report schema)."""
+    sort: SortKey = SortKey.HOSTNAME
+    descending: bool = False
+
+
+def _open_alerts() -> Select[tuple[int, int]]:
+    return (select(Alert.machine_id, func.count().label("n")).where(Alert.status != AlertStatus.RESOLVED)
+            .group_by(Alert.machine_id))
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{literal}%"
+    terms = [Machine.hostname.ilike(like, escape="\\"), Machine.state_json.ilike(like, escape="\\"),
+             exists().where(MachineUser.machine_id == Machine.id, or_(MachineUser.account.ilike(like, escape="\\"),
+                                                                      MachineUser.name.ilike(like, escape="\\")))]
+    mac = normalise_mac(text) if len(text) >= 12 else ""
+    if mac and mac != text.lower():
+        terms.append(Machine.state_json.ilike(f"%{mac}%"))
+    return or_(*terms)
+
+
+def _query(session: Session, scope: Scope, wanted: MachineFilter, now: datetime, collector_version: str,
+           ) -> Select[tuple[int]]:
+    alerts = _open_alerts().subquery()
+    query = (select(Machine.id).join(Unit, Machine.unit_id == Unit.id)
+             .outerjoin(MachineReadiness, MachineReadiness.machine_id == Machine.id)
+             .outerjoin(alerts, alerts.c.machine_id == Machine.id).where(scope.units_clause()))
+    if wanted.unit:
+        query = query.where(Unit.path.startswith(get_unit(session, wanted.unit, scope).path, autoescape=True))
+    if wanted.text:
+        query = query.where(_search(wanted.text))
+    if wanted.role:
+        query = query.where(Machine.role == wanted.role)
+    if wanted.problems:
+        query = query.where(alerts.c.n > 0)
+    if wanted.failing in INDICATORS:
+        query = query.where(getattr(MachineReadiness, wanted.failing).is_(false()))
+    if wanted.silent_days is not None:
+        since = now - timedelta(days=wanted.silent_days)
+        query = query.where(or_(Machine.last_seen_at.is_(None), Machine.last_seen_at < since))
+    if wanted.old_agent:
+        query = query.where(Machine.report_schema > 0, or_(Machine.report_schema < SCHEMA_VERSION,
+                                                           Machine.agent_version != collector_version))
+    column = _sort_column(wanted.sort, alerts.c.n)
+    ordered = column.desc() if wanted.descending else column.asc()
+    return query.order_by(ordered.nulls_last(), Machine.hostname, Machine.id)
+
+
+def _sort_column(key: SortKey, alerts: ColumnElement[int]) -> ColumnElement[object]:
+    columns: dict[SortKey, ColumnElement[object]] = {
+        SortKey.HOSTNAME: func.lower(Machine.hostname), SortKey.UNIT: Unit.name, SortKey.OS: Machine.os_name,
+        SortKey.ANTIVIRUS: MachineReadiness.av_installed, SortKey.SIGNATURES: MachineReadiness.av_up_to_date,
+        SortKey.OS_ACTIVATED: MachineReadiness.os_activated, SortKey.BACKUP: MachineReadiness.backup_ok,
+        SortKey.INTERNET: MachineReadiness.has_internet, SortKey.ALERTS: func.coalesce(alerts, 0),
+        SortKey.LAST_REPORT: Machine.last_seen_at}
+    return columns[key]
+
+
+def lines_of(session: Session, ids: list[int]) -> list[MachineLine]:
+    """The list lines of machines ``ids``, in that order (read 500 at a time)."""
+    found: dict[int, tuple[Machine, Unit]] = {}
+    flags = {}
+    counts: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update({m.id: (m, u) for m, u in session.execute(
+            select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id).where(Machine.id.in_(chunk)))})
+        flags.update({r.machine_id: _flags(r) for r in session.scalars(
+            select(MachineReadiness).where(MachineReadiness.machine_id.in_(chunk)))})
+        counts.update({int(m): int(n) for m, n in session.execute(
+            _open_alerts().where(Alert.machine_id.in_(chunk))).all()})
+    return [MachineLine(machine=_to_row(*found[i]), readiness=flags.get(i), open_alerts=counts.get(i, 0))
+            for i in ids]
+
+
+def find_machines(session: Session, scope: Scope, wanted: MachineFilter, now: datetime, collector_version: str,
+                  page: int = 1) -> Paged[MachineLine]:
+    """One page of the machines ``wanted`` in ``scope`` with their readiness flags and open alerts."""
+    query = _query(session, scope, wanted, now, collector_version)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    ids = list(session.scalars(query.limit(PAGE_SIZE).offset(offset_of(page))))
+    return paged(lines_of(session, ids), total, page)
+
+
+def all_machines(session: Session, scope: Scope, wanted: MachineFilter, now: datetime, collector_version: str,
+                 limit: int = EXPORT_LIMIT) -> list[MachineLine]:
+    """Every machine ``wanted`` (at most ``limit``), in the list's order: what an export holds."""
+    query = _query(session, scope, wanted, now, collector_version)
+    return lines_of(session, list(session.scalars(query.limit(limit))))
