@@ -49,3 +49,14 @@ def agent_file(server: str, token: str, unit: UnitRow, expires_at: datetime, set
                   "# The unit's settings, sent by the collector at enrollment (uncomment only to pin them on this PC):"]
         lines += [f"# {key} = {_toml(value)}" for key, value in sorted(settings.items())]
     return "\n".join(lines) + "\n"
+
+
+def pc_commands(server: str, token: str) -> dict[str, str]:
+    """What is typed on the PC: enroll with the file or by hand, the first report, keep running,
+    and the offline PC's enrollment by file (to a USB stick, E:)."""
+    return {"install": "pip install canhgac",
+            "enroll_file": f"canhgac agent enroll --config {FILE_NAME}",
+            "enroll_typed": f"canhgac agent enroll --server {server} --token {token}",
+            "first_report": "canhgac agent run --once",
+            "run": f"canhgac agent run --config {FILE_NAME}",
+            "offline": f"canhgac agent enroll --offline --token {token} --out E:\\"}

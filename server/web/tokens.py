@@ -23,7 +23,7 @@ from collector.store.enrollment import (
 )
 from collector.store.settings import effective_settings
 from collector.store.units import get_unit, list_units
-from server.web.agent_file import FILE_NAME, agent_file, check_server_address
+from server.web.agent_file import FILE_NAME, agent_file, check_server_address, pc_commands
 from server.web.context import Form, Page
 
 LIFETIMES_DAYS = (1, 3, 7, 14, 30, 90)
@@ -74,7 +74,7 @@ def create_token(page: NamedDependency[Page], data: Form) -> Response[Any]:
                                              TokenLimit.DEFAULT, actor=page.me.name, scope=page.me.scope)
         unit = get_unit(session, row.unit_code, page.me.scope)
     return page.render("token_created.html", status=201, token=token, row=row, unit=unit, server=server,
-                       file_name=FILE_NAME)
+                       file_name=FILE_NAME, commands=pc_commands(server, token))
 
 
 def _checked_token(page: Page, data: Form) -> tuple[str, str, Any, Any, dict[str, Any]]:
@@ -103,7 +103,7 @@ def instructions(page: NamedDependency[Page], data: Form) -> Response[Any]:
     """One A4 page for whoever installs the agent on the PC."""
     token, server, row, unit, settings = _checked_token(page, data)
     return page.render("token_instructions.html", token=token, server=server, row=row, unit=unit,
-                       file_name=FILE_NAME)
+                       file_name=FILE_NAME, commands=pc_commands(server, token))
 
 
 @post("/admin/tokens/{token_id:int}/revoke", sync_to_thread=True)
