@@ -51,9 +51,19 @@ def alerts(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPE
                        statuses=STATUSES, severities=SEVERITIES, all=ALL)
 
 
-@get("/alerts.{kind:str}", sync_to_thread=True)
-def alerts_export(page: NamedDependency[Page], kind: FromPath[str], status: FromQuery[str] = AlertStatus.OPEN,
-                  severity: FromQuery[Severity | None] = None, unit: FromQuery[str | None] = None) -> Response[Any]:
+@get("/alerts.csv", sync_to_thread=True)
+def alerts_csv(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPEN,
+               severity: FromQuery[Severity | None] = None, unit: FromQuery[str | None] = None) -> Response[Any]:
+    return _export(page, "csv", status, severity, unit)
+
+
+@get("/alerts.xlsx", sync_to_thread=True)
+def alerts_xlsx(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPEN,
+                severity: FromQuery[Severity | None] = None, unit: FromQuery[str | None] = None) -> Response[Any]:
+    return _export(page, "xlsx", status, severity, unit)
+
+
+def _export(page: Page, kind: str, status: str, severity: Severity | None, unit: str | None) -> Response[Any]:
     """Every alert the page's filters find (not only its page), in the page's order."""
     now = page.state.clock()
     with page.db() as session:
@@ -84,4 +94,4 @@ def acknowledge(page: NamedDependency[Page], alert_id: FromPath[int], data: Form
     return page.redirect(f"/alerts/{alert_id}")
 
 
-ALERT_ROUTES = [alerts, alerts_export, alert, acknowledge]
+ALERT_ROUTES = [alerts, alerts_csv, alerts_xlsx, alert, acknowledge]

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 
 from collector.store.software import all_program_counts, machines_with_program, program_counts
 from collector.store.units import list_units
@@ -30,10 +30,20 @@ def software(page: NamedDependency[Page], unit: FromQuery[str] = "", q: FromQuer
     return page.render("software.html", result=result, unit=unit, q=q, name=name, holders=holders, units=units)
 
 
-@get("/software.{kind:str}", sync_to_thread=True)
-def software_export(page: NamedDependency[Page], kind: FromPath[str], unit: FromQuery[str] = "",
-                    q: FromQuery[str] = "", name: FromQuery[str] = "") -> Response[Any]:
-    """The program list (or, with ``?name=``, that program's machines) as the page filters it."""
+@get("/software.csv", sync_to_thread=True)
+def software_csv(page: NamedDependency[Page], unit: FromQuery[str] = "", q: FromQuery[str] = "",
+                 name: FromQuery[str] = "") -> Response[Any]:
+    return _export(page, "csv", unit, q, name)
+
+
+@get("/software.xlsx", sync_to_thread=True)
+def software_xlsx(page: NamedDependency[Page], unit: FromQuery[str] = "", q: FromQuery[str] = "",
+                  name: FromQuery[str] = "") -> Response[Any]:
+    return _export(page, "xlsx", unit, q, name)
+
+
+def _export(page: Page, kind: str, unit: str, q: str, name: str) -> Response[Any]:
+    """The program list (or, with ``name``, that program's machines) as the page filters it."""
     now = page.state.clock()
     stamp = f"{now.astimezone(VIETNAM):%Y%m%d-%H%M}"
     with page.db() as session:
@@ -45,4 +55,4 @@ def software_export(page: NamedDependency[Page], kind: FromPath[str], unit: From
     return download(software_sheet(counts, f"Phần mềm đã cài đặt, xuất lúc {moment(now)}"), kind, f"phan-mem-{stamp}")
 
 
-SOFTWARE_ROUTES = [software, software_export]
+SOFTWARE_ROUTES = [software, software_csv, software_xlsx]

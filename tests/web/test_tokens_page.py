@@ -98,6 +98,6 @@ def test_revoking_and_making_are_audited(web: World) -> None:
                            follow_redirects=False).status_code == 303
     assert "revoked" in web.client.get("/admin/tokens?lang=en").text
     with web.db.session() as session:
-        actions = [tuple(r) for r in session.execute(select(AuditEntry.actor, AuditEntry.action)
-                                                     .where(AuditEntry.action.like("token_%"), AuditEntry.actor != "cli"))]
+        actions = [tuple(r) for r in session.execute(select(AuditEntry.actor, AuditEntry.action).where(
+            AuditEntry.action.like("token_%"), AuditEntry.actor != "cli"))]
     assert actions == [("officer_b", "token_created"), ("officer_b", "token_revoked")]
