@@ -24,6 +24,8 @@ class AuditAction(enum.StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     ALERT_ACKNOWLEDGED = "alert_acknowledged"
     LICENCE_ADDED = "licence_added"
+    LICENCE_EDITED = "licence_edited"
+    LICENCE_DELETED = "licence_deleted"
     UNIT_ADDED = "unit_added"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"

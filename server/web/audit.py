@@ -28,6 +28,8 @@ ACTION_LABELS = {
     AuditAction.SIGNED_OUT: N_("Signed out"),
     AuditAction.ALERT_ACKNOWLEDGED: N_("Alert acknowledged"),
     AuditAction.LICENCE_ADDED: N_("Licence registered"),
+    AuditAction.LICENCE_EDITED: N_("Licence edited"),
+    AuditAction.LICENCE_DELETED: N_("Licence deleted"),
     AuditAction.UNIT_ADDED: N_("Unit added"),
     AuditAction.TOKEN_CREATED: N_("Enrollment token created"),
     AuditAction.TOKEN_REVOKED: N_("Enrollment token revoked"),
