@@ -111,7 +111,7 @@ def test_a_new_officer_enrolls_a_pc_finds_its_problem_takes_it_on_and_exports(  
     assert alerts, "the new PC shows no alert"
     _click_and_load(driver, By.CSS_SELECTOR, "main a[href^='/alerts/']")
     assert _text(driver, "[data-field='remediation']")
-    driver.find_element(By.NAME, "comment").send_keys("Giao anh Minh cài phần mềm diệt virus trong tuần")
+    driver.find_element(By.NAME, "comment").send_keys("Giao anh Minh xử lý trong tuần này")
     _click_and_load(driver, By.CSS_SELECTOR, "form[action$='/ack'] button")
     assert "Đã tiếp nhận" in _text(driver, "table.kv") and "can-bo-tan-hoa" in _text(driver, "main")
     _shot(driver, tmp_path / "walk-6-alert.png")
