@@ -18,7 +18,7 @@ from server.web.i18n import bilingual, moment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YES_NO = {True: "Có", False: "Không", None: "Chưa rõ"}
-ROLE_VI = {"normal": "Thông thường", "offline": "Soạn thảo văn bản mật (không kết nối)"}
+ROLE_VI = {"normal": "Thông thường", "offline": "Soạn thảo văn bản mật"}
 STATUS_VI = {"open": "Đang mở", "acknowledged": "Đã tiếp nhận", "resolved": "Đã xử lý xong"}
 
 
@@ -42,7 +42,7 @@ class Sheet:
 MACHINE_HEADER = ("STT", "Tên máy", "Đơn vị", "Vai trò", "Hệ điều hành", "Phần mềm diệt virus",
                   "Cập nhật mẫu virus", "HĐH có bản quyền", "Sao lưu", "Internet", "Cảnh báo đang mở",
                   "Báo cáo lần cuối")
-MACHINE_WIDTHS = (6, 20, 28, 18, 30, 12, 12, 12, 10, 10, 10, 18)
+MACHINE_WIDTHS = (5, 18, 36, 22, 24, 11, 11, 11, 9, 9, 10, 17)
 
 
 def machine_rows(lines: Sequence[MachineLine]) -> Iterator[list[object]]:
@@ -84,6 +84,17 @@ def alerts_sheet(alerts: Sequence[AlertRow], title: str) -> Sheet:
     return Sheet(title, "Cảnh báo", ALERT_HEADER, ALERT_WIDTHS, list(alert_rows(alerts)))
 
 
+def _lines_needed(text: str, width: int) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide (words kept whole)."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
+
+
 def render_sheet_xlsx(sheet_data: Sheet) -> bytes:
     """A workbook with the title in A1, the bold header in row 2 (frozen, with a filter) and the rows."""
     from openpyxl import Workbook
@@ -96,12 +107,19 @@ def render_sheet_xlsx(sheet_data: Sheet) -> bytes:
     sheet.append([sheet_data.title])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(list(sheet_data.header))
+    centred = Alignment(horizontal="center")
     for row in sheet_data.rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, int):
+                cell.alignment = centred
     top = Alignment(wrap_text=True, vertical="top")
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = top
+    # Neither Excel nor LibreOffice grows a row for wrapped text it did not lay out itself.
+    sheet.row_dimensions[2].height = 15 * max(_lines_needed(h, w) for h, w in zip(sheet_data.header,
+                                                                                 sheet_data.widths, strict=True))
     for column, width in enumerate(sheet_data.widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A3"
