@@ -1,9 +1,10 @@
 """The machine list as people search it: filters, sort by any column, a page of it or all of it
 (the export). One query shape for both, so an export holds exactly what the page shows.
 
-Search matches the host name, an account that used the machine (machine_users), or the text of the
-machine's current state (its stored newest report: addresses, MACs, serial number, and also program
-names), case-insensitively. The state is read by the database, never decoded here."""
+Search matches the host name, an account or name of a person who used the machine (machine_users),
+or its search text (serial number, MAC and IP addresses, accounts: collector.store.machine_search,
+written when a report becomes the machine's current state), case-insensitively; a MAC typed in any
+spelling is found in the reports' one (``aa:bb:..``). No stored report is read."""
 
 from __future__ import annotations
 
@@ -73,12 +74,12 @@ def _open_alerts() -> Select[tuple[int, int]]:
 def _search(text: str) -> ColumnElement[bool]:
     literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{literal}%"
-    terms = [Machine.hostname.ilike(like, escape="\\"), Machine.state_json.ilike(like, escape="\\"),
+    terms = [Machine.hostname.ilike(like, escape="\\"), Machine.search_text.ilike(like, escape="\\"),
              exists().where(MachineUser.machine_id == Machine.id, or_(MachineUser.account.ilike(like, escape="\\"),
                                                                       MachineUser.name.ilike(like, escape="\\")))]
     mac = normalise_mac(text) if len(text) >= 12 else ""
     if mac and mac != text.lower():
-        terms.append(Machine.state_json.ilike(f"%{mac}%"))
+        terms.append(Machine.search_text.contains(mac))
     return or_(*terms)
 
 
