@@ -38,7 +38,8 @@ def units(page: NamedDependency[Page]) -> Response[Any]:
 
 @get("/admin/units", sync_to_thread=True)
 def unit_admin(page: NamedDependency[Page], done: FromQuery[str] = "") -> Response[Any]:
-    _require_admin(page)
+    """Officers see the page with its one form they may use: adding a unit in their subtree."""
+    page.require_officer()
     return _admin_page(page, done=done if done in CHANGES else "")
 
 
@@ -51,6 +52,7 @@ def _admin_page(page: Page, status: int = 200, error: str = "", done: str = "") 
     live = [u for u in every if u.live]
     ended = [(u, codes.get(u.merged_into_id or 0)) for u in every if not u.live]
     return page.render("unit_admin.html", status=status, live=live, ended=ended, kinds=list(UnitKind),
+                       may_reorganise=page.me.role is PersonRole.ADMIN,
                        settings=settings, setting_keys=SETTING_KEYS, error=error, done=done,
                        today=page.state.clock().astimezone(VIETNAM).date().isoformat())
 
@@ -141,6 +143,8 @@ def _config(session: Session, data: Form, page: Page) -> str:
     return f"version {result.version}"
 
 
+OFFICER_CHANGES = frozenset({"add"})
+"""What an officer may change in their subtree; the rest reorganises the tree: admins only."""
 CHANGES: dict[str, Change] = {"add": _add, "rename": _rename, "move": _move, "merge": _merge, "set": _set,
                               "retire": _retire, "import": _import, "config": _config}
 
@@ -148,7 +152,10 @@ CHANGES: dict[str, Change] = {"add": _add, "rename": _rename, "move": _move, "me
 @post("/admin/units/{action:str}", sync_to_thread=True)
 def change_units(page: NamedDependency[Page], action: FromPath[str], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
-    _require_admin(page)
+    if action in OFFICER_CHANGES:
+        page.require_officer()
+    else:
+        _require_admin(page)
     change = CHANGES.get(action)
     if change is None:
         raise NotFound(f"no such change {action!r}")

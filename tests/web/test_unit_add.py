@@ -40,3 +40,19 @@ def test_an_admin_adds_an_office_under_a_commune_of_their_subtree(web: World) ->
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "unit_added",
                                                         AuditEntry.actor == "admin_pv"))
         assert entry is not None and entry.subject == "unit:XA-CA"
+
+
+def test_an_officer_adds_a_unit_under_their_commune_only(web: World) -> None:
+    csrf = sign_in(web.client, "officer_b")
+    fields = {"csrf": csrf, "name": "Trường tiểu học", "kind": "office", "staff": "2"}
+    added = web.client.post("/admin/units/add", data={**fields, "code": "XB-TH", "parent": "XB"},
+                            follow_redirects=False)
+    assert added.status_code == 303
+    assert web.client.post("/admin/units/add", data={**fields, "code": "XA-TH", "parent": "XA"}).status_code == 404
+    assert web.client.post("/admin/units/add", data={**fields, "code": "PV-X", "parent": "PV"}).status_code == 404
+    with web.db.session() as session:
+        assert get_unit(session, "XB-TH").parent_id == get_unit(session, "XB").id
+        assert session.scalar(select(Unit.id).where(Unit.code.in_(("XA-TH", "PV-X")))) is None
+    web.client.cookies.clear()
+    csrf = sign_in(web.client, "viewer_a")
+    assert web.client.get("/admin/units").status_code == 403
