@@ -83,41 +83,65 @@ def _search(text: str) -> ColumnElement[bool]:
     return or_(*terms)
 
 
+READINESS_SORTS = {SortKey.ANTIVIRUS, SortKey.SIGNATURES, SortKey.OS_ACTIVATED, SortKey.BACKUP,
+                   SortKey.INTERNET}
+
+
 def _query(session: Session, scope: Scope, wanted: MachineFilter, now: datetime, collector_version: str,
            ) -> Select[tuple[int]]:
-    alerts = _open_alerts().subquery()
-    query = (select(Machine.id).join(Unit, Machine.unit_id == Unit.id)
-             .outerjoin(MachineReadiness, MachineReadiness.machine_id == Machine.id)
-             .outerjoin(alerts, alerts.c.machine_id == Machine.id).where(scope.units_clause()))
+    """The ids of the machines ``wanted``, in the list's order. Joins only what the filter or the
+    order needs: the plain list (by host name) reads the machines table alone, as it did before
+    sorting and filters existed (bench/dashboard.py)."""
+    query = select(Machine.id)
+    if scope.unit_path is not None or wanted.unit or wanted.sort is SortKey.UNIT:
+        query = query.join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
     if wanted.unit:
         query = query.where(Unit.path.startswith(get_unit(session, wanted.unit, scope).path, autoescape=True))
-    if wanted.text:
-        query = query.where(_search(wanted.text))
-    if wanted.role:
-        query = query.where(Machine.role == wanted.role)
-    if wanted.problems:
-        query = query.where(alerts.c.n > 0)
     if wanted.failing in INDICATORS:
-        query = query.where(getattr(MachineReadiness, wanted.failing).is_(false()))
+        query = query.join(MachineReadiness, MachineReadiness.machine_id == Machine.id).where(
+            getattr(MachineReadiness, wanted.failing).is_(false()))
+    elif wanted.sort in READINESS_SORTS:
+        query = query.outerjoin(MachineReadiness, MachineReadiness.machine_id == Machine.id)
+    for condition in _conditions(wanted, now, collector_version):
+        query = query.where(condition)
+    return _ordered(query, wanted)
+
+
+def _conditions(wanted: MachineFilter, now: datetime, collector_version: str) -> list[ColumnElement[bool]]:
+    conditions = [_search(wanted.text)] if wanted.text else []
+    if wanted.role:
+        conditions.append(Machine.role == wanted.role)
+    if wanted.problems:
+        conditions.append(exists().where(Alert.machine_id == Machine.id, Alert.status != AlertStatus.RESOLVED))
     if wanted.silent_days is not None:
         since = now - timedelta(days=wanted.silent_days)
-        query = query.where(or_(Machine.last_seen_at.is_(None), Machine.last_seen_at < since))
+        conditions.append(or_(Machine.last_seen_at.is_(None), Machine.last_seen_at < since))
     if wanted.old_agent:
-        query = query.where(Machine.report_schema > 0, or_(Machine.report_schema < SCHEMA_VERSION,
-                                                           Machine.agent_version != collector_version))
-    column = _sort_column(wanted.sort, alerts.c.n)
+        conditions += [Machine.report_schema > 0, or_(Machine.report_schema < SCHEMA_VERSION,
+                                                      Machine.agent_version != collector_version)]
+    return conditions
+
+
+def _ordered(query: Select[tuple[int]], wanted: MachineFilter) -> Select[tuple[int]]:
+    tie = (Machine.hostname.desc(), Machine.id.desc()) if wanted.descending else (Machine.hostname, Machine.id)
+    if wanted.sort is SortKey.HOSTNAME:
+        return query.order_by(*tie)
+    if wanted.sort is SortKey.ALERTS:
+        alerts = _open_alerts().subquery()
+        query = query.outerjoin(alerts, alerts.c.machine_id == Machine.id)
+        column: ColumnElement[object] = func.coalesce(alerts.c.n, 0)
+    else:
+        column = SORT_COLUMNS[wanted.sort]
     ordered = column.desc() if wanted.descending else column.asc()
     return query.order_by(ordered.nulls_last(), Machine.hostname, Machine.id)
 
 
-def _sort_column(key: SortKey, alerts: ColumnElement[int]) -> ColumnElement[object]:
-    columns: dict[SortKey, ColumnElement[object]] = {
-        SortKey.HOSTNAME: func.lower(Machine.hostname), SortKey.UNIT: Unit.name, SortKey.OS: Machine.os_name,
-        SortKey.ANTIVIRUS: MachineReadiness.av_installed, SortKey.SIGNATURES: MachineReadiness.av_up_to_date,
-        SortKey.OS_ACTIVATED: MachineReadiness.os_activated, SortKey.BACKUP: MachineReadiness.backup_ok,
-        SortKey.INTERNET: MachineReadiness.has_internet, SortKey.ALERTS: func.coalesce(alerts, 0),
-        SortKey.LAST_REPORT: Machine.last_seen_at}
-    return columns[key]
+SORT_COLUMNS: dict[SortKey, ColumnElement[object]] = {
+    SortKey.UNIT: Unit.name, SortKey.OS: Machine.os_name,
+    SortKey.ANTIVIRUS: MachineReadiness.av_installed, SortKey.SIGNATURES: MachineReadiness.av_up_to_date,
+    SortKey.OS_ACTIVATED: MachineReadiness.os_activated, SortKey.BACKUP: MachineReadiness.backup_ok,
+    SortKey.INTERNET: MachineReadiness.has_internet, SortKey.LAST_REPORT: Machine.last_seen_at}
+"""The column each sort orders by (host name and open alerts are ordered in :func:`_ordered`)."""
 
 
 def lines_of(session: Session, ids: list[int]) -> list[MachineLine]:

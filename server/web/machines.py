@@ -19,7 +19,6 @@ from collector.store.alerts import machine_alerts
 from collector.store.machine_list import all_machines, find_machines
 from collector.store.machines import declare_agentless, get_machine, machine_history, set_machine_usage
 from collector.store.officials import machine_official, machine_users
-from collector.store.units import list_units
 from server.list_exports import machines_sheet
 from server.web.context import Form, Page, PageNumber
 from server.web.downloads import download
@@ -33,8 +32,7 @@ def machines(page: NamedDependency[Page], p: PageNumber = 1) -> Response[Any]:
     wanted = machine_filter(page.request.query_params)
     with page.db() as session:
         result = find_machines(session, page.me.scope, wanted, page.state.clock(), __version__, p)
-        units = [(u.code, u.name) for u in list_units(session, page.me.scope)]
-    return page.render("machines.html", result=result, wanted=wanted, units=units, indicators=INDICATOR_LABELS,
+    return page.render("machines.html", result=result, wanted=wanted, indicators=INDICATOR_LABELS,
                        columns=COLUMNS, export_query=export_query(page.request.query_params))
 
 

@@ -10,7 +10,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from collector.store.software import all_program_counts, machines_with_program, program_counts
-from collector.store.units import list_units
 from server.list_exports import machines_sheet, software_sheet
 from server.web.context import Page, PageNumber
 from server.web.downloads import download
@@ -26,8 +25,7 @@ def software(page: NamedDependency[Page], unit: FromQuery[str] = "", q: FromQuer
     with page.db() as session:
         result = program_counts(session, page.me.scope, unit.strip() or None, q.strip()[:TEXT_MAX], p)
         holders = machines_with_program(session, page.me.scope, name, unit.strip() or None) if name else []
-        units = [(u.code, u.name) for u in list_units(session, page.me.scope)]
-    return page.render("software.html", result=result, unit=unit, q=q, name=name, holders=holders, units=units)
+    return page.render("software.html", result=result, unit=unit, q=q, name=name, holders=holders)
 
 
 @get("/software.csv", sync_to_thread=True)
