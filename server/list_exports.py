@@ -108,11 +108,11 @@ def render_sheet_xlsx(sheet_data: Sheet) -> bytes:
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(list(sheet_data.header))
     centred = Alignment(horizontal="center")
-    for row in sheet_data.rows:
+    for number, row in enumerate(sheet_data.rows, start=3):
         sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, int):
-                cell.alignment = centred
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, int):
+                sheet.cell(row=number, column=column).alignment = centred
     top = Alignment(wrap_text=True, vertical="top")
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -1,10 +1,10 @@
 """The machine list as people search it: filters, sort by any column, a page of it or all of it
 (the export). One query shape for both, so an export holds exactly what the page shows.
 
-Search matches the host name, an account or name of a person who used the machine (machine_users),
-or its search text (serial number, MAC and IP addresses, accounts: collector.store.machine_search,
-written when a report becomes the machine's current state), case-insensitively; a MAC typed in any
-spelling is found in the reports' one (``aa:bb:..``). No stored report is read."""
+Search matches the host name or the machine's search text (serial number, MAC and IP addresses, its
+users' accounts: collector.store.machine_search, written when a report becomes the machine's current
+state), case-insensitively; a MAC typed in any spelling is found in the reports' one (``aa:bb:..``).
+No stored report is read."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from agent.wire.schema import SCHEMA_VERSION, normalise_mac
 from collector.models.alerts import Alert
 from collector.models.machines import Machine
-from collector.models.officials import MachineUser
 from collector.models.readiness import MachineReadiness
 from collector.models.units import Unit
 from collector.store.machines import MachineLine, _flags, _to_row
@@ -72,11 +71,10 @@ def _open_alerts() -> Select[tuple[int, int]]:
 
 
 def _search(text: str) -> ColumnElement[bool]:
+    """The host name (any case) or the search text (stored in lower case; a MAC in any spelling)."""
     literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{literal}%"
-    terms = [Machine.hostname.ilike(like, escape="\\"), Machine.search_text.ilike(like, escape="\\"),
-             exists().where(MachineUser.machine_id == Machine.id, or_(MachineUser.account.ilike(like, escape="\\"),
-                                                                      MachineUser.name.ilike(like, escape="\\")))]
+    terms = [Machine.hostname.ilike(f"%{literal}%", escape="\\"),
+             Machine.search_text.contains(text.lower(), autoescape=True)]
     mac = normalise_mac(text) if len(text) >= 12 else ""
     if mac and mac != text.lower():
         terms.append(Machine.search_text.contains(mac))
