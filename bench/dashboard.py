@@ -2,7 +2,7 @@
 builds them) plus open alerts and each commune's dedicated line, on SQLite, then the time to render
 pages through the real app (Litestar TestClient, signed in as a province-wide admin): the overview
 (the province's readiness with one row per commune and the open alerts by severity) and machine
-list pages. Target: < 500 ms.
+list pages (filters, sorts, a commune's exports, issue 17). Target: < 500 ms.
 
     python bench/dashboard.py [--machines 200000] [--units 10000] [--alerts 20000] [--repeat 5] [--json]
 
@@ -48,7 +48,12 @@ from collector.store.snmp import set_link  # noqa: E402
 
 PAGES = {"overview": "/", "commune overview": "/units/C7", "machines, page 1": "/machines",
          "machines, page 2,000": "/machines?p=2000", "machines of one commune": "/machines?unit=C7",
-         "machines by name": "/machines?q=pc19999", "alerts, open": "/alerts"}
+         "machines by name": "/machines?q=pc19999", "machines by address": "/machines?q=10.0.0.1",
+         "machines failing backup": "/machines?failing=backup_ok",
+         "machines by open alerts": "/machines?sort=alerts&desc=1",
+         "machines silent 30 days": "/machines?silent=30", "commune export, CSV": "/machines.csv?unit=C7",
+         "commune export, XLSX": "/machines.xlsx?unit=C7", "software": "/software", "alerts, open": "/alerts",
+         "alerts export, CSV": "/alerts.csv"}
 PASSWORD = "bench-password"
 
 

@@ -61,7 +61,10 @@ def build(db: Database, machines: int, units: int, now: datetime) -> None:
         with db.session() as session:
             session.execute(insert(Machine), [
                 {"id": m, "machine_uid": f"m{m}", "unit_id": placed[m], "hostname": f"pc{m}", "role": "normal",
-                 "os_name": "Windows 11", "created_at": now, "state_sequence": 0} for m in ids])
+                 "os_name": "Windows 11", "created_at": now, "state_sequence": 0,
+                 # what the machine list searches besides the host name (collector.store.machine_search)
+                 "search_text": f"sn-{m:08d} 00:1a:2b:{m >> 16 & 255:02x}:{m >> 8 & 255:02x}:{m & 255:02x} "
+                                f"10.{m >> 16 & 255}.{m >> 8 & 255}.{m & 255} office\\user{m}"} for m in ids])
             session.execute(insert(MachineReadiness), [
                 {"machine_id": m, "unit_id": placed[m], "unit_path": paths[placed[m]],
                  "role": "offline" if m % 20 == 0 else "normal", "seen_at": seen_old if m % 97 == 0 else now,

@@ -17,8 +17,10 @@ from agent.config import PROBE_KEYS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-AGENT_KEYS = frozenset({"server", "state_dir", "role", "interval_minutes", "timeout_s",
+AGENT_KEYS = frozenset({"server", "token", "state_dir", "role", "interval_minutes", "timeout_s",
                         "spool_max_reports", "spool_max_bytes", "send_retries", "retry_base_s"}) | PROBE_KEYS
+"""``token``: the enrollment token, read by ``agent enroll`` only (the file the dashboard hands out
+with a new token carries server and token: server/web/agent_file.py)."""
 AGENT_PROBE_SETTINGS = "canhgac.agent_probe_settings"
 """ctx.meta key: the probe keys of the [agent] table (targets, backup sources, certificate files),
 which are not command-line options; :func:`agent_probe_values` hands them to make_config."""

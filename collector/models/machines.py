@@ -27,6 +27,9 @@ class MachineUsage(enum.StrEnum):
     SHARED = "shared"
 
 
+SEARCH_TEXT_MAX = 2000
+
+
 class Machine(Base):
     """A physical PC; it keeps its id across re-enrollments (matched by machine_uid)."""
 
@@ -57,5 +60,9 @@ class Machine(Base):
     version it ran with (revision 0012b; "" / 0 / None before the first report after it)."""
     report_schema: Mapped[int] = mapped_column(Integer, default=0)
     settings_version: Mapped[int | None] = mapped_column(Integer)
+    search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_MAX), default="", server_default="")
+    """What the machine list's search reads besides the host name, from the current report: serial
+    number, MAC and IP addresses, accounts of its users, lower case (revision 0017a;
+    collector.store.machine_list.search_text)."""
 
     unit: Mapped[Unit] = relationship()

@@ -29,6 +29,7 @@ from collector.models.units import Unit
 from collector.secrets import ENROLLMENT_PREFIX, hash_token, new_token
 from collector.store.agent_keys import seal_for
 from collector.store.audit import AuditAction, record_audit
+from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 
 MARGIN_MIN = 5
@@ -74,11 +75,11 @@ def _subtree_staff(session: Session, unit_path: str) -> int:
 
 def create_enrollment_token(
     session: Session, unit_code: str, lifetime: timedelta, now: datetime,
-    max_machines: int | None | TokenLimit = TokenLimit.DEFAULT, actor: str = "cli",
+    max_machines: int | None | TokenLimit = TokenLimit.DEFAULT, actor: str = "cli", scope: Scope = EVERYTHING,
 ) -> tuple[str, TokenRow]:
-    """A new token for ``unit_code`` enrolling at most ``max_machines`` (None: no limit; DEFAULT:
-    the subtree's staff plus a margin); the clear token is returned here and never stored."""
-    unit = get_unit(session, unit_code)
+    """A new token for ``unit_code`` (inside ``scope``) enrolling at most ``max_machines`` (None: no
+    limit; DEFAULT: the subtree's staff plus a margin); the clear token is returned here and never stored."""
+    unit = get_unit(session, unit_code, scope)
     if isinstance(max_machines, TokenLimit):
         max_machines = default_max_machines(_subtree_staff(session, unit.path))
     elif max_machines is not None and max_machines < 1:
@@ -94,9 +95,10 @@ def create_enrollment_token(
     return token, _token_row(row)
 
 
-def revoke_enrollment_token(session: Session, token_id: int, now: datetime, actor: str = "cli") -> TokenRow:
+def revoke_enrollment_token(session: Session, token_id: int, now: datetime, actor: str = "cli",
+                            scope: Scope = EVERYTHING) -> TokenRow:
     row = session.get(EnrollmentToken, token_id)
-    if row is None:
+    if row is None or not _token_in_scope(row, scope):
         raise NotFound(f"no enrollment token {token_id}", code="token_not_found")
     if row.revoked_at is None:
         row.revoked_at = now
@@ -104,8 +106,22 @@ def revoke_enrollment_token(session: Session, token_id: int, now: datetime, acto
     return _token_row(row)
 
 
-def list_enrollment_tokens(session: Session) -> list[TokenRow]:
-    return [_token_row(row) for row in session.scalars(select(EnrollmentToken).order_by(EnrollmentToken.id))]
+def list_enrollment_tokens(session: Session, scope: Scope = EVERYTHING) -> list[TokenRow]:
+    query = select(EnrollmentToken).join(Unit, EnrollmentToken.unit_id == Unit.id).where(scope.units_clause())
+    return [_token_row(row) for row in session.scalars(query.order_by(EnrollmentToken.id))]
+
+
+def _token_in_scope(row: EnrollmentToken, scope: Scope) -> bool:
+    return scope.unit_path is None or row.unit.path.startswith(scope.unit_path)
+
+
+def token_by_value(session: Session, token: str, scope: Scope = EVERYTHING) -> TokenRow:
+    """The token whose clear value is ``token`` inside ``scope`` (revoked and expired ones too);
+    NotFound otherwise (outside the scope looks like absent)."""
+    row = session.scalar(select(EnrollmentToken).where(EnrollmentToken.token_hash == hash_token(token.strip())))
+    if row is None or not _token_in_scope(row, scope):
+        raise NotFound("no such enrollment token", code="token_not_found")
+    return _token_row(row)
 
 
 def find_token(session: Session, matches: Callable[[str], bool]) -> TokenRow | None:

@@ -14,12 +14,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Role, normalise_mac
-from collector.errors import InvalidInput
+from collector.errors import InvalidInput, NotFound
 from collector.models.lan import KnownLanDevice, LanDevice, LanSubnet, LanSweep
 from collector.models.machines import Machine
 from collector.models.units import Unit
 from collector.network.arp import Seen, vendor_of
-from collector.store.scope import Scope
+from collector.store.audit import AuditAction, record_audit
+from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 
 
@@ -192,19 +193,26 @@ class SavedSubnet(msgspec.Struct, frozen=True, kw_only=True):
     unit_code: str
 
 
-def saved_subnets(session: Session) -> list[SavedSubnet]:
-    """Every subnet saved with ``scan lan --save``, in the order saved."""
+def saved_subnets(session: Session, scope: Scope = EVERYTHING) -> list[SavedSubnet]:
+    """Every subnet saved with ``scan lan --save`` (of a unit in ``scope``), in the order saved."""
     rows = session.execute(select(LanSubnet, Unit.code).join(Unit, LanSubnet.unit_id == Unit.id)
-                           .order_by(LanSubnet.id))
+                           .where(scope.units_clause()).order_by(LanSubnet.id))
     return [SavedSubnet(subnet=row.subnet, iface=row.iface, max_prefix=row.max_prefix, unit_code=code)
             for row, code in rows]
 
 
 def save_subnet(session: Session, subnet: str, unit_code: str, iface: str, max_prefix: int,
-                now: datetime) -> SavedSubnet:
-    """Keep ``subnet`` (already checked) for every scan; saving it again updates unit and interface."""
-    unit = get_unit(session, unit_code)
+                now: datetime, scope: Scope = EVERYTHING, actor: str = "cli") -> SavedSubnet:
+    """Keep ``subnet`` (already checked) for every scan; saving it again updates unit and interface
+    (a subnet saved for a unit outside ``scope`` is NotFound, as if absent)."""
+    unit = get_unit(session, unit_code, scope)
     row = session.scalar(select(LanSubnet).where(LanSubnet.subnet == subnet))
+    if row is not None and scope.unit_path is not None:
+        owner = session.get(Unit, row.unit_id)
+        if owner is None or not owner.path.startswith(scope.unit_path):
+            raise NotFound(f"no subnet {subnet} in your units", code="subnet_not_found")
+    record_audit(session, actor, AuditAction.SUBNET_SAVED, now, f"subnet:{subnet}", unit.id,
+                 f"interface {iface or 'routed'}, at most /{max_prefix}")
     if row is None:
         row = LanSubnet(subnet=subnet, created_at=now)
         session.add(row)
@@ -213,11 +221,18 @@ def save_subnet(session: Session, subnet: str, unit_code: str, iface: str, max_p
     return SavedSubnet(subnet=row.subnet, iface=row.iface, max_prefix=row.max_prefix, unit_code=unit.code)
 
 
-def declare_known(session: Session, mac: str, note: str, now: datetime) -> str:
-    """Mark a MAC as a known device (idempotent; the note is replaced); returns the MAC, normalised."""
+def declare_known(session: Session, mac: str, note: str, now: datetime, scope: Scope = EVERYTHING,
+                  actor: str = "cli") -> str:
+    """Mark a MAC as a known device (idempotent; the note is replaced); returns the MAC, normalised.
+    Within a unit's ``scope``, only a device seen on that subtree's LAN (NotFound otherwise)."""
     normalised = normalise_mac(mac)
     if not normalised:
         raise InvalidInput(f"{mac!r} is not a MAC address", code="invalid_mac")
+    seen_in = session.scalar(select(LanDevice.unit_id).outerjoin(Unit, LanDevice.unit_id == Unit.id)
+                             .where(LanDevice.mac == normalised, scope.units_clause()))
+    if scope.unit_path is not None and seen_in is None:
+        raise NotFound(f"no LAN device {normalised} seen in your units", code="lan_device_not_found")
+    record_audit(session, actor, AuditAction.LAN_DEVICE_KNOWN, now, f"mac:{normalised}", seen_in, note[:200])
     row = session.scalar(select(KnownLanDevice).where(KnownLanDevice.mac == normalised))
     if row is None:
         row = KnownLanDevice(mac=normalised, declared_at=now)

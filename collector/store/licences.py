@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.wire.bounds import INT32_MAX
-from collector.errors import InvalidInput
+from collector.errors import InvalidInput, NotFound
 from collector.models.licences import LicenceEntry
 from collector.models.products import NAME_MAX
 from collector.models.units import Unit
@@ -37,14 +37,7 @@ def add_licence(session: Session, product: str, pattern: str, seats: int, expire
                 actor: str = "cli") -> LicenceRow:
     """Register a licence for ``unit_code``'s subtree (written to the audit log as ``actor``'s).
     InvalidInput for empty names or bad numbers."""
-    if not product.strip() or not pattern.strip():
-        raise InvalidInput("product and match pattern must not be empty")
-    if any(len(text) > NAME_MAX or "\x00" in text for text in (product, pattern)):
-        raise InvalidInput(f"product and match pattern: at most {NAME_MAX} characters, no NUL")
-    if not 0 <= seats <= INT32_MAX:
-        raise InvalidInput(f"seats {seats} must be from 0 to {INT32_MAX}")
-    if starts_on is not None and starts_on > expires_on:
-        raise InvalidInput(f"starts {starts_on} after it expires {expires_on}")
+    check_licence(product, pattern, seats, expires_on, starts_on)
     unit = get_unit(session, unit_code, scope)
     entry = LicenceEntry(product=product.strip(), pattern=pattern.strip(), seats=seats, unit_id=unit.id,
                          starts_on=starts_on, expires_on=expires_on, created_at=now)
@@ -53,6 +46,53 @@ def add_licence(session: Session, product: str, pattern: str, seats: int, expire
     record_audit(session, actor, AuditAction.LICENCE_ADDED, now, f"licence:{entry.id}", unit.id,
                  f"{entry.product}: {seats} seats, until {expires_on}")
     return _row(entry, unit.code)
+
+
+def check_licence(product: str, pattern: str, seats: int, expires_on: date, starts_on: date | None) -> None:
+    """InvalidInput for an empty, over-long or NUL-holding product or pattern, seats outside
+    0..2**31-1 or a start after the expiry."""
+    if not product.strip() or not pattern.strip():
+        raise InvalidInput("product and match pattern must not be empty")
+    if any(len(text) > NAME_MAX or "\x00" in text for text in (product, pattern)):
+        raise InvalidInput(f"product and match pattern: at most {NAME_MAX} characters, no NUL")
+    if not 0 <= seats <= INT32_MAX:
+        raise InvalidInput(f"seats {seats} must be from 0 to {INT32_MAX}")
+    if starts_on is not None and starts_on > expires_on:
+        raise InvalidInput(f"starts {starts_on} after it expires {expires_on}")
+
+
+def _entry(session: Session, licence_id: int, scope: Scope) -> tuple[LicenceEntry, Unit]:
+    """The entry and its unit inside ``scope``; NotFound otherwise (outside looks like absent)."""
+    found = session.execute(select(LicenceEntry, Unit).join(Unit, LicenceEntry.unit_id == Unit.id)
+                            .where(LicenceEntry.id == licence_id, scope.units_clause())).first()
+    if found is None:
+        raise NotFound(f"no licence {licence_id}", code="licence_not_found")
+    return found[0], found[1]
+
+
+def edit_licence(session: Session, licence_id: int, product: str, pattern: str, seats: int, expires_on: date,
+                 starts_on: date | None, now: datetime, scope: Scope = EVERYTHING, actor: str = "cli") -> LicenceRow:
+    """Change an entry of ``scope`` (its unit stays), recorded in the audit log with what it was."""
+    check_licence(product, pattern, seats, expires_on, starts_on)
+    entry, unit = _entry(session, licence_id, scope)
+    before = f"{entry.product} ({entry.pattern}): {entry.seats} seats, {entry.starts_on or '-'}..{entry.expires_on}"
+    entry.product, entry.pattern, entry.seats = product.strip(), pattern.strip(), seats
+    entry.starts_on, entry.expires_on = starts_on, expires_on
+    record_audit(session, actor, AuditAction.LICENCE_EDITED, now, f"licence:{entry.id}", unit.id,
+                 f"was {before}; now {entry.product} ({entry.pattern}): {seats} seats, "
+                 f"{starts_on or '-'}..{expires_on}")
+    return _row(entry, unit.code)
+
+
+def delete_licence(session: Session, licence_id: int, now: datetime, scope: Scope = EVERYTHING,
+                   actor: str = "cli") -> LicenceRow:
+    """Remove an entry of ``scope`` (bought by mistake, entered twice); the audit log keeps what it said."""
+    entry, unit = _entry(session, licence_id, scope)
+    row = _row(entry, unit.code)
+    session.delete(entry)
+    record_audit(session, actor, AuditAction.LICENCE_DELETED, now, f"licence:{row.id}", unit.id,
+                 f"{row.product} ({row.pattern}): {row.seats} seats, until {row.expires_on}")
+    return row
 
 
 def _row(entry: LicenceEntry, unit_code: str) -> LicenceRow:

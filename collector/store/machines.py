@@ -11,17 +11,14 @@ from sqlalchemy.orm import Session
 
 from agent.wire.schema import Role, normalise_mac
 from collector.errors import Conflict, InvalidInput, NotFound
-from collector.models.alerts import Alert
 from collector.models.lan import LanDevice
 from collector.models.machines import Machine, MachineUsage
 from collector.models.readiness import MachineReadiness
 from collector.models.reports import StoredReport
 from collector.models.units import Unit
 from collector.store.audit import AuditAction, record_audit
-from collector.store.paging import PAGE_SIZE, Paged, offset_of, paged
 from collector.store.scope import Scope
 from collector.store.units import get_unit
-from rules.lifecycle import AlertStatus
 
 
 class MachineSummary(msgspec.Struct, kw_only=True):
@@ -130,37 +127,6 @@ class MachineLine(msgspec.Struct, frozen=True, kw_only=True):
     machine: MachineSummary
     readiness: ReadinessFlags | None
     open_alerts: int
-
-
-def machines_page(session: Session, scope: Scope, unit: str | None, text: str, role: str | None,
-                  page: int) -> Paged[MachineLine]:
-    """A page of machines (by hostname) with their readiness flags and open alert count.
-
-    The page's machine ids are found first, sorting (hostname, id) pairs only: sorting whole
-    machine rows, stored report included, for every page of a province was most of the cost."""
-    query = select(Machine.id)
-    if unit or scope.unit_path is not None:
-        query = query.join(Unit, Machine.unit_id == Unit.id).where(scope.units_clause())
-    if unit:
-        query = query.where(Unit.path.startswith(get_unit(session, unit, scope).path, autoescape=True))
-    if text:
-        literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Machine.hostname.ilike(f"%{literal}%", escape="\\"))
-    if role:
-        query = query.where(Machine.role == role)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ids = list(session.scalars(query.order_by(Machine.hostname, Machine.id).limit(PAGE_SIZE).offset(offset_of(page))))
-    if not ids:
-        return paged([], total, page)
-    found = {m.id: (m, u) for m, u in session.execute(select(Machine, Unit).join(Unit, Machine.unit_id == Unit.id)
-                                                      .where(Machine.id.in_(ids)))}
-    flags = {r.machine_id: _flags(r) for r in session.scalars(select(MachineReadiness)
-                                                              .where(MachineReadiness.machine_id.in_(ids)))}
-    alerts = dict(session.execute(select(Alert.machine_id, func.count()).where(
-        Alert.machine_id.in_(ids), Alert.status != AlertStatus.RESOLVED).group_by(Alert.machine_id)).all())
-    lines = [MachineLine(machine=_to_row(*found[i]), readiness=flags.get(i), open_alerts=int(alerts.get(i, 0)))
-             for i in ids]
-    return paged(lines, total, page)
 
 
 def _flags(row: MachineReadiness) -> ReadinessFlags:

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from collector.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from collector.models.people import ApiToken, PersonRole, User
 from collector.secrets import API_PREFIX, hash_token, new_token
 from collector.store.audit import AuditAction, record_audit
@@ -31,17 +31,20 @@ class Person:
 
 
 def add_user(session: Session, name: str, role: str, now: datetime, unit_code: str | None = None,
-             password_hash: str | None = None, actor: str = "cli") -> Person:
-    """Create a person. Viewers and officers need a unit; an admin without one sees everything."""
+             password_hash: str | None = None, actor: str = "cli", scope: Scope = EVERYTHING) -> Person:
+    """Create a person. Viewers and officers need a unit; an admin without one sees everything
+    (only someone who sees everything may make one). The unit must be inside ``scope``."""
     if not name.strip():
         raise InvalidInput("user name must not be empty")
     if role not in set(PersonRole):
         raise InvalidInput(f"role {role!r}: one of {', '.join(PersonRole)}")
     if role != PersonRole.ADMIN and unit_code is None:
         raise InvalidInput(f"a {role} needs a unit (--unit CODE)")
+    if unit_code is None and scope.unit_path is not None:
+        raise Forbidden("only an admin who sees every unit may add an admin without a unit", code="scope_forbidden")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"user {name!r} already exists", code="user_exists")
-    unit = get_unit(session, unit_code) if unit_code else None
+    unit = get_unit(session, unit_code, scope) if unit_code else None
     user = User(name=name, role=role, unit_id=unit.id if unit else None, password_hash=password_hash,
                 created_at=now)
     session.add(user)
@@ -125,9 +128,10 @@ def revoke_api_token(session: Session, which: str, now: datetime, actor: str = "
                        revoked_at=found.revoked_at)
 
 
-def set_password(session: Session, user_name: str, password_hash: str, now: datetime, actor: str = "cli") -> int:
+def set_password(session: Session, user_name: str, password_hash: str, now: datetime, actor: str = "cli",
+                 scope: Scope = EVERYTHING) -> int:
     """A new dashboard password; every session of the person ends (how many did)."""
-    user = _user(session, user_name)
+    user = _user(session, user_name, scope)
     user.password_hash = password_hash
     ended = end_sessions_of(session, user.id, now, SessionEnd.PASSWORD_CHANGED)
     record_audit(session, actor, AuditAction.PASSWORD_CHANGED, now, f"user:{user.name}", user.unit_id,
@@ -145,10 +149,11 @@ def end_person_sessions(session: Session, user_name: str, now: datetime, actor: 
     return ended
 
 
-def set_disabled(session: Session, user_name: str, disabled: bool, now: datetime, actor: str = "cli") -> int:
+def set_disabled(session: Session, user_name: str, disabled: bool, now: datetime, actor: str = "cli",
+                 scope: Scope = EVERYTHING) -> int:
     """Disable (out at the next request: no session, no API token) or enable a person; how many
     sessions ended."""
-    user = _user(session, user_name)
+    user = _user(session, user_name, scope)
     if disabled == (user.disabled_at is not None):
         return 0
     user.disabled_at = now if disabled else None
@@ -210,3 +215,37 @@ def person_for_session(session: Session, token: str, now: datetime) -> Person | 
 
 def _unit_id(session: Session, person: Person) -> int | None:
     return session.scalar(select(User.unit_id).where(User.id == person.user_id))
+
+
+class PersonLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A person as the people page lists them (never their password hash)."""
+
+    name: str
+    role: str
+    unit_code: str | None
+    unit_name: str | None
+    created_at: datetime
+    disabled: bool
+
+
+def list_people(session: Session, scope: Scope = EVERYTHING, limit: int = 2000) -> list[PersonLine]:
+    """The people whose unit is inside ``scope`` (unit-less admins only for EVERYTHING), by name."""
+    query = select(User).outerjoin(User.unit).order_by(User.name).limit(limit)
+    if scope.unit_path is not None:
+        query = query.where(scope.units_clause())
+    return [PersonLine(name=u.name, role=u.role, unit_code=u.unit.code if u.unit else None,
+                       unit_name=u.unit.name if u.unit else None, created_at=u.created_at,
+                       disabled=u.disabled_at is not None) for u in session.scalars(query)]
+
+
+def role_of(session: Session, user_name: str, scope: Scope = EVERYTHING) -> PersonRole:
+    """The role of ``user_name`` inside ``scope``; NotFound otherwise."""
+    return PersonRole(_user(session, user_name, scope).role)
+
+
+def may_manage(actor: PersonRole, target: PersonRole | str) -> bool:
+    """Whether ``actor`` may add, disable, reset or end the sessions of a person with role
+    ``target``: an admin anyone (in their scope), an officer viewers and officers, a viewer nobody."""
+    if actor is PersonRole.ADMIN:
+        return True
+    return actor is PersonRole.OFFICER and target != PersonRole.ADMIN

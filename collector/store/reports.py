@@ -24,6 +24,7 @@ from collector.errors import Conflict
 from collector.models.enrollment import Agent
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
+from collector.store.machine_search import search_text
 from collector.store.officials import record_machine_users
 from collector.store.products import product_names, record_machine_products
 from collector.store.report_sections import split_for_storage, store_section_set
@@ -100,7 +101,7 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
     current = {"state_sequence": identity.sequence, "state_json": body.decode("utf-8"),
                "last_collected_at": identity.collected_at, "role": str(report.role),
                "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
-               "settings_version": report.settings_version}
+               "settings_version": report.settings_version, "search_text": search_text(report)}
     if identity.hostname:
         current["hostname"] = identity.hostname
     if os_name:

@@ -26,7 +26,8 @@ from collector.network.snmp import (
     check_credentials,
 )
 from collector.network.snmp_delta import Change, InterfaceUsage, interface_usage, poll_changes
-from collector.store.scope import Scope
+from collector.store.audit import AuditAction, record_audit
+from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
 
 _CREDENTIALS = msgspec.json.Decoder(Credentials)
@@ -59,26 +60,30 @@ class SnmpDeviceRow(msgspec.Struct, kw_only=True):
 
 
 def add_snmp_device(session: Session, unit_code: str, name: str, host: str, port: int, credentials: Credentials,
-                    now: datetime) -> SnmpDevice:
-    """Configure a device to poll; Conflict when host:port is already configured."""
+                    now: datetime, scope: Scope = EVERYTHING, actor: str = "cli") -> SnmpDevice:
+    """Configure a device of a unit in ``scope`` to poll; Conflict when host:port is already
+    configured. The audit log names the device, never its credentials."""
     try:
         check_credentials(_resolved(credentials))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    unit = get_unit(session, unit_code)
+    unit = get_unit(session, unit_code, scope)
     if session.scalar(select(SnmpDevice.id).where(SnmpDevice.host == host, SnmpDevice.port == port)) is not None:
         raise Conflict(f"SNMP device {host}:{port} is already configured", code="device_exists")
     device = SnmpDevice(unit_id=unit.id, name=name or host, host=host, port=port,
                         credentials_json=msgspec.json.encode(credentials).decode(), created_at=now)
     session.add(device)
     session.flush()
+    version = "v3" if isinstance(credentials, V3) else "v2c"
+    record_audit(session, actor, AuditAction.SNMP_DEVICE_ADDED, now, f"snmp:{device.id}", unit.id,
+                 f"{device.name} {host}:{port} SNMP{version}")
     return device
 
 
 def set_link(session: Session, unit_code: str, kind: LinkKind, device_id: int | None, interface: str,
-             targets: list[str]) -> NetworkLink:
+             targets: list[str], scope: Scope = EVERYTHING) -> NetworkLink:
     """Configure (or replace) a unit's dedicated-line or Internet link."""
-    unit = get_unit(session, unit_code)
+    unit = get_unit(session, unit_code, scope)
     link = session.scalar(select(NetworkLink).where(NetworkLink.unit_id == unit.id, NetworkLink.kind == kind))
     if link is None:
         link = NetworkLink(unit_id=unit.id, kind=str(kind))

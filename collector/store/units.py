@@ -180,3 +180,18 @@ def unit_chains(units: Sequence[UnitRow]) -> dict[int, tuple[str, ...]]:
     """Each unit's codes from the root down to itself (what per-unit overrides are keyed by)."""
     codes = {u.id: u.code for u in units}
     return {u.id: tuple(codes[i] for i in path_ids(u.path) if i in codes) for u in units}
+
+
+def add_sub_unit(session: Session, code: str, name: str, kind: str, now: datetime, parent_code: str,
+                 staff_count: int, actor: str, scope: Scope) -> UnitRow:
+    """A person adds a unit under ``parent_code`` inside their ``scope`` (NotFound outside it),
+    recorded in the audit log."""
+    from collector.store.audit import AuditAction, record_audit
+
+    if not parent_code.strip():
+        raise InvalidInput("a new unit needs its parent unit", code="parent_required")
+    get_unit(session, parent_code.strip(), scope)
+    unit = add_unit(session, code.strip(), name, kind, now, parent_code.strip(), staff_count)
+    record_audit(session, actor, AuditAction.UNIT_ADDED, now, f"unit:{unit.code}", unit.id,
+                 f"{unit.name} ({unit.kind}, parent {parent_code.strip()}, {staff_count} staff)")
+    return unit

@@ -27,17 +27,21 @@ def dashboard_router(config: CollectorConfig) -> Router:
     from server.web.licences import LICENCE_ROUTES
     from server.web.machines import MACHINE_ROUTES
     from server.web.network import NETWORK_ROUTES
+    from server.web.network_admin import NETWORK_ADMIN_ROUTES
     from server.web.officials import OFFICIAL_ROUTES
     from server.web.overview import OVERVIEW_ROUTES
+    from server.web.people import PEOPLE_ROUTES
     from server.web.readiness import READINESS_ROUTES
     from server.web.signin import SIGNIN_ROUTES
+    from server.web.software import SOFTWARE_ROUTES
+    from server.web.tokens import TOKEN_ROUTES
     from server.web.units import UNIT_ROUTES
 
     static = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, cache_control=None)
     pages = [*SIGNIN_ROUTES, *OVERVIEW_ROUTES, *UNIT_ROUTES, *READINESS_ROUTES, *MACHINE_ROUTES, *ALERT_ROUTES,
              *NETWORK_ROUTES, *LICENCE_ROUTES, *AUDIT_ROUTES, *OFFICIAL_ROUTES, *INCIDENT_ROUTES,
-             *AGENT_PAGE_ROUTES]
+             *AGENT_PAGE_ROUTES, *TOKEN_ROUTES, *PEOPLE_ROUTES, *SOFTWARE_ROUTES, *NETWORK_ADMIN_ROUTES]
     return Router(path="/", route_handlers=[*pages, static],
                   dependencies={"page": Provide(page_context, sync_to_thread=True)},
                   exception_handlers=WEB_EXCEPTION_HANDLERS, include_in_schema=False)

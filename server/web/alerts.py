@@ -9,11 +9,24 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from collector.errors import CanhgacError, InvalidInput
-from collector.store.alerts import SEVERITIES, STATUSES, ack_alert, alert_history, alerts_page, get_alert
+from collector.store.alerts import (
+    SEVERITIES,
+    STATUSES,
+    AlertOrder,
+    ack_alert,
+    alert_history,
+    alerts_page,
+    get_alert,
+    list_alerts,
+)
+from collector.store.machine_list import EXPORT_LIMIT
 from rules.lifecycle import AlertStatus
 from rules.model import Severity
+from server.list_exports import alerts_sheet
 from server.params import RowId, UnitFilter, Word
 from server.web.context import Form, Page, PageNumber
+from server.web.downloads import download
+from server.web.i18n import VIETNAM, moment
 
 ALL = "all"
 """The status filter that shows every alert."""
@@ -39,6 +52,28 @@ def alerts(page: NamedDependency[Page], status: FromQuery[Word] = AlertStatus.OP
                        statuses=STATUSES, severities=SEVERITIES, all=ALL)
 
 
+@get("/alerts.csv", sync_to_thread=True)
+def alerts_csv(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPEN,
+               severity: FromQuery[Severity | None] = None, unit: FromQuery[str | None] = None) -> Response[Any]:
+    return _export(page, "csv", status, severity, unit)
+
+
+@get("/alerts.xlsx", sync_to_thread=True)
+def alerts_xlsx(page: NamedDependency[Page], status: FromQuery[str] = AlertStatus.OPEN,
+                severity: FromQuery[Severity | None] = None, unit: FromQuery[str | None] = None) -> Response[Any]:
+    return _export(page, "xlsx", status, severity, unit)
+
+
+def _export(page: Page, kind: str, status: str, severity: Severity | None, unit: str | None) -> Response[Any]:
+    """Every alert the page's filters find (not only its page), in the page's order."""
+    now = page.state.clock()
+    with page.db() as session:
+        rows, _ = list_alerts(session, page.me.scope, status_filter(status), unit or None, EXPORT_LIMIT, 0, severity,
+                              AlertOrder.SEVERITY)
+    return download(alerts_sheet(rows, f"Cảnh báo, xuất lúc {moment(now)}"), kind,
+                    f"canh-bao-{now.astimezone(VIETNAM):%Y%m%d-%H%M}")
+
+
 @get("/alerts/{alert_id:int}", sync_to_thread=True)
 def alert(page: NamedDependency[Page], alert_id: FromPath[RowId]) -> Response[Any]:
     with page.db() as session:
@@ -60,4 +95,4 @@ def acknowledge(page: NamedDependency[Page], alert_id: FromPath[RowId], data: Fo
     return page.redirect(f"/alerts/{alert_id}")
 
 
-ALERT_ROUTES = [alerts, alert, acknowledge]
+ALERT_ROUTES = [alerts, alerts_csv, alerts_xlsx, alert, acknowledge]

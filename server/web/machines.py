@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from agent import __version__
 from agent.wire.schema import Report, Role
@@ -16,19 +16,45 @@ from collector.errors import InvalidInput
 from collector.models.machines import MachineUsage
 from collector.store.agents import is_older
 from collector.store.alerts import machine_alerts
-from collector.store.machines import declare_agentless, get_machine, machine_history, machines_page, set_machine_usage
+from collector.store.machine_list import all_machines, find_machines
+from collector.store.machines import declare_agentless, get_machine, machine_history, set_machine_usage
 from collector.store.officials import machine_official, machine_users
-from server.params import RowId, SearchText, UnitFilter
+from server.list_exports import machines_sheet
+from server.params import RowId
 from server.web.context import Form, Page, PageNumber
+from server.web.downloads import download
+from server.web.i18n import VIETNAM, moment
+from server.web.machine_filters import COLUMNS, INDICATOR_LABELS, export_query, machine_filter
 from server.web.report_view import report_sections
 
 
 @get("/machines", sync_to_thread=True)
-def machines(page: NamedDependency[Page], unit: FromQuery[UnitFilter] = None, q: FromQuery[SearchText] = "",
-             role: FromQuery[Role | None] = None, p: PageNumber = 1) -> Response[Any]:
+def machines(page: NamedDependency[Page], p: PageNumber = 1) -> Response[Any]:
+    wanted = machine_filter(page.request.query_params)
     with page.db() as session:
-        result = machines_page(session, page.me.scope, unit or None, q.strip()[:100], role, p)
-    return page.render("machines.html", result=result, unit=unit or "", q=q, role=role or "")
+        result = find_machines(session, page.me.scope, wanted, page.state.clock(), __version__, p)
+    return page.render("machines.html", result=result, wanted=wanted, indicators=INDICATOR_LABELS,
+                       columns=COLUMNS, export_query=export_query(page.request.query_params))
+
+
+@get("/machines.csv", sync_to_thread=True)
+def machines_csv(page: NamedDependency[Page]) -> Response[Any]:
+    return _export(page, "csv")
+
+
+@get("/machines.xlsx", sync_to_thread=True)
+def machines_xlsx(page: NamedDependency[Page]) -> Response[Any]:
+    return _export(page, "xlsx")
+
+
+def _export(page: Page, kind: str) -> Response[Any]:
+    """Every machine the list shows with the same filters and order, not only its page."""
+    wanted = machine_filter(page.request.query_params)
+    now = page.state.clock()
+    with page.db() as session:
+        lines = all_machines(session, page.me.scope, wanted, now, __version__)
+    sheet = machines_sheet(lines, f"Danh sách máy tính, xuất lúc {moment(now)}")
+    return download(sheet, kind, f"may-tinh-{now.astimezone(VIETNAM):%Y%m%d-%H%M}")
 
 
 @get("/machines/{machine_id:int}", sync_to_thread=True)
@@ -76,4 +102,4 @@ def declare(page: NamedDependency[Page], data: Form) -> Response[Any]:
     return page.redirect(f"/machines/{row.id}")
 
 
-MACHINE_ROUTES = [machines, machine, usage, declare]
+MACHINE_ROUTES = [machines, machines_csv, machines_xlsx, machine, usage, declare]

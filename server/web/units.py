@@ -23,7 +23,7 @@ from collector.store.merge import merge_units
 from collector.store.reorganisation import move_unit, rename_unit, retire_unit, set_unit
 from collector.store.settings import set_unit_settings, unit_settings_of
 from collector.store.unit_import import import_units, parse_units_csv
-from collector.store.units import list_units, unit_tree
+from collector.store.units import add_sub_unit, list_units, unit_tree
 from server.params import Word
 from server.web.context import Form, Page
 
@@ -39,7 +39,8 @@ def units(page: NamedDependency[Page]) -> Response[Any]:
 
 @get("/admin/units", sync_to_thread=True)
 def unit_admin(page: NamedDependency[Page], done: FromQuery[Word] = "") -> Response[Any]:
-    _require_admin(page)
+    """Officers see the page with its one form they may use: adding a unit in their subtree."""
+    page.require_officer()
     return _admin_page(page, done=done if done in CHANGES else "")
 
 
@@ -52,6 +53,7 @@ def _admin_page(page: Page, status: int = 200, error: str = "", done: str = "") 
     live = [u for u in every if u.live]
     ended = [(u, codes.get(u.merged_into_id or 0)) for u in every if not u.live]
     return page.render("unit_admin.html", status=status, live=live, ended=ended, kinds=list(UnitKind),
+                       may_reorganise=page.me.role is PersonRole.ADMIN,
                        settings=settings, setting_keys=SETTING_KEYS, error=error, done=done,
                        today=page.state.clock().astimezone(VIETNAM).date().isoformat())
 
@@ -79,6 +81,13 @@ def _number(data: Form, key: str) -> int | None:
     if not text.isdigit():
         raise InvalidInput(f"{key} {text!r}: a whole number")
     return int(text)
+
+
+def _add(session: Session, data: Form, page: Page) -> str:
+    unit = add_sub_unit(session, data.get("code", ""), data.get("name", ""), data.get("kind", UnitKind.OFFICE),
+                        page.state.clock(), data.get("parent", ""), _number(data, "staff") or 0, page.me.name,
+                        page.me.scope)
+    return unit.code
 
 
 def _rename(session: Session, data: Form, page: Page) -> str:
@@ -135,14 +144,19 @@ def _config(session: Session, data: Form, page: Page) -> str:
     return f"version {result.version}"
 
 
-CHANGES: dict[str, Change] = {"rename": _rename, "move": _move, "merge": _merge, "set": _set, "retire": _retire,
-                              "import": _import, "config": _config}
+OFFICER_CHANGES = frozenset({"add"})
+"""What an officer may change in their subtree; the rest reorganises the tree: admins only."""
+CHANGES: dict[str, Change] = {"add": _add, "rename": _rename, "move": _move, "merge": _merge, "set": _set,
+                              "retire": _retire, "import": _import, "config": _config}
 
 
 @post("/admin/units/{action:str}", sync_to_thread=True)
 def change_units(page: NamedDependency[Page], action: FromPath[Word], data: Form) -> Response[Any]:
     page.check_csrf(data.get("csrf"))
-    _require_admin(page)
+    if action in OFFICER_CHANGES:
+        page.require_officer()
+    else:
+        _require_admin(page)
     change = CHANGES.get(action)
     if change is None:
         raise NotFound(f"no such change {action!r}")

@@ -25,7 +25,7 @@ def boom(*_args: object, **_kwargs: object) -> None:
 def test_a_failing_page_is_a_vietnamese_html_page_and_the_error_is_logged(
         web: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     sign_in(web.client, "admin")
-    monkeypatch.setattr(records, "machines_page", boom)
+    monkeypatch.setattr(records, "find_machines", boom)
     with caplog.at_level(logging.ERROR, logger="canhgac.server.web"):
         response = web.client.get("/machines")
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
@@ -38,7 +38,7 @@ def test_a_failing_page_is_a_vietnamese_html_page_and_the_error_is_logged(
 def test_the_500_page_follows_the_chosen_language(web: World, monkeypatch: pytest.MonkeyPatch) -> None:
     sign_in(web.client, "admin")
     web.client.get("/units", params={"lang": "en"})
-    monkeypatch.setattr(records, "machines_page", boom)
+    monkeypatch.setattr(records, "find_machines", boom)
     response = web.client.get("/machines")
     assert response.status_code == 500 and "Something went wrong on the server" in response.text
 

@@ -73,3 +73,14 @@ def test_the_machine_page_shows_held_reports_and_the_rule_alerts(web: World) -> 
     sign_in(web.client, "admin")
     page = web.client.get(f"/machines/{agent['machine_id']}").text
     assert "đang giữ 2 báo cáo chưa gửi được" in page and "Báo cáo bị giữ lại trên máy" in page
+
+
+@pytest.mark.parametrize("query", [{"q": "pc\x00"}, {"unit": "X\x00A"}, {"unit": "X" * 65}, {"q": "p" * 256}],
+                         ids=["NUL in search", "NUL in unit", "unit of 65", "search of 256"])
+def test_the_machine_list_and_its_exports_refuse_hostile_filters(web: World, query: dict[str, str]) -> None:
+    """The list's own query parser (server/web/machine_filters.py) bounds its texts as server.params
+    does for the other pages: PostgreSQL refuses a NUL in a LIKE pattern with a 500 otherwise."""
+    sign_in(web.client, "admin")
+    for path in ("/machines", "/machines.csv", "/machines.xlsx"):
+        answer = web.client.get(path, params=query)
+        assert answer.status_code == 400, (path, answer.status_code)

@@ -82,7 +82,7 @@ def test_alert_counts_keep_to_the_subtree_and_the_scope(db: Database) -> None:
 def test_machine_pages_follow_hostname_order_within_the_scope_and_filters(db: Database, scope: Scope,
                                                                           unit: str | None, text: str) -> None:
     from collector.models.machines import Machine
-    from collector.store.machines import machines_page
+    from collector.store.machine_list import MachineFilter, find_machines
     from collector.store.paging import PAGE_SIZE
 
     with db.session() as session:
@@ -96,6 +96,7 @@ def test_machine_pages_follow_hostname_order_within_the_scope_and_filters(db: Da
         under = {None: "/", "C2": "/1/3/"}[unit]
         expected = sorted((host, i) for i, host, path in machines if path.startswith(under)
                           and path.startswith(scope.unit_path or "/") and text.lower() in host.lower())
-        pages = [machines_page(session, scope, unit, text, None, page) for page in (1, 2, 3)]
+        wanted = MachineFilter(unit=unit, text=text)
+        pages = [find_machines(session, scope, wanted, NOW, "0.0.0", page) for page in (1, 2, 3)]
     shown = [(line.machine.hostname, line.machine.id) for p in pages for line in p.items]
     assert shown == expected[:3 * PAGE_SIZE] and pages[0].total == len(expected)
