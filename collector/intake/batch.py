@@ -149,3 +149,4 @@ class GroupCommitter(Generic[T, R]):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+

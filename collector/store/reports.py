@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,25 +91,35 @@ def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: s
     return StoreOutcome.DUPLICATE
 
 
+_MACHINES = Machine.__table__
+_SEEN = (update(_MACHINES).where(_MACHINES.c.id == bindparam("machine_id"))
+         .values(last_seen_at=case((_MACHINES.c.last_seen_at.is_(None) | (_MACHINES.c.last_seen_at < bindparam("now")),
+                                    bindparam("now")), else_=_MACHINES.c.last_seen_at)))
+_BECOME_CURRENT = (
+    update(_MACHINES)
+    .where(_MACHINES.c.id == bindparam("machine_id"), _MACHINES.c.current_agent_id == bindparam("agent_id"),
+           _MACHINES.c.state_sequence < bindparam("sequence"))
+    .values(state_sequence=bindparam("sequence"), state_json=bindparam("state_json"),
+            last_collected_at=bindparam("collected_at"), role=bindparam("role"),
+            agent_version=bindparam("agent_version"), report_schema=bindparam("report_schema"),
+            settings_version=bindparam("settings_version"),
+            hostname=func.coalesce(bindparam("hostname"), _MACHINES.c.hostname),
+            os_name=func.coalesce(bindparam("os_name"), _MACHINES.c.os_name))
+    .returning(_MACHINES.c.unit_id))
+"""The machine's current state moved forward, built once (Core, not ORM-enabled: the hot path)."""
+
+
 def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes, now: datetime) -> None:
     identity = report.identity
-    newer_seen = case((Machine.last_seen_at.is_(None) | (Machine.last_seen_at < now), now),
-                      else_=Machine.last_seen_at)
-    session.execute(update(Machine).where(Machine.id == agent.machine_id).values(last_seen_at=newer_seen))
+    session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now})
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
-    current = {"state_sequence": identity.sequence, "state_json": body.decode("utf-8"),
-               "last_collected_at": identity.collected_at, "role": str(report.role),
-               "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
-               "settings_version": report.settings_version}
-    if identity.hostname:
-        current["hostname"] = identity.hostname
-    if os_name:
-        current["os_name"] = os_name
-    became_current = session.execute(update(Machine).where(
-        Machine.id == agent.machine_id, Machine.current_agent_id == agent.id,
-        Machine.state_sequence < identity.sequence).values(current)).rowcount == 1
-    if became_current:
-        unit_id = session.scalar(select(Machine.unit_id).where(Machine.id == agent.machine_id))
+    unit_id = session.execute(_BECOME_CURRENT, {
+        "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
+        "state_json": body.decode("utf-8"), "collected_at": identity.collected_at, "role": str(report.role),
+        "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
+        "settings_version": report.settings_version, "hostname": identity.hostname or None,
+        "os_name": os_name or None}).scalar()
+    if unit_id is not None:  # it became the machine's current state
         record_machine_products(session, agent.machine_id, unit_id, product_names(report))
         if report.users is not None:
             record_machine_users(session, agent.machine_id, report.users.users)
