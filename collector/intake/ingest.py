@@ -20,11 +20,12 @@ from collector.db import Database
 from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from collector.intake.batch import ReportJob, run_batch
 from collector.intake.expand import expand_unchanged
+from collector.judging.memo import memo
 from collector.judging.report import judge_safely
 from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
-from collector.store.settings import settings_for_report
+from collector.store.settings import effective_settings, settings_for_report
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,11 @@ def _verify_and_store(session: Session, known: AgentCredentials | None, signed: 
     outcome = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
     if outcome is StoreOutcome.STORED:
         judge_safely(session, agent.machine_id, agent.id, whole, job.now, job.via_network, rules)
-    settings = (settings_for_report(session, agent.machine_id, agent.key, report.settings_version, job.now)
-                if report.schema_version >= SCHEMA_VERSION else None)
+    settings = None
+    if report.schema_version >= SCHEMA_VERSION:
+        effective = memo(session, ("settings", agent.unit_path), lambda: effective_settings(session, agent.unit_path))
+        settings = settings_for_report(session, agent.machine_id, agent.key, report.settings_version, job.now,
+                                       effective)
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome),
                      settings=settings), outcome
 

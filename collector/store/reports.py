@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -24,8 +25,9 @@ from collector.errors import Conflict
 from collector.models.enrollment import Agent
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
+from collector.models.units import Unit
 from collector.store.officials import record_machine_users
-from collector.store.products import product_names, record_machine_products
+from collector.store.products import product_names, record_machine_products, stored_product_names
 from collector.store.report_sections import split_for_storage, store_section_set
 
 
@@ -42,17 +44,24 @@ class AgentCredentials:
     machine_id: int
     key: str
     revoked: bool
+    unit_path: str = ""
+    """The path of its machine's unit (collector.store.units)."""
 
 
 def find_agent(session: Session, agent_id: str) -> AgentCredentials | None:
     """The agent with its key opened (collector.agent_keys; a revoked agent's key is not needed and
     stays shut: ""); None when unknown. AgentKeysUnavailable when the collector lacks the secret."""
-    row = session.execute(select(Agent.machine_id, Agent.key, Agent.revoked_at).where(Agent.id == agent_id)).first()
+    row = session.execute(_AGENT, {"agent_id": agent_id}).first()
     if row is None:
         return None
     revoked = row.revoked_at is not None
     key = "" if revoked else vault_of(session).open(agent_id, row.key)
-    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=key, revoked=revoked)
+    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=key, revoked=revoked, unit_path=row.path)
+
+
+_AGENT = (select(Agent.machine_id, Agent.key, Agent.revoked_at, Unit.path)
+          .join(Machine, Machine.id == Agent.machine_id).join(Unit, Unit.id == Machine.unit_id)
+          .where(Agent.id == bindparam("agent_id")))
 
 
 def store_report(session: Session, agent: AgentCredentials, report: Report, body: bytes,
@@ -106,12 +115,15 @@ _BECOME_CURRENT = (
             hostname=func.coalesce(bindparam("hostname"), _MACHINES.c.hostname),
             os_name=func.coalesce(bindparam("os_name"), _MACHINES.c.os_name))
     .returning(_MACHINES.c.unit_id))
-"""The machine's current state moved forward, built once (Core, not ORM-enabled: the hot path)."""
+_STATE = select(_MACHINES.c.state_json).where(_MACHINES.c.id == bindparam("machine_id"))
+"""The machine's current state moved forward, built once (Core, not ORM-enabled: the hot path);
+its product names rewritten only when they changed (machine moves move them: machine_moves)."""
 
 
 def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes, now: datetime) -> None:
     identity = report.identity
     session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now})
+    before = session.execute(_STATE, {"machine_id": agent.machine_id}).scalar()
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
     unit_id = session.execute(_BECOME_CURRENT, {
         "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
@@ -119,10 +131,21 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
         "settings_version": report.settings_version, "hostname": identity.hostname or None,
         "os_name": os_name or None}).scalar()
-    if unit_id is not None:  # it became the machine's current state
-        record_machine_products(session, agent.machine_id, unit_id, product_names(report))
-        if report.users is not None:
-            record_machine_users(session, agent.machine_id, report.users.users)
+    if unit_id is None:  # an older report: history only
+        return
+    names = product_names(report)
+    if _names_changed(before, names):
+        record_machine_products(session, agent.machine_id, unit_id, names)
+    if report.users is not None:
+        record_machine_users(session, agent.machine_id, report.users.users)
+
+
+def _names_changed(state_json: str | None, names: set[str]) -> bool:
+    """Whether the machine's stored names (those of its previous state) differ from ``names``."""
+    try:
+        return state_json is None or stored_product_names(state_json) != names
+    except msgspec.DecodeError:
+        return True
 
 
 def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:
