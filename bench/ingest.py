@@ -114,7 +114,8 @@ def bare_rate(agents: int, seconds: float, clients: int) -> dict[str, float]:
         tally, elapsed = run_load(port, [partial(bare_requests, BARE_BODY_BYTES)] * agents, seconds, clients)
     finally:
         stop(server)
-    return {"requests_per_s": round(tally.acknowledged / elapsed, 1), "p50_ms": round(percentile(tally.latencies_ms, 50), 2),
+    return {"requests_per_s": round(tally.acknowledged / elapsed, 1),
+            "p50_ms": round(percentile(tally.latencies_ms, 50), 2),
             "p99_ms": round(percentile(tally.latencies_ms, 99), 2), "errors": sum(tally.errors.values())}
 
 

@@ -63,7 +63,7 @@ def signed_jobs(agents: list[tuple[DemoMachine, str, str]], reports: int, progra
     """``reports`` signed reports, round robin over the agents, sequences counting up per agent."""
     jobs = []
     state = {}
-    for machine, agent_id, key in agents:
+    for machine, agent_id, _key in agents:
         rng = random.Random(machine.machine_uid)
         state[agent_id] = (demo_report(machine, agent_id, 1, now, rng), programs_of(rng, programs), rng)
     for index in range(reports):
@@ -96,7 +96,8 @@ def measure(db_url: str, agents: int, reports: int, batch: int, programs: int) -
     cpu, wall = time.process_time(), time.perf_counter()
     failed = 0
     for start in range(0, len(jobs), batch):
-        failed += sum(isinstance(r, BaseException) for r in ingest_reports(db, jobs[start:start + batch], LIMITS, rules))
+        results = ingest_reports(db, jobs[start:start + batch], LIMITS, rules)
+        failed += sum(isinstance(r, BaseException) for r in results)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     db.dispose()
     backend = "postgresql" if db_url.startswith("postgresql") else "sqlite"
