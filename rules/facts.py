@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from agent.wire.schema import (
@@ -370,11 +372,18 @@ def _enabled_admins(accounts: list[LocalAccount]) -> int | None:
 def _software(section: Software | None) -> dict[str, Any]:
     if section is None:
         return {"software.count": None, **{f"software.{name}": None for name in SOFTWARE_CLASSES}}
-    names = [p.name for p in section.programs]
+    names = [(p.name, p.name.lower()) for p in section.programs]
     facts: dict[str, Any] = {"software.count": len(names)}
-    for kind, fragments in SOFTWARE_CLASSES.items():
-        facts[f"software.{kind}"] = [n for n in names if any(f in n.lower() for f in fragments)]
+    for kind, pattern in _software_patterns().items():
+        facts[f"software.{kind}"] = [name for name, lowered in names if pattern.search(lowered)]
     return facts
+
+
+@cache
+def _software_patterns() -> dict[str, re.Pattern[str]]:
+    """SOFTWARE_CLASSES as one search per class (a name matches when it contains a fragment): the
+    same answer as testing each fragment, in one pass over the name (a report lists ~150 programs)."""
+    return {kind: re.compile("|".join(map(re.escape, fragments))) for kind, fragments in SOFTWARE_CLASSES.items()}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import msgspec
 from sqlalchemy import bindparam, case, func, select, update
@@ -82,13 +83,18 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
               "collected_at": report.identity.collected_at, "body_sha256": digest,
               "body_zlib": zlib.compress(skeleton, 6),
               "section_set_id": store_section_set(session, sections, (left_out or {}).values())}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(StoredReport).values(values)
-                 .on_conflict_do_nothing(index_elements=["agent_id", "sequence"]).returning(StoredReport.id))
-    if session.execute(statement).first() is None:
+    if session.execute(_insert_report(session.get_bind().dialect.name), values).first() is None:
         return _outcome_of_resend(session, agent.id, sequence, digest)
     _update_machine(session, agent, report, state_body or body, now)
     return StoreOutcome.STORED
+
+
+@cache
+def _insert_report(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect (Core; values bound)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(StoredReport.__table__).on_conflict_do_nothing(index_elements=["agent_id", "sequence"])
+            .returning(StoredReport.__table__.c.id))
 
 
 def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: str) -> StoreOutcome:
@@ -150,6 +156,10 @@ def _names_changed(state_json: str | None, names: set[str]) -> bool:
 
 def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:
     """The agent clock of the machine's newest report received before ``received_before``."""
-    return session.scalar(select(StoredReport.collected_at).where(
-        StoredReport.machine_id == machine_id, StoredReport.received_at < received_before)
-        .order_by(StoredReport.received_at.desc()).limit(1))
+    return session.execute(_PREVIOUS, {"machine_id": machine_id, "before": received_before}).scalar()
+
+
+_REPORTS = StoredReport.__table__
+_PREVIOUS = (select(_REPORTS.c.collected_at)
+             .where(_REPORTS.c.machine_id == bindparam("machine_id"), _REPORTS.c.received_at < bindparam("before"))
+             .order_by(_REPORTS.c.received_at.desc()).limit(1))
