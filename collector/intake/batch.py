@@ -36,6 +36,14 @@ MAX_BATCH = 64
 """Reports in one transaction at most: enough to share one commit among the requests that wait
 at full load, few enough that a batch's own latency stays a few milliseconds."""
 
+POSTGRESQL_WRITERS = 4
+"""Batches in flight at once on PostgreSQL: a batch mostly waits for the server's answers, so
+several overlap those waits (the database orders them on its rows). SQLite has one writer."""
+
+
+def writers_for(db: Database) -> int:
+    return POSTGRESQL_WRITERS if db.engine.dialect.name == "postgresql" else 1
+
 
 class StoreUnavailable(CanhgacError):
     """The batch holding the report could not be committed: nothing of it is stored; send again."""
@@ -87,15 +95,17 @@ def _in_savepoint(session: Session, item: T, work: Callable[[Session, T], R]) ->
 
 
 class GroupCommitter(Generic[T, R]):
-    """One writer thread that runs ``handle(items)`` on whatever items are waiting (at most
-    ``max_batch``) and hands each submitter its own result, in the order ``handle`` returned them.
+    """``writers`` threads that each run ``handle(items)`` on whatever items are waiting (at most
+    ``max_batch``) and hand each submitter its own result, in the order ``handle`` returned them.
     Started by the first ``submit``; ``stop`` lets the waiting items finish."""
 
-    def __init__(self, handle: Callable[[list[T]], list[R | BaseException]], max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, handle: Callable[[list[T]], list[R | BaseException]], max_batch: int = MAX_BATCH,
+                 writers: int = 1) -> None:
         self._handle = handle
         self._max_batch = max_batch
+        self._writers = writers
         self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def submit(self, item: T) -> Future[R]:
@@ -106,16 +116,19 @@ class GroupCommitter(Generic[T, R]):
 
     def stop(self, timeout_s: float = 30) -> None:
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)  # one stop mark per writer
+        for thread in threads:
             thread.join(timeout_s)
 
     def _ensure_started(self) -> None:
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="canhgac-group-commit", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._run, name=f"canhgac-group-commit-{i}", daemon=True)
+                                 for i in range(self._writers)]
+                for thread in self._threads:
+                    thread.start()
 
     def _run(self) -> None:
         while (batch := self._take()) is not None:
@@ -133,7 +146,7 @@ class GroupCommitter(Generic[T, R]):
             except queue.Empty:
                 break
             if waiting is None:
-                self._queue.put(None)  # stop after this batch
+                self._queue.put(None)  # a writer's stop mark: left for the next take
                 break
             batch.append(waiting)
         return batch

@@ -110,7 +110,13 @@ def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, ru
                 refused.append((known, exc.code, job.now))
             raise
 
-    results = run_batch(db, jobs, ingest_one)
+    # Machines in one order in every batch, so that two batches in flight (PostgreSQL) wait for one
+    # another's rows rather than deadlock; a stable sort keeps an agent's reports in their order.
+    order = sorted(range(len(jobs)), key=lambda i: str(jobs[i].headers.get(AGENT_HEADER) or ""))
+    in_order = run_batch(db, [jobs[i] for i in order], ingest_one)
+    results: list[tuple[ReportAck, StoreOutcome] | BaseException] = [None] * len(jobs)  # type: ignore[list-item]
+    for position, result in zip(order, in_order, strict=True):
+        results[position] = result
     for agent, code, now in refused:  # each in its own transaction, after the batch's ended
         count_rejection(db, agent.id, agent.machine_id, code, now)
     return results

@@ -81,17 +81,20 @@ def test_every_acknowledgement_comes_after_its_report_is_committed(world: World)
     assert world.count("reports") == 32
 
 
-def test_a_committer_answers_each_submitter_with_its_own_result_in_batches() -> None:
+@pytest.mark.parametrize("writers", [1, 3])
+def test_a_committer_answers_each_submitter_with_its_own_result_in_batches(writers: int) -> None:
     batches: list[list[int]] = []
 
     def handle(items: list[int]) -> list[int | BaseException]:
         batches.append(items)
         return [ValueError(i) if i == 3 else i * 10 for i in items]
 
-    committer: GroupCommitter[int, int] = GroupCommitter(handle, max_batch=4)
+    committer: GroupCommitter[int, int] = GroupCommitter(handle, max_batch=4, writers=writers)
     futures = [committer.submit(i) for i in range(10)]
     answers = [f.exception(timeout=10) or f.result() for f in futures]
+    writing = list(committer._threads)
     committer.stop()
+    assert len(writing) == writers and not any(thread.is_alive() for thread in writing)
     assert [a if isinstance(a, int) else "refused" for a in answers] == [0, 10, 20, "refused", 40, 50, 60, 70, 80, 90]
     assert sorted(i for b in batches for i in b) == list(range(10)) and max(len(b) for b in batches) <= 4
 
