@@ -24,7 +24,7 @@ from agent import __version__
 from agent.wire.schema import SCHEMA_VERSION, EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from collector.errors import CanhgacError
-from collector.intake.batch import GroupCommitter, ReportJob, writers_for
+from collector.intake.batch import GroupCommitter, ReportJob
 from collector.intake.enroll_limits import EnrollLimiter
 from collector.intake.ingest import ingest_reports
 from collector.judging.enrollment import judge_enrollment_safely
@@ -117,7 +117,7 @@ def install_group_commit(app: Litestar, state: CollectorState) -> None:
     """The app's writer of reports (collector.intake.batch): the reports that arrive together are
     stored in one transaction; it ends with the app, after storing those it holds."""
     committer: ReportCommitter = GroupCommitter(
-        lambda jobs: ingest_reports(state.db, jobs, state.limits, state.rules), writers=writers_for(state.db))
+        lambda jobs: ingest_reports(state.db, jobs, state.limits, state.rules))
     app.state.report_committer = committer
     app.on_shutdown.append(lambda: committer.stop())
 

@@ -110,8 +110,8 @@ def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, ru
                 refused.append((known, exc.code, job.now))
             raise
 
-    # Machines in one order in every batch, so that two batches in flight (PostgreSQL) wait for one
-    # another's rows rather than deadlock; a stable sort keeps an agent's reports in their order.
+    # Machines in one order in every batch, so that batches of two processes (PostgreSQL) take the
+    # machines' rows in one order; a stable sort keeps an agent's reports in their order.
     order = sorted(range(len(jobs)), key=lambda i: str(jobs[i].headers.get(AGENT_HEADER) or ""))
     in_order = run_batch(db, [jobs[i] for i in order], ingest_one)
     results: list[tuple[ReportAck, StoreOutcome] | BaseException] = [None] * len(jobs)  # type: ignore[list-item]

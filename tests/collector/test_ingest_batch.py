@@ -125,3 +125,29 @@ def test_a_licence_added_after_a_batch_counts_from_the_next_batch_on(world: Worl
         jobs.append(job(agent, av_report(agent["agent_id"], 3)))
     ingest_reports(world.db, jobs, LIMITS, world.rules)
     assert (before, av_licensed(world, machine)) == (False, True)
+
+
+def test_a_report_that_waits_too_long_on_another_writer_is_refused_alone_as_transient(world: World) -> None:
+    if world.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the batch holds the write lock from its start")
+    with world.db.session() as session:
+        add_unit(session, "HELD", "Đơn vị bị khoá", "office", T0, "XA", 1)
+    other = world.db.engine.connect()
+    other.execute(text("SELECT id FROM units WHERE code = 'HELD' FOR UPDATE"))  # another writer holds the row
+
+    def work(session: Session, code: str) -> str:
+        if code == "HELD":
+            session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            session.execute(text("UPDATE units SET name = 'x' WHERE code = 'HELD'"))
+        else:
+            add_unit(session, code, f"Đơn vị {code}", "office", T0, "XA", 1)
+        return code
+
+    try:
+        results = run_batch(world.db, ["NEW-1", "HELD", "NEW-2"], work)
+    finally:
+        other.rollback()
+        other.close()
+    assert results[0] == "NEW-1" and results[2] == "NEW-2"
+    assert isinstance(results[1], StoreUnavailable) and results[1].status == 503
+    assert world.count("units WHERE code LIKE 'NEW-%'") == 2
