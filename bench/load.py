@@ -1,4 +1,4 @@
-"""The load that bench/ingest.py and bench/serve_memory.py put on a server: client *processes*
+"""The load that bench/ingest.py and bench/ingest_memory.py put on a server: client *processes*
 (so that the client is not one GIL), each with threads that each keep one HTTP/1.1 connection and
 send one request after another until a deadline. Traffic goes to 127.0.0.1 only."""
 

@@ -2,7 +2,7 @@
 as fast as the server answers for ``--minutes``; the server's RSS is sampled every 10 s and
 printed after 1 minute and at the end (the goal: bounded, the last figure near the first).
 
-    python bench/serve_memory.py [--minutes 10] [--agents 50] [--programs 150] [--postgresql] [--short]
+    python bench/ingest_memory.py [--minutes 10] [--agents 50] [--programs 150] [--postgresql] [--short]
 
 ``--short``: 2 minutes. Traffic goes to 127.0.0.1 only; on PostgreSQL in a fresh schema dropped after.
 """
