@@ -373,10 +373,13 @@ def _enabled_admins(accounts: list[LocalAccount]) -> int | None:
 def _software(section: Software | None) -> dict[str, Any]:
     if section is None:
         return {"software.count": None, **{f"software.{name}": None for name in SOFTWARE_CLASSES}}
-    names = [p.name for p in section.programs]
+    names = [(p.name, p.name.lower()) for p in section.programs]
+    every_name = "\n".join(lowered for _, lowered in names)  # no fragment holds a newline
     facts: dict[str, Any] = {"software.count": len(names)}
     for kind, fragments in SOFTWARE_CLASSES.items():
-        facts[f"software.{kind}"] = [n for n in names if any(f in n.lower() for f in fragments)]
+        present = [f for f in fragments if f in every_name]  # one scan per fragment; most PCs have none
+        facts[f"software.{kind}"] = ([name for name, lowered in names if any(f in lowered for f in present)]
+                                     if present else [])
     return facts
 
 

@@ -17,7 +17,7 @@ from collector.config import CollectorConfig
 from collector.db import Database
 from collector.errors import CanhgacError, TooManyRequests
 from collector.intake.enroll_limits import EnrollLimiter
-from collector.intake.http import AGENT_ROUTES
+from collector.intake.http import AGENT_ROUTES, install_group_commit
 from collector.state import CollectorState, build_state
 from server.api import people_routes
 from server.metrics import metrics
@@ -103,6 +103,7 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
     )
     app.state.collector = state
     app.state.enroll_limiter = EnrollLimiter(state.enroll_limits)
+    install_group_commit(app, state)
     install_dashboard(app, config, keep_fresh=keep_dashboard_fresh)
     if scheduled:
         install_scheduler(app, state)

@@ -1,11 +1,12 @@
 """The agents' side of the HTTP API (``/api/v1``): enroll, reports, health.
 
 Thin: each handler reads the request, hands plain values to collector.intake.ingest / collector.store
-in a worker thread, and returns a Struct from agent.wire.schema.
+in a worker thread (reports: to the group commit, collector.intake.batch), and returns a Struct from agent.wire.schema.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from anyio import to_thread
-from litestar import Request, Response, get, post
+from litestar import Litestar, Request, Response, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
 from litestar.params import JSONBody
 from sqlalchemy.orm import Session
@@ -23,8 +24,9 @@ from agent import __version__
 from agent.wire.schema import SCHEMA_VERSION, EnrollRequest, EnrollResponse, ReportAck
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from collector.errors import CanhgacError
+from collector.intake.batch import GroupCommitter, ReportJob
 from collector.intake.enroll_limits import EnrollLimiter
-from collector.intake.ingest import ingest_report
+from collector.intake.ingest import ingest_reports
 from collector.judging.enrollment import judge_enrollment_safely
 from collector.state import CollectorState
 from collector.store.enrollment import MachineInOtherUnit, enroll, ping, record_refused_enrollment
@@ -95,16 +97,29 @@ async def post_enroll(request: Request[Any, Any, Any], data: JSONBody[EnrollRequ
       summary="Send a signed report (stored once per agent and sequence)")
 async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
     state = collector_state(request)
+    committer: ReportCommitter = request.app.state.report_committer
     body = await request.body()
     started = time.perf_counter()
     try:
-        ack, outcome = await to_thread.run_sync(
-            ingest_report, state.db, request.headers, body, state.clock(), state.limits, state.rules, True)
+        job = ReportJob(request.headers, body, state.clock(), via_network=True)
+        ack, outcome = await asyncio.wrap_future(committer.submit(job))
     except CanhgacError as exc:
         state.metrics.report_refused(exc.code, time.perf_counter() - started)
         raise
     state.metrics.report_stored(time.perf_counter() - started, duplicate=outcome is StoreOutcome.DUPLICATE)
     return Response(ack, status_code=201 if outcome is StoreOutcome.STORED else 200)
+
+
+ReportCommitter = GroupCommitter[ReportJob, tuple[ReportAck, StoreOutcome]]
+
+
+def install_group_commit(app: Litestar, state: CollectorState) -> None:
+    """The app's writer of reports (collector.intake.batch): the reports that arrive together are
+    stored in one transaction; it ends with the app, after storing those it holds."""
+    committer: ReportCommitter = GroupCommitter(
+        lambda jobs: ingest_reports(state.db, jobs, state.limits, state.rules))
+    app.state.report_committer = committer
+    app.on_shutdown.append(lambda: committer.stop())
 
 
 @get("/health", summary="Liveness and database check")

@@ -12,17 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
+from sqlalchemy.orm import Session
 
 from agent.wire.schema import SCHEMA_VERSION, Report, ReportAck, SchemaVersionError, decode_report
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from collector.db import Database
 from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from collector.intake.batch import ReportJob, run_batch
 from collector.intake.expand import expand_unchanged
+from collector.judging.memo import memo
 from collector.judging.report import judge_safely
 from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
-from collector.store.settings import settings_for_report
+from collector.store.settings import effective_settings, settings_for_report
 
 
 @dataclass(frozen=True)
@@ -84,30 +87,58 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
 
     A newly stored report is judged by the machine rules (collector.judging.scan); ``via_network`` says
     how it came (True over HTTP, False from a file, None when the caller does not say)."""
-    body = decoded_body(body, headers.get("content-encoding"), limits.max_body_bytes)
-    signed = read_signature_headers(headers)
-    known: AgentCredentials | None = None
-    try:
-        with db.session() as session:
-            known = find_agent(session, signed.agent_id)
-            agent = _check_agent_and_signature(known, signed, body, now, limits)
-            report = _decode(body)
-            if report.identity.agent_id != agent.id:
-                raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
-            if report.identity.sequence < 1:
-                raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
-            whole, state_body = expand_unchanged(session, report, body)
-            outcome = store_report(session, agent, whole, body, now, state_body=state_body,
-                                   left_out=report.unchanged)
-            if outcome is StoreOutcome.STORED:
-                judge_safely(session, agent.machine_id, agent.id, whole, now, via_network, rules)
-            settings = (settings_for_report(session, agent.machine_id, agent.key, report.settings_version, now)
-                        if report.schema_version >= SCHEMA_VERSION else None)
-    except (Unauthorized, Conflict) as exc:
-        # Counted after the refused transaction ended, in its own; only for an agent we know.
-        if known is not None and exc.code in COUNTED_REASONS:
-            count_rejection(db, known.id, known.machine_id, exc.code, now)
-        raise
+    result = ingest_reports(db, [ReportJob(headers, body, now, via_network)], limits, rules)[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, rules: LoadedRules,
+                   ) -> list[tuple[ReportAck, StoreOutcome] | BaseException]:
+    """``ingest_report`` for each job, in one transaction committed once (collector.intake.batch):
+    per job its answer or the error it gets, in order. Refusals of a known agent are counted after."""
+    refused: list[tuple[AgentCredentials, str, datetime]] = []
+
+    def ingest_one(session: Session, job: ReportJob) -> tuple[ReportAck, StoreOutcome]:
+        body = decoded_body(job.body, job.headers.get("content-encoding"), limits.max_body_bytes)
+        signed = read_signature_headers(job.headers)
+        known = find_agent(session, signed.agent_id)
+        try:
+            return _verify_and_store(session, known, signed, body, job, limits, rules)
+        except (Unauthorized, Conflict) as exc:
+            if known is not None and exc.code in COUNTED_REASONS:
+                refused.append((known, exc.code, job.now))
+            raise
+
+    # Machines in one order in every batch, so that batches of two processes (PostgreSQL) take the
+    # machines' rows in one order; a stable sort keeps an agent's reports in their order.
+    order = sorted(range(len(jobs)), key=lambda i: str(jobs[i].headers.get(AGENT_HEADER) or ""))
+    in_order = run_batch(db, [jobs[i] for i in order], ingest_one)
+    results: list[tuple[ReportAck, StoreOutcome] | BaseException] = [None] * len(jobs)  # type: ignore[list-item]
+    for position, result in zip(order, in_order, strict=True):
+        results[position] = result
+    for agent, code, now in refused:  # each in its own transaction, after the batch's ended
+        count_rejection(db, agent.id, agent.machine_id, code, now)
+    return results
+
+
+def _verify_and_store(session: Session, known: AgentCredentials | None, signed: SignedRequest, body: bytes,
+                      job: ReportJob, limits: IngestLimits, rules: LoadedRules) -> tuple[ReportAck, StoreOutcome]:
+    agent = _check_agent_and_signature(known, signed, body, job.now, limits)
+    report = _decode(body)
+    if report.identity.agent_id != agent.id:
+        raise Forbidden("identity.agent_id does not match the signing agent", code="agent_mismatch")
+    if report.identity.sequence < 1:
+        raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
+    whole, state_body = expand_unchanged(session, report, body)
+    outcome = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
+    if outcome is StoreOutcome.STORED:
+        judge_safely(session, agent.machine_id, agent.id, whole, job.now, job.via_network, rules)
+    settings = None
+    if report.schema_version >= SCHEMA_VERSION:
+        effective = memo(session, ("settings", agent.unit_path), lambda: effective_settings(session, agent.unit_path))
+        settings = settings_for_report(session, agent.machine_id, agent.key, report.settings_version, job.now,
+                                       effective)
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome),
                      settings=settings), outcome
 

@@ -1,5 +1,6 @@
 """Judging one report as it is stored: the machine rules, on the report that became the machine's
-current state, and its readiness row."""
+current state, and its readiness row. Still per report; what it reads of the units and the licence
+register is read once per batch (collector.judging.memo)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
+from collector.judging.memo import memo
 from collector.judging.rules import LoadedRules, log
 from collector.store.alerts import Subject, apply_findings
-from collector.store.licences import machine_covers
+from collector.store.licences import licence_terms, machine_covers
 from collector.store.machines import current_agent
 from collector.store.readiness import record_machine_readiness
 from collector.store.reports import previous_collected_at
@@ -27,11 +29,14 @@ def judge_report(session: Session, machine_id: int, agent_id: str, report: Repor
     current = current_agent(session, machine_id)
     if current is None or current.agent_id != agent_id or current.sequence != report.identity.sequence:
         return 0
-    chain = unit_codes_on_path(session, current.unit_path)
-    indicators = rules.indicators.for_unit(chain, report_year(now))
+    path = current.unit_path
+    chain = memo(session, ("unit chain", path), lambda: unit_codes_on_path(session, path))
+    indicators = memo(session, ("indicators", path, report_year(now)),
+                      lambda: rules.indicators.for_unit(chain, report_year(now)))
+    terms = memo(session, "licence terms", lambda: licence_terms(session))
     meta = machine_context(indicators, via_network=via_network, last_seen_at=now,
                            previous_collected_at=previous_collected_at(session, machine_id, now),
-                           licences=machine_covers(session, machine_id, current.unit_path))
+                           licences=machine_covers(session, machine_id, path, terms))
     facts = machine_facts(report, meta, now)
     record_machine_readiness(session, machine_id, current.unit_id, current.unit_path, report, facts, now,
                              indicators, av_licence_verdict(report, meta, now).as_detail())

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Role, normalise_mac
@@ -99,9 +99,14 @@ class CurrentAgent(msgspec.Struct, frozen=True, kw_only=True):
     sequence: int
 
 
+_MACHINES, _UNITS = Machine.__table__, Unit.__table__
+_CURRENT_AGENT = (select(_MACHINES.c.unit_id, _UNITS.c.path, _MACHINES.c.current_agent_id, _MACHINES.c.state_sequence)
+                  .join(_UNITS, _MACHINES.c.unit_id == _UNITS.c.id).where(_MACHINES.c.id == bindparam("machine_id")))
+"""Built once, in Core: read for every report judged."""
+
+
 def current_agent(session: Session, machine_id: int) -> CurrentAgent | None:
-    row = session.execute(select(Machine.unit_id, Unit.path, Machine.current_agent_id, Machine.state_sequence)
-                          .join(Unit, Machine.unit_id == Unit.id).where(Machine.id == machine_id)).first()
+    row = session.execute(_CURRENT_AGENT, {"machine_id": machine_id}).first()
     if row is None:
         return None
     return CurrentAgent(unit_id=row.unit_id, unit_path=row.path, agent_id=row.current_agent_id,

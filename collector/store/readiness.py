@@ -98,9 +98,10 @@ def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
     """Built once per dialect: parameters bound at execution, so SQLAlchemy compiles it once
     (a ``.values(...)`` statement would be compiled again for every report)."""
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(MachineReadiness)
+    table = MachineReadiness.__table__  # Core, not the ORM's bulk insert: one executemany, no ORM work
+    statement = builder(table)
     updates: dict[str, Any] = {c: statement.excluded[c] for c in columns if c != "machine_id"}
-    updates["via_network"] = func.coalesce(statement.excluded.via_network, MachineReadiness.via_network)
+    updates["via_network"] = func.coalesce(statement.excluded.via_network, table.c.via_network)
     return statement.on_conflict_do_update(index_elements=["machine_id"], set_=updates)
 
 

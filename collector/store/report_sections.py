@@ -14,7 +14,7 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,9 +61,9 @@ def store_section_set(session: Session, sections: Mapping[str, bytes], also: Ite
         return None
     ids = _section_ids(session, sections, digests)
     set_digest = hashlib.sha256(",".join(digests).encode()).hexdigest()
-    found = session.scalar(select(ReportSectionSet.id).where(ReportSectionSet.digest == set_digest))
+    found = session.execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar()
     if found is not None:
-        return found
+        return int(found)
     inserted = session.execute(_insert(session, ReportSectionSet).values(digest=set_digest)
                                .on_conflict_do_nothing(index_elements=["digest"])
                                .returning(ReportSectionSet.id)).scalar()
@@ -74,9 +74,15 @@ def store_section_set(session: Session, sections: Mapping[str, bytes], also: Ite
     return inserted
 
 
+_SECTIONS, _SETS = ReportSection.__table__, ReportSectionSet.__table__
+_SECTION_IDS = (select(_SECTIONS.c.sha256, _SECTIONS.c.id)
+                .where(_SECTIONS.c.sha256.in_(bindparam("digests", expanding=True))))
+_SET_BY_DIGEST = select(_SETS.c.id).where(_SETS.c.digest == bindparam("digest"))
+"""Built once in Core: read for every report stored."""
+
+
 def _section_ids(session: Session, sections: Mapping[str, bytes], digests: list[str]) -> dict[str, int]:
-    ids = dict(session.execute(select(ReportSection.sha256, ReportSection.id)
-                               .where(ReportSection.sha256.in_(digests))).all())
+    ids: dict[str, int] = dict(session.execute(_SECTION_IDS, {"digests": digests}).all())  # type: ignore[arg-type]
     new = [{"sha256": d, "body_zlib": zlib.compress(sections[d], 6), "raw_bytes": len(sections[d])}
            for d in digests if d not in ids and d in sections]
     if new:

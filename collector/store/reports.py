@@ -13,8 +13,10 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, select, update
+import msgspec
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,9 +26,10 @@ from collector.errors import Conflict
 from collector.models.enrollment import Agent
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
+from collector.models.units import Unit
 from collector.store.machine_search import search_text
 from collector.store.officials import record_machine_users
-from collector.store.products import product_names, record_machine_products
+from collector.store.products import product_names, record_machine_products, stored_product_names
 from collector.store.report_sections import split_for_storage, store_section_set
 
 
@@ -43,17 +46,24 @@ class AgentCredentials:
     machine_id: int
     key: str
     revoked: bool
+    unit_path: str = ""
+    """The path of its machine's unit (collector.store.units)."""
 
 
 def find_agent(session: Session, agent_id: str) -> AgentCredentials | None:
     """The agent with its key opened (collector.agent_keys; a revoked agent's key is not needed and
     stays shut: ""); None when unknown. AgentKeysUnavailable when the collector lacks the secret."""
-    row = session.execute(select(Agent.machine_id, Agent.key, Agent.revoked_at).where(Agent.id == agent_id)).first()
+    row = session.execute(_AGENT, {"agent_id": agent_id}).first()
     if row is None:
         return None
     revoked = row.revoked_at is not None
     key = "" if revoked else vault_of(session).open(agent_id, row.key)
-    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=key, revoked=revoked)
+    return AgentCredentials(id=agent_id, machine_id=row.machine_id, key=key, revoked=revoked, unit_path=row.path)
+
+
+_AGENT = (select(Agent.machine_id, Agent.key, Agent.revoked_at, Unit.path)
+          .join(Machine, Machine.id == Agent.machine_id).join(Unit, Unit.id == Machine.unit_id)
+          .where(Agent.id == bindparam("agent_id")))
 
 
 def store_report(session: Session, agent: AgentCredentials, report: Report, body: bytes,
@@ -74,13 +84,18 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
               "collected_at": report.identity.collected_at, "body_sha256": digest,
               "body_zlib": zlib.compress(skeleton, 6),
               "section_set_id": store_section_set(session, sections, (left_out or {}).values())}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(StoredReport).values(values)
-                 .on_conflict_do_nothing(index_elements=["agent_id", "sequence"]).returning(StoredReport.id))
-    if session.execute(statement).first() is None:
+    if session.execute(_insert_report(session.get_bind().dialect.name), values).first() is None:
         return _outcome_of_resend(session, agent.id, sequence, digest)
     _update_machine(session, agent, report, state_body or body, now)
     return StoreOutcome.STORED
+
+
+@cache
+def _insert_report(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect (Core; values bound)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(StoredReport.__table__).on_conflict_do_nothing(index_elements=["agent_id", "sequence"])
+            .returning(StoredReport.__table__.c.id))
 
 
 def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: str) -> StoreOutcome:
@@ -92,32 +107,61 @@ def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: s
     return StoreOutcome.DUPLICATE
 
 
+_MACHINES = Machine.__table__
+_SEEN = (update(_MACHINES).where(_MACHINES.c.id == bindparam("machine_id"))
+         .values(last_seen_at=case((_MACHINES.c.last_seen_at.is_(None) | (_MACHINES.c.last_seen_at < bindparam("now")),
+                                    bindparam("now")), else_=_MACHINES.c.last_seen_at)))
+_BECOME_CURRENT = (
+    update(_MACHINES)
+    .where(_MACHINES.c.id == bindparam("machine_id"), _MACHINES.c.current_agent_id == bindparam("agent_id"),
+           _MACHINES.c.state_sequence < bindparam("sequence"))
+    .values(state_sequence=bindparam("sequence"), state_json=bindparam("state_json"),
+            last_collected_at=bindparam("collected_at"), role=bindparam("role"),
+            agent_version=bindparam("agent_version"), report_schema=bindparam("report_schema"),
+            settings_version=bindparam("settings_version"), search_text=bindparam("search_text"),
+            hostname=func.coalesce(bindparam("hostname"), _MACHINES.c.hostname),
+            os_name=func.coalesce(bindparam("os_name"), _MACHINES.c.os_name))
+    .returning(_MACHINES.c.unit_id))
+_STATE = select(_MACHINES.c.state_json).where(_MACHINES.c.id == bindparam("machine_id"))
+"""The machine's current state moved forward, built once (Core, not ORM-enabled: the hot path);
+its product names rewritten only when they changed (machine moves move them: machine_moves)."""
+
+
 def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes, now: datetime) -> None:
     identity = report.identity
-    newer_seen = case((Machine.last_seen_at.is_(None) | (Machine.last_seen_at < now), now),
-                      else_=Machine.last_seen_at)
-    session.execute(update(Machine).where(Machine.id == agent.machine_id).values(last_seen_at=newer_seen))
+    session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now})
+    before = session.execute(_STATE, {"machine_id": agent.machine_id}).scalar()
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
-    current = {"state_sequence": identity.sequence, "state_json": body.decode("utf-8"),
-               "last_collected_at": identity.collected_at, "role": str(report.role),
-               "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
-               "settings_version": report.settings_version, "search_text": search_text(report)}
-    if identity.hostname:
-        current["hostname"] = identity.hostname
-    if os_name:
-        current["os_name"] = os_name
-    became_current = session.execute(update(Machine).where(
-        Machine.id == agent.machine_id, Machine.current_agent_id == agent.id,
-        Machine.state_sequence < identity.sequence).values(current)).rowcount == 1
-    if became_current:
-        unit_id = session.scalar(select(Machine.unit_id).where(Machine.id == agent.machine_id))
-        record_machine_products(session, agent.machine_id, unit_id, product_names(report))
-        if report.users is not None:
-            record_machine_users(session, agent.machine_id, report.users.users)
+    unit_id = session.execute(_BECOME_CURRENT, {
+        "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
+        "state_json": body.decode("utf-8"), "collected_at": identity.collected_at, "role": str(report.role),
+        "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
+        "settings_version": report.settings_version, "search_text": search_text(report),
+        "hostname": identity.hostname or None,
+        "os_name": os_name or None}).scalar()
+    if unit_id is None:  # an older report: history only
+        return
+    names = product_names(report)
+    if _names_changed(before, names):
+        record_machine_products(session, agent.machine_id, unit_id, names)
+    if report.users is not None:
+        record_machine_users(session, agent.machine_id, report.users.users)
+
+
+def _names_changed(state_json: str | None, names: set[str]) -> bool:
+    """Whether the machine's stored names (those of its previous state) differ from ``names``."""
+    try:
+        return state_json is None or stored_product_names(state_json) != names
+    except msgspec.DecodeError:
+        return True
 
 
 def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:
     """The agent clock of the machine's newest report received before ``received_before``."""
-    return session.scalar(select(StoredReport.collected_at).where(
-        StoredReport.machine_id == machine_id, StoredReport.received_at < received_before)
-        .order_by(StoredReport.received_at.desc()).limit(1))
+    return session.execute(_PREVIOUS, {"machine_id": machine_id, "before": received_before}).scalar()
+
+
+_REPORTS = StoredReport.__table__
+_PREVIOUS = (select(_REPORTS.c.collected_at)
+             .where(_REPORTS.c.machine_id == bindparam("machine_id"), _REPORTS.c.received_at < bindparam("before"))
+             .order_by(_REPORTS.c.received_at.desc()).limit(1))

@@ -121,16 +121,24 @@ def machine_settings(session: Session, machine_id: int, key: str, now: datetime)
     path = session.scalar(select(Unit.path).join(Machine, Machine.unit_id == Unit.id).where(Machine.id == machine_id))
     if path is None:
         return None
-    effective = effective_settings(session, path)
+    return signed_settings(effective_settings(session, path), key, now)
+
+
+def signed_settings(effective: EffectiveSettings, key: str, now: datetime) -> SignedSettings | None:
+    """``effective`` signed with the agent key ``key``; None when no unit of the chain has settings."""
     if effective.version == 0:
         return None
     return sign_settings(key, SignedSettings(version=effective.version, issued_at=now, values=effective.values))
 
 
 def settings_for_report(session: Session, machine_id: int, key: str, ran_with: int | None,
-                        now: datetime) -> SignedSettings | None:
+                        now: datetime, effective: EffectiveSettings | None = None) -> SignedSettings | None:
     """What a report's acknowledgement carries: the machine's settings when the report ran with
-    another version than the current one (None when it ran with the current one or there are none)."""
+    another version than the current one (None when it ran with the current one or there are none).
+    ``effective``: the settings of the machine's unit when the caller has them (ingest reads them
+    once per batch)."""
+    if effective is not None:
+        return None if effective.version == ran_with else signed_settings(effective, key, now)
     found = machine_settings(session, machine_id, key, now)
     if found is None or found.version == ran_with:
         return None

@@ -1,0 +1,153 @@
+"""Group commit (collector.intake.batch): reports ingested together share one transaction, each
+refused alone; an acknowledgement is given only once its report is committed; what is read once
+per batch (collector.judging.memo) is read again by the next batch."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
+from collector.db import Database
+from collector.intake.batch import GroupCommitter, ReportJob, StoreUnavailable, run_batch
+from collector.intake.ingest import IngestLimits, ingest_reports
+from collector.models.readiness import MachineReadiness
+from collector.store.licences import add_licence
+from collector.store.units import add_unit
+from tests.api_world import World
+from tests.factories import T0, make_report, report_body, signed
+
+LIMITS = IngestLimits(max_body_bytes=64 * 1024, signature_window_s=300)
+
+
+def job(agent: dict[str, str], body: bytes, key: str | None = None) -> ReportJob:
+    return ReportJob(signed(agent["agent_id"], key or agent["key"], body), body, T0, via_network=True)
+
+
+def stored_sequences(db: Database) -> list[tuple[str, int]]:
+    with db.session() as session:
+        return sorted((a, int(s)) for a, s in session.execute(text("SELECT agent_id, sequence FROM reports")))
+
+
+def test_a_batch_stores_its_good_reports_and_refuses_a_bad_one_alone(world: World) -> None:
+    first, second = world.enroll(machine_uid="uid-1"), world.enroll(machine_uid="uid-2", hostname="pc-02")
+    jobs = [job(first, report_body(first["agent_id"], 1)),
+            job(second, report_body(second["agent_id"], 1), key="00" * 32),  # a wrong key: 401
+            job(second, report_body(second["agent_id"], 2, hostname="pc-02")),
+            job(first, report_body(first["agent_id"], 1))]  # a resend inside the same batch
+    results = ingest_reports(world.db, jobs, LIMITS, world.rules)
+    assert [r.code if isinstance(r, Exception) else r[1].value for r in results] == [  # type: ignore[union-attr]
+        "stored", "bad_signature", "stored", "duplicate"]
+    assert stored_sequences(world.db) == sorted([(first["agent_id"], 1), (second["agent_id"], 2)])
+    assert world.count("ingest_rejections") == 1  # the refusal counted, as one report's would be
+
+
+def test_a_batch_that_cannot_commit_stores_nothing_and_says_send_again(world: World) -> None:
+    def work(session: Session, code: str) -> str:
+        if code == "BROKEN":
+            session.connection().invalidate()  # the database connection is lost mid-batch
+        else:
+            add_unit(session, code, f"Đơn vị {code}", "office", T0, "XA", 1)
+        return code
+
+    results = run_batch(world.db, ["NEW-1", "BROKEN", "NEW-2"], work)
+    assert all(isinstance(r, StoreUnavailable) and r.transient and r.status == 503 for r in results)
+    assert world.count("units WHERE code LIKE 'NEW-%'") == 0
+
+
+def test_every_acknowledgement_comes_after_its_report_is_committed(world: World) -> None:
+    agents = [world.enroll(machine_uid=f"uid-{i}", hostname=f"pc-{i:02d}") for i in range(8)]
+
+    def send_and_look(agent: dict[str, str]) -> list[bool]:
+        seen = []
+        for sequence in range(1, 5):
+            body = report_body(agent["agent_id"], sequence)
+            response = world.client.post("/api/v1/reports", content=body,
+                                         headers=signed(agent["agent_id"], agent["key"], body))
+            assert response.status_code == 201, response.text
+            with world.db.engine.connect() as connection:  # another connection sees only what is committed
+                seen.append(connection.execute(text("SELECT count(*) FROM reports WHERE agent_id = :a AND "
+                                                    "sequence = :s"), {"a": agent["agent_id"], "s": sequence})
+                            .scalar_one() == 1)
+        return seen
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = [s for agent_seen in pool.map(send_and_look, agents) for s in agent_seen]
+    assert seen == [True] * 32
+    assert world.count("reports") == 32
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_a_committer_answers_each_submitter_with_its_own_result_in_batches(writers: int) -> None:
+    batches: list[list[int]] = []
+
+    def handle(items: list[int]) -> list[int | BaseException]:
+        batches.append(items)
+        return [ValueError(i) if i == 3 else i * 10 for i in items]
+
+    committer: GroupCommitter[int, int] = GroupCommitter(handle, max_batch=4, writers=writers)
+    futures = [committer.submit(i) for i in range(10)]
+    answers = [f.exception(timeout=10) or f.result() for f in futures]
+    writing = list(committer._threads)
+    committer.stop()
+    assert len(writing) == writers and not any(thread.is_alive() for thread in writing)
+    assert [a if isinstance(a, int) else "refused" for a in answers] == [0, 10, 20, "refused", 40, 50, 60, 70, 80, 90]
+    assert sorted(i for b in batches for i in b) == list(range(10)) and max(len(b) for b in batches) <= 4
+
+
+def av_report(agent_id: str, sequence: int) -> bytes:
+    report = make_report(agent_id, sequence)
+    report.antivirus = Antivirus(products=[AntivirusProduct(name="Kaspersky Endpoint Security", vendor="Kaspersky",
+                                                            enabled=True, realtime_on=True)])
+    report.software = Software(programs=[Program(name="Kaspersky Endpoint Security")])
+    return encode_report(report)
+
+
+def av_licensed(world: World, machine_id: int) -> bool | None:
+    with world.db.session() as session:
+        return session.scalar(select(MachineReadiness.av_licensed).where(MachineReadiness.machine_id == machine_id))
+
+
+@pytest.mark.parametrize("same_batch", [False, True])
+def test_a_licence_added_after_a_batch_counts_from_the_next_batch_on(world: World, same_batch: bool) -> None:
+    agent = world.enroll()
+    machine = int(agent["machine_id"])
+    ingest_reports(world.db, [job(agent, av_report(agent["agent_id"], 1))], LIMITS, world.rules)
+    before = av_licensed(world, machine)
+    with world.db.session() as session:
+        add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 5, date(2027, 12, 31), "XA", T0)
+    jobs = [job(agent, av_report(agent["agent_id"], 2))]
+    if same_batch:  # a batch of two: what it read at its first report serves the second
+        jobs.append(job(agent, av_report(agent["agent_id"], 3)))
+    ingest_reports(world.db, jobs, LIMITS, world.rules)
+    assert (before, av_licensed(world, machine)) == (False, True)
+
+
+def test_a_report_that_waits_too_long_on_another_writer_is_refused_alone_as_transient(world: World) -> None:
+    if world.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the batch holds the write lock from its start")
+    with world.db.session() as session:
+        add_unit(session, "HELD", "Đơn vị bị khoá", "office", T0, "XA", 1)
+    other = world.db.engine.connect()
+    other.execute(text("SELECT id FROM units WHERE code = 'HELD' FOR UPDATE"))  # another writer holds the row
+
+    def work(session: Session, code: str) -> str:
+        if code == "HELD":
+            session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            session.execute(text("UPDATE units SET name = 'x' WHERE code = 'HELD'"))
+        else:
+            add_unit(session, code, f"Đơn vị {code}", "office", T0, "XA", 1)
+        return code
+
+    try:
+        results = run_batch(world.db, ["NEW-1", "HELD", "NEW-2"], work)
+    finally:
+        other.rollback()
+        other.close()
+    assert results[0] == "NEW-1" and results[2] == "NEW-2"
+    assert isinstance(results[1], StoreUnavailable) and results[1].status == 503
+    assert world.count("units WHERE code LIKE 'NEW-%'") == 2
