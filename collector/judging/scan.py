@@ -23,6 +23,7 @@ from collector.store.machines import agentless_machines, machines_with_state
 from collector.store.products import licence_installs
 from collector.store.readiness import ReadinessScan, scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
+from collector.store.scan import lock_if_unchanged
 from collector.store.scope import EVERYTHING
 from collector.store.unit_context import UnitContexts, machine_context
 from collector.store.units import UnitRow, list_units, path_ids, unit_chains
@@ -109,11 +110,13 @@ def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
         facts = machine_facts(report, meta, now)
         subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
         findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[unit.id])
+        judged.append((unit.path, report))
+        summary.machines += 1
+        if not lock_if_unchanged(session, machine.id, machine.state_sequence, machine.last_seen_at):
+            continue  # a report of it was judged meanwhile, on fresher facts
         # Facts only ingest knows (report.via_network) are None here: those rules judge unknown,
         # which leaves their alerts as ingest set them.
         summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
-        summary.machines += 1
-        judged.append((unit.path, report))
     return judged
 
 

@@ -83,14 +83,16 @@ class StoredState(msgspec.Struct, frozen=True, kw_only=True):
     unit_id: int
     last_seen_at: datetime | None
     state_json: str
+    state_sequence: int = 0
 
 
 def machines_with_state(session: Session) -> Iterator[StoredState]:
     """Every machine that has a current report, one at a time."""
-    rows = session.execute(select(Machine.id, Machine.unit_id, Machine.last_seen_at, Machine.state_json)
-                           .where(Machine.state_json.is_not(None)))
+    rows = session.execute(select(Machine.id, Machine.unit_id, Machine.last_seen_at, Machine.state_json,
+                                  Machine.state_sequence).where(Machine.state_json.is_not(None)))
     for row in rows:
-        yield StoredState(id=row.id, unit_id=row.unit_id, last_seen_at=row.last_seen_at, state_json=row.state_json)
+        yield StoredState(id=row.id, unit_id=row.unit_id, last_seen_at=row.last_seen_at, state_json=row.state_json,
+                          state_sequence=row.state_sequence)
 
 
 class CurrentAgent(msgspec.Struct, frozen=True, kw_only=True):

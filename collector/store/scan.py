@@ -69,6 +69,14 @@ def lock_machine(session: Session, machine_id: int) -> None:
         session.execute(select(Machine.id).where(Machine.id == machine_id).with_for_update())
 
 
+def lock_if_unchanged(session: Session, machine_id: int, state_sequence: int, last_seen_at: datetime | None) -> bool:
+    """Lock the machine (``lock_machine``) and say whether its state is still the one the scan read:
+    False when a report arrived meanwhile (its own judging, on fresher facts, stands)."""
+    lock_machine(session, machine_id)
+    row = session.execute(select(Machine.state_sequence, Machine.last_seen_at).where(Machine.id == machine_id)).first()
+    return row is not None and row.state_sequence == state_sequence and row.last_seen_at == last_seen_at
+
+
 @dataclass(frozen=True)
 class Mark:
     inputs: str
