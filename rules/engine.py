@@ -104,6 +104,8 @@ class CompiledRule:
     """(severity, program) of each level, the most severe first."""
     context_facts: tuple[str, ...] = ()
     """Every fact the condition, the levels and the evidence read (what the CEL context needs)."""
+    sources: tuple[str, ...] = ()
+    """The CEL of the condition and of each level as compiled (parameters inlined): rules.clock_facts reads them."""
 
 
 def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> CompiledRule:
@@ -119,16 +121,17 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> Com
         if missing:
             raise ValueError(f"requires unknown fact {missing[0]!r}")
         program = cel.compile(source)
-        levels, level_facts = [], []
+        levels, level_facts, sources = [], [], [source]
         for level in rule.levels:
             level_source, level_named = rewrite(level.condition, values)
             levels.append((level.severity, cel.compile(level_source)))
             level_facts += level_named
+            sources.append(level_source)
     except ValueError as exc:
         raise RuleError(rule.file or "<rule>", rule.line, f"rule {rule.id!r}: {exc}") from None
     return CompiledRule(rule=rule, program=program, required=required, facts=named,
                         dated=bool(rule.active_from or rule.active_until), levels=tuple(levels),
-                        context_facts=tuple(dict.fromkeys((*named, *level_facts))))
+                        context_facts=tuple(dict.fromkeys((*named, *level_facts))), sources=tuple(sources))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.models.base import Base, UTCDateTime
@@ -37,3 +37,7 @@ class ScanMark(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """None: no verdict depends on the clock."""
     judged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    """What the unit rules count of it without decoding its report again: the offline PC,"""
+    line: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    """and whether a dedicated-line target answered it (None: none was probed)."""

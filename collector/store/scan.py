@@ -81,23 +81,35 @@ def lock_if_unchanged(session: Session, machine_id: int, state_sequence: int, la
 class Mark:
     inputs: str
     due_at: datetime | None
+    offline: bool = False
+    line: bool | None = None
 
 
 def scan_marks(session: Session) -> dict[str, Mark]:
     """Every subject's mark of the last scan, by subject key."""
-    return {row.subject: Mark(row.inputs, row.due_at)
-            for row in session.execute(select(ScanMark.subject, ScanMark.inputs, ScanMark.due_at))}
+    return {row.subject: Mark(row.inputs, row.due_at, row.offline, row.line) for row in session.execute(
+        select(ScanMark.subject, ScanMark.inputs, ScanMark.due_at, ScanMark.offline, ScanMark.line))}
 
 
 def save_marks(session: Session, marks: Iterable[tuple[str, Mark]], now: datetime) -> int:
     """Replace the marks of these subjects (the ones just judged); returns how many."""
-    rows = [{"subject": subject, "inputs": mark.inputs, "due_at": mark.due_at, "judged_at": now}
-            for subject, mark in marks]
+    rows = [{"subject": subject, "inputs": mark.inputs, "due_at": mark.due_at, "judged_at": now,
+             "offline": mark.offline, "line": mark.line} for subject, mark in marks]
     for start in range(0, len(rows), 1000):
         chunk = rows[start:start + 1000]
         session.execute(delete(ScanMark).where(ScanMark.subject.in_([r["subject"] for r in chunk])))
         session.execute(ScanMark.__table__.insert(), chunk)
     return len(rows)
+
+
+def states_of(session: Session, machine_ids: list[int]) -> dict[int, str]:
+    """The current report (JSON) of each of these machines, read 1,000 at a time."""
+    found: dict[int, str] = {}
+    for start in range(0, len(machine_ids), 1000):
+        chunk = machine_ids[start:start + 1000]
+        found.update((row[0], row[1]) for row in session.execute(
+            select(Machine.id, Machine.state_json).where(Machine.id.in_(chunk))))
+    return found
 
 
 def forget_marks(session: Session) -> None:

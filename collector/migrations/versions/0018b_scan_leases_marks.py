@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.Column('inputs', sa.String(length=64), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('judged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('offline', sa.Boolean(), nullable=False),
+    sa.Column('line', sa.Boolean(), nullable=True),
     sa.PrimaryKeyConstraint('subject', name=op.f('pk_scan_marks'))
     )
 
