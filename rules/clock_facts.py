@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from rules.engine import CompiledRule, cel_name
@@ -51,13 +52,12 @@ def next_change(compiled: Iterable[CompiledRule], facts: Mapping[str, Any], now:
 
 
 def _source_change(source: str, facts: Mapping[str, Any], now: datetime) -> datetime | None:
+    uses, dated = _analysis(source)
     soonest: datetime | None = None
-    for fact, (step, direction) in CLOCK_FACTS.items():
+    for fact, step, direction, bounds in uses:
         value = facts.get(fact)
-        variable = cel_name(fact)
-        if value is None or not _names(source, variable):
+        if value is None:
             continue
-        bounds = _literals(source, variable)
         if bounds is None or not isinstance(value, int):
             return now
         ahead = [b for b in bounds if (b - value) * direction > 0]
@@ -65,18 +65,27 @@ def _source_change(source: str, facts: Mapping[str, Any], now: datetime) -> date
             nearest = min(ahead, key=lambda b: abs(b - value))
             when = now + step * max(0, abs(nearest - value) - 1)
             soonest = when if soonest is None or when < soonest else soonest
-    for fact, source_fact in DATED_FACTS.items():
-        if facts.get(source_fact) is not None and _names(source, cel_name(fact)):
-            when = now + DAY
-            soonest = when if soonest is None or when < soonest else soonest
+    if any(facts.get(source_fact) is not None for source_fact in dated):
+        when = now + DAY
+        soonest = when if soonest is None or when < soonest else soonest
     return soonest
+
+
+@lru_cache(maxsize=4096)
+def _analysis(source: str) -> tuple[tuple[tuple[str, timedelta, int, frozenset[int] | None], ...], tuple[str, ...]]:
+    """The clock facts ``source`` names (each with its step, direction and flip values, None when
+    not only compared with literals) and the date-bearing facts its dated facts hang on."""
+    uses = tuple((fact, step, direction, _literals(source, cel_name(fact)))
+                 for fact, (step, direction) in CLOCK_FACTS.items() if _names(source, cel_name(fact)))
+    dated = tuple(source_fact for fact, source_fact in DATED_FACTS.items() if _names(source, cel_name(fact)))
+    return uses, dated
 
 
 def _names(source: str, variable: str) -> bool:
     return re.search(rf"\b{variable}\b", source) is not None
 
 
-def _literals(source: str, variable: str) -> set[int] | None:
+def _literals(source: str, variable: str) -> frozenset[int] | None:
     """The values at which a comparison of ``variable`` with an integer literal can flip (each
     literal and its neighbours); None when ``variable`` also appears outside such comparisons."""
     uses = len(re.findall(rf"\b{variable}\b", source))
@@ -87,4 +96,4 @@ def _literals(source: str, variable: str) -> set[int] | None:
     found: set[int] = set()
     for _op, literal in plain:
         found |= {int(literal) - 1, int(literal), int(literal) + 1}
-    return found
+    return frozenset(found)

@@ -54,6 +54,7 @@ class SweepResult:
     counted: list[Counted] = field(default_factory=list)
     judged: int = 0
     """Machines judged again in this scan (the others' verdicts could not have changed)."""
+    judged_ids: list[int] = field(default_factory=list)
 
 
 def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
@@ -85,6 +86,7 @@ def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
             result.counted.append(Counted(by_id[machine.unit_id].path, mark.offline, mark.line))
     save_marks(session, new_marks, now)
     result.judged = len(due)
+    result.judged_ids = [machine.id for machine, _, _ in due]
     return result
 
 

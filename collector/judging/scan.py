@@ -30,6 +30,9 @@ from rules.facts import UnitAggregate, agentless_facts, unit_facts
 from rules.licences import LicenceTerm, days_to_expiry, seats_exceeded
 from rules.model import RuleScope
 
+FEW_CHANGED = 5000
+"""Up to this many judged machines, the readiness step refreshes only their rows (and the day's)."""
+
 
 @dataclass
 class ScanSummary:
@@ -70,7 +73,9 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
         summary.judged = swept.judged
         _scan_agentless(session, rules, units, now, summary, seen)
         # rows refreshed, today's snapshot, below target with the failing members
-        readiness = scan_readiness(session, now, rules.indicators, line_reach=line)
+        # the judged machines' rows (every row once a day); a sweep of most machines refreshes all
+        changed = swept.judged_ids if len(swept.judged_ids) <= FEW_CHANGED else None
+        readiness = scan_readiness(session, now, rules.indicators, line_reach=line, changed=changed)
         _scan_units(session, rules, units, terms, swept.counted, now, summary, seen, readiness)
     return summary
 

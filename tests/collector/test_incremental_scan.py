@@ -34,6 +34,14 @@ def _alerts(world: World) -> set[tuple[str, str, str, str]]:
         return {(a.subject, a.rule_id, a.status, a.severity) for a in session.scalars(select(Alert))}
 
 
+def _readiness(world: World) -> set[tuple[object, ...]]:
+    from collector.models.readiness import MachineReadiness
+
+    columns = [c for c in MachineReadiness.__table__.columns if c.name != "updated_at"]
+    with world.db.session() as session:
+        return {tuple(row) for row in session.execute(select(*columns))}
+
+
 def _scan(world: World) -> int:
     summary = scan_all(world.db, world.clock.now, world.rules, network=False)
     assert summary.machines == MACHINES
@@ -61,11 +69,12 @@ def test_only_changed_or_due_machines_are_judged_and_the_result_equals_a_full_sc
     assert 1 <= judged < MACHINES
     silent = {subject for subject, rule, status, _ in _alerts(world) if rule == "agent.silent" and status == "open"}
     assert len(silent) == 1
-    incremental = _alerts(world)
+    incremental, rows = _alerts(world), _readiness(world)
     with world.db.session() as session:
         forget_marks(session)
     assert _scan(world) == MACHINES
     assert _alerts(world) == incremental
+    assert _readiness(world) == rows
 
 
 NOW = datetime(2026, 11, 22, 8, 0).astimezone()
