@@ -97,6 +97,7 @@ def _judge(session: Session, rules: LoadedRules, unit: UnitRow, chains: dict[int
         report = msgspec.json.decode(state_json or "", type=Report)
     except msgspec.DecodeError:
         summary.undecodable.append(machine.id)
+        summary.machines -= 1  # counted as scanned only when its report could be judged
         return None
     facts = machine_facts(report, meta, now)
     subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
