@@ -32,7 +32,7 @@ LIST_FACTS = frozenset(fact.name for fact in CATALOGUE if fact.type.startswith("
 CEL_ERRORS = (TypeError, ValueError, KeyError, RuntimeError, OverflowError, ZeroDivisionError)
 
 
-class Verdict(NamedTuple):
+class RuleVerdict(NamedTuple):
     """A finding without its subject: what ``rules.model.Finding`` carries after rule id and subject."""
 
     outcome: Outcome
@@ -52,13 +52,13 @@ class RuleJudge:
         self.reads = tuple(dict.fromkeys((*item.required, *item.context_facts, *item.facts, *item.rule.evidence)))
         self._variables = tuple((name, name.replace(".", "__")) for name in
                                 dict.fromkeys((*item.context_facts, *item.facts)))
-        self._memo: dict[Any, Verdict | None] = {}
+        self._memo: dict[Any, RuleVerdict | None] = {}
         self._single = self.reads[0] if len(self.reads) == 1 else None
         self._lists = not LIST_FACTS.isdisjoint(self.reads)
         self._getter = itemgetter(*self.reads)
         self._functions = functions
 
-    def verdict(self, facts: Mapping[str, Any]) -> Verdict | None:
+    def verdict(self, facts: Mapping[str, Any]) -> RuleVerdict | None:
         key = facts.get(self._single) if self._single is not None else tuple(map(facts.get, self.reads))
         if self._lists:
             key = _frozen(key, self._single is not None)
@@ -79,7 +79,7 @@ class RuleJudge:
         return found
 
 
-    def verdicts(self, fleet: Sequence[Mapping[str, Any]]) -> list[Verdict | None]:
+    def verdicts(self, fleet: Sequence[Mapping[str, Any]]) -> list[RuleVerdict | None]:
         """``verdict`` of each subject's facts, the keys gathered and looked up in bulk; facts are
         complete mappings (every fact the rule reads is a key, None when unknown)."""
         try:
@@ -111,23 +111,23 @@ class RuleJudge:
 
 
 def judge(item: CompiledRule, facts: Mapping[str, Any], variables: tuple[tuple[str, str], ...],
-          functions: Mapping[str, Any]) -> Verdict | None:
+          functions: Mapping[str, Any]) -> RuleVerdict | None:
     """Run the rule's program on ``facts``: None when it passes."""
     rule = item.rule
     missing = next((name for name in item.required if facts.get(name) is None), None)
     if missing is not None:
-        return Verdict(Outcome.UNKNOWN, rule.severity, f"{missing} is not known")
+        return RuleVerdict(Outcome.UNKNOWN, rule.severity, f"{missing} is not known")
     context = cel.Context(variables={variable: facts.get(name) for name, variable in variables}, functions=functions)
     try:
         result = item.program.execute(context)
     except CEL_ERRORS as exc:
-        return Verdict(Outcome.UNKNOWN, rule.severity, f"cannot evaluate: {exc}")
+        return RuleVerdict(Outcome.UNKNOWN, rule.severity, f"cannot evaluate: {exc}")
     if result is True:  # the facts it read become the alert's detail (which product, which age)
-        return Verdict(Outcome.FIRING, level_of(item, context), explain(item, facts),
+        return RuleVerdict(Outcome.FIRING, level_of(item, context), explain(item, facts),
                        tuple((name, facts.get(name)) for name in dict.fromkeys((*item.context_facts, *rule.evidence))),
                        evidence_items(rule.evidence, facts))
     if result is not False:
-        return Verdict(Outcome.UNKNOWN, rule.severity, f"the condition gave {result!r}, not true or false")
+        return RuleVerdict(Outcome.UNKNOWN, rule.severity, f"the condition gave {result!r}, not true or false")
     return None
 
 
