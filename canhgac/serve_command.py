@@ -18,7 +18,7 @@ def serve(config: CollectorConfig) -> None:
     --notify-interval-s through the configured e-mail / webhook channels. Reports, imports and
     scans all judge with the built-in rule packs plus those of --rules-dir. --workers N (PostgreSQL
     only) runs N processes on the one port; the scan and the notifications still run once per
-    database (a lease row, collector.store.job_leases)."""
+    database (a lease row: collector.store.scan)."""
     import uvicorn
 
     from server.app import create_app
