@@ -31,13 +31,17 @@ from collector.store.scan import Mark, lock_if_unchanged, save_marks, scan_marks
 from collector.store.unit_context import machine_context, report_year
 from collector.store.units import UnitRow, unit_chains
 from rules.clock_facts import next_change
-from rules.engine import evaluate
+from rules.engine import evaluate_fleet
 from rules.facts import MachineContext, machine_facts
 from rules.licences import LicenceTerm, covers_of
 from rules.model import RuleScope
 
 if TYPE_CHECKING:
     from collector.judging.scan import ScanSummary, _Seen
+
+
+CHUNK = 2000
+"""Machines read and judged together (their reports and facts in memory at once)."""
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,9 @@ def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
             result.counted.append(Counted(unit.path, mark.offline, mark.line))
         else:
             due.append((machine, meta, inputs))
-    states = states_of(session, [machine.id for machine, _, _ in due])
     new_marks = []
-    for machine, meta, inputs in due:
-        mark = _judge(session, rules, by_id[machine.unit_id], chains, machine, states.get(machine.id), meta, inputs,
-                      now, summary)
-        if mark is not None:
+    for start in range(0, len(due), CHUNK):
+        for machine, mark in _judge_chunk(session, rules, by_id, chains, due[start:start + CHUNK], now, summary):
             new_marks.append((f"machine:{machine.id}", mark))
             result.counted.append(Counted(by_id[machine.unit_id].path, mark.offline, mark.line))
     save_marks(session, new_marks, now)
@@ -90,28 +91,39 @@ def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
     return result
 
 
-def _judge(session: Session, rules: LoadedRules, unit: UnitRow, chains: dict[int, tuple[str, ...]],
-           machine: StoredState, state_json: str | None, meta: MachineContext, inputs: str, now: datetime,
-           summary: ScanSummary) -> Mark | None:
-    try:
-        report = msgspec.json.decode(state_json or "", type=Report)
-    except msgspec.DecodeError:
-        summary.undecodable.append(machine.id)
-        summary.machines -= 1  # counted as scanned only when its report could be judged
-        return None
-    facts = machine_facts(report, meta, now)
-    subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
-    chain = chains[unit.id]
-    findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chain)
-    judges = rules.ruleset.judges(chain, RuleScope.MACHINE, facts.get("role"))
-    mark = Mark(inputs, next_change([j.item for j in judges], facts, now), report.role == Role.OFFLINE,
-                _line(report))
-    if not lock_if_unchanged(session, machine.id, machine.state_sequence, machine.last_seen_at):
-        return dataclasses.replace(mark, inputs="")  # a report arrived meanwhile: judged by ingest, again next scan
-    # Facts only ingest knows (report.via_network) are None here: those rules judge unknown,
-    # which leaves their alerts as ingest set them.
-    summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
-    return mark
+def _judge_chunk(session: Session, rules: LoadedRules, by_id: dict[int, UnitRow], chains: dict[int, tuple[str, ...]],
+                 due: Sequence[tuple[StoredState, MachineContext, str]], now: datetime,
+                 summary: ScanSummary) -> list[tuple[StoredState, Mark]]:
+    """Read, judge (the chunk's machines of one override chain together: rules.engine.evaluate_fleet)
+    and store the verdicts of ``due``; returns each judged machine's new mark."""
+    states = states_of(session, [machine.id for machine, _, _ in due])
+    groups: dict[tuple[str, ...], list[tuple[StoredState, Report, dict[str, Any], str]]] = {}
+    for machine, meta, inputs in due:
+        try:
+            report = msgspec.json.decode(states.get(machine.id) or "", type=Report)
+        except msgspec.DecodeError:
+            summary.undecodable.append(machine.id)
+            summary.machines -= 1  # counted as scanned only when its report could be judged
+            continue
+        chain = tuple(u for u in chains[machine.unit_id] if u in rules.ruleset.overrides)
+        groups.setdefault(chain, []).append((machine, report, machine_facts(report, meta, now), inputs))
+    marks = []
+    for chain, members in groups.items():
+        found = evaluate_fleet(rules.ruleset, [(f"machine:{m.id}", facts) for m, _, facts, _ in members], now,
+                               units=chain)
+        for (machine, report, facts, inputs), findings in zip(members, found, strict=True):
+            judges = rules.ruleset.judges(chain, RuleScope.MACHINE, facts.get("role"))
+            mark = Mark(inputs, next_change([j.item for j in judges], facts, now), report.role == Role.OFFLINE,
+                        _line(report))
+            if lock_if_unchanged(session, machine.id, machine.state_sequence, machine.last_seen_at):
+                # Facts only ingest knows (report.via_network) are None here: those rules judge
+                # unknown, which leaves their alerts as ingest set them.
+                subject = Subject(f"machine:{machine.id}", by_id[machine.unit_id].id, machine.id)
+                summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
+            else:  # a report arrived meanwhile: ingest judged it; judged again at the next scan
+                mark = dataclasses.replace(mark, inputs="")
+            marks.append((machine, mark))
+    return marks
 
 
 def _context(machine: StoredState, unit: UnitRow, terms: Sequence[LicenceTerm], seen: _Seen) -> MachineContext:
