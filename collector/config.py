@@ -90,6 +90,8 @@ class CollectorConfig:
     """One report a day per machine is kept this many days; then one a week, for ever."""
     prune_max_seconds: float = 20.0
     """The longest one thinning run of the scheduled scan takes (it goes on at the next scan)."""
+    workers: int = 1
+    """``serve`` processes sharing its port (uvicorn's workers); more than one needs PostgreSQL."""
 
     def __post_init__(self) -> None:
         if not self.db_url.startswith(("sqlite", "postgresql")):
@@ -124,6 +126,7 @@ class CollectorConfig:
         if (self.tls_cert is None) != (self.tls_key is None):
             given, missing = ("tls_cert", "tls_key") if self.tls_key is None else ("tls_key", "tls_cert")
             raise CollectorConfigError(given, str(getattr(self, given)), f"needs {missing} as well")
+        _check_workers(self)
         for key in ("enroll_per_address", "enroll_per_token", "enroll_window_s"):
             if getattr(self, key) < 1:
                 raise CollectorConfigError(key, getattr(self, key), "expected a whole number above zero")
@@ -131,6 +134,18 @@ class CollectorConfig:
     @property
     def data_path(self) -> Path:
         return self.data_dir or default_data_dir()
+
+
+def _check_workers(config: CollectorConfig) -> None:
+    if config.workers < 1:
+        raise CollectorConfigError("workers", config.workers, "expected a whole number above zero")
+    if config.workers > 1 and not config.db_url.startswith("postgresql"):
+        raise CollectorConfigError("workers", config.workers, "more than one worker needs PostgreSQL (--db "
+                                   "postgresql+psycopg://...): SQLite takes one writer at a time, so one process "
+                                   "serves it / SQLite chỉ chạy một tiến trình")
+    if config.workers > 1 and config.listen_iface:
+        raise CollectorConfigError("workers", config.workers, "the passive listener (listen_iface) runs in one "
+                                   "process: run it in a serve of its own with workers = 1")
 
 
 def _check_port(key: str, port: int, allow_zero: bool) -> None:
@@ -261,6 +276,8 @@ KEYS: dict[str, Key] = {
     "keep_all_days": Key(_whole, "Keep every report this many days; then one a day per machine.", "DAYS"),
     "keep_daily_days": Key(_whole, "Keep one report a day per machine this many days; then one a week.", "DAYS"),
     "prune_max_seconds": Key(_number, "The longest one thinning run of the scheduled scan takes.", "S"),
+    "workers": Key(_whole, "serve: worker processes sharing the port (PostgreSQL only; the scheduled scan and "
+                           "notifications still run once per database).", "N"),
 }
 """Every key, by its name in :class:`CollectorConfig`. Its TOML spelling is the same except
 ``db`` for ``db_url``; its environment variable is ``CANHGAC_`` + the TOML spelling in capitals."""

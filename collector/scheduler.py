@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -71,8 +72,28 @@ class Scheduler:
 
 
 
-def scan_job(state: CollectorState) -> Job:
-    """The compliance scan of ``scan all``, with the state's rules, every scan_interval_minutes."""
+def once_per_database(state: CollectorState, name: str, every_s: float, run: Callable[[], str],
+                      holder: str | None = None) -> Callable[[], str]:
+    """``run`` only when this process takes the job's lease for the interval (collector.store.scan):
+    with several ``serve`` workers or processes on one database, one of them runs it per interval."""
+    from collector.store.scan import claim_lease, finish_lease
+
+    every = timedelta(seconds=every_s)
+
+    def leased() -> str:
+        if not claim_lease(state.db, name, every, state.clock(), holder):
+            return "skipped: another process has this interval's run"
+        try:
+            return run()
+        finally:
+            finish_lease(state.db, name, state.clock(), holder)
+
+    return leased
+
+
+def scan_job(state: CollectorState, holder: str | None = None) -> Job:
+    """The compliance scan of ``scan all``, with the state's rules, every scan_interval_minutes,
+    once per database (its lease)."""
     from collector.judging.scan import scan_all
 
     def run() -> str:
@@ -84,7 +105,8 @@ def scan_job(state: CollectorState) -> Job:
         return (f"{summary.machines} machines, {summary.units} units, {summary.changes} alert changes"
                 + (f"; failed: {', '.join(failed)}" if failed else "") + f"; {pruned}")
 
-    return Job("scan", state.config.scan_interval_minutes * 60, run)
+    every_s = state.config.scan_interval_minutes * 60
+    return Job("scan", every_s, once_per_database(state, "scan", every_s, run, holder))
 
 
 def prune_job(state: CollectorState) -> str:

@@ -12,12 +12,14 @@ whose expression fails on the data judges UNKNOWN; a rule that passes yields no 
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 import cel
@@ -25,10 +27,13 @@ import cel
 from rules.facts import FACT_NAMES
 from rules.loader import flatten_facts
 from rules.model import Finding, Outcome, Override, Rule, RuleError, RuleScope, Severity
+from rules.verdicts import RuleJudge, explain
+
+__all__ = ["CompiledRule", "RuleSet", "compile_rule", "compile_rules", "evaluate", "evaluate_fleet", "explain",
+           "run_example"]
 
 _NAMESPACES = frozenset(name.split(".")[0] for name in FACT_NAMES if "." in name)
 _TOKEN = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(?<![\w.])([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?""")
-_CEL_ERRORS = (TypeError, ValueError, KeyError, RuntimeError, OverflowError, ZeroDivisionError)
 _MATCHES = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|\.matches\(""")
 
 
@@ -99,6 +104,8 @@ class CompiledRule:
     """(severity, program) of each level, the most severe first."""
     context_facts: tuple[str, ...] = ()
     """Every fact the condition, the levels and the evidence read (what the CEL context needs)."""
+    sources: tuple[str, ...] = ()
+    """The CEL of the condition and of each level as compiled (parameters inlined): rules.clock_facts reads them."""
 
 
 def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> CompiledRule:
@@ -114,16 +121,17 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any] | None = None) -> Com
         if missing:
             raise ValueError(f"requires unknown fact {missing[0]!r}")
         program = cel.compile(source)
-        levels, level_facts = [], []
+        levels, level_facts, sources = [], [], [source]
         for level in rule.levels:
             level_source, level_named = rewrite(level.condition, values)
             levels.append((level.severity, cel.compile(level_source)))
             level_facts += level_named
+            sources.append(level_source)
     except ValueError as exc:
         raise RuleError(rule.file or "<rule>", rule.line, f"rule {rule.id!r}: {exc}") from None
     return CompiledRule(rule=rule, program=program, required=required, facts=named,
                         dated=bool(rule.active_from or rule.active_until), levels=tuple(levels),
-                        context_facts=tuple(dict.fromkeys((*named, *level_facts))))
+                        context_facts=tuple(dict.fromkeys((*named, *level_facts))), sources=tuple(sources))
 
 
 @dataclass
@@ -135,6 +143,25 @@ class RuleSet:
     _chains: dict[tuple[str, ...], list[CompiledRule]] = field(default_factory=dict)
     _programs: dict[tuple[str, str], CompiledRule] = field(default_factory=dict)
     _names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    _judges: dict[tuple[tuple[str, ...], RuleScope, Any], list[RuleJudge]] = field(default_factory=dict)
+    _memos: dict[int, RuleJudge] = field(default_factory=dict)
+
+    def judges(self, units: Sequence[str], scope: RuleScope, role: Any) -> list[RuleJudge]:
+        """The effective rules of ``units`` that apply to ``scope`` and ``role``, each with its memo
+        (one per compiled program, shared by every chain where it is the effective rule)."""
+        chain = tuple(u for u in units if u in self.overrides)
+        key = (chain, scope, role if isinstance(role, str) else None)
+        found = self._judges.get(key)
+        if found is None:
+            found = self._judges[key] = [self._judge_of(item) for item in self.effective(chain)
+                                         if _applies(item.rule, scope, key[2])]
+        return found
+
+    def _judge_of(self, item: CompiledRule) -> RuleJudge:
+        judge = self._memos.get(id(item))
+        if judge is None:
+            judge = self._memos[id(item)] = RuleJudge(item, FUNCTIONS)
+        return judge
 
     def context_names(self, units: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
         """(fact, CEL variable) for every fact the effective rules name: only these go into a context."""
@@ -199,6 +226,7 @@ def compile_rules(rules: Iterable[Rule], overrides: Iterable[Override] = ()) -> 
             del ruleset.overrides[unit]
             ruleset._chains.clear()
             ruleset._names.clear()
+            ruleset._judges.clear()
     return ruleset, errors
 
 
@@ -207,78 +235,66 @@ def evaluate(rules: RuleSet | Sequence[CompiledRule], facts: Mapping[str, Any], 
     """Judge one subject: a finding per rule that fires or cannot judge; passing rules yield none.
 
     ``units`` is the subject's unit chain (root first) for per-unit overrides. Rules of another
-    scope, for another role, or not active at ``now`` do not apply and yield nothing. All rules
-    share one CEL context, made the first time a rule needs it."""
+    scope, for another role, or not active at ``now`` do not apply and yield nothing. A RuleSet
+    remembers each rule's verdict by the values of the facts it reads (rules.verdicts)."""
     if isinstance(rules, RuleSet):
-        compiled, names = rules.effective(units), rules.context_names(units)
+        judges = rules.judges(units, scope, facts.get("role"))
     else:
-        compiled, names = rules, names_of(rules)
-    role = facts.get("role")
+        judges = [RuleJudge(item, FUNCTIONS) for item in rules if _applies(item.rule, scope, facts.get("role"))]
     today = now.date().isoformat()
-    context: Any = None
     findings: list[Finding] = []
-    for item in compiled:
-        rule = item.rule
-        if rule.scope is not scope or (rule.roles and role not in rule.roles):
+    for judge in judges:
+        if judge.item.dated and not _active(judge.item.rule, today):
             continue
-        if item.dated and not _active(rule, today):
-            continue
-        missing = next((name for name in item.required if facts.get(name) is None), None)
-        if missing is not None:
-            findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"{missing} is not known"))
-            continue
-        if context is None:
-            context = cel.Context(variables={variable: facts.get(name) for name, variable in names},
-                                  functions=FUNCTIONS)
-        try:
-            result = item.program.execute(context)
-        except _CEL_ERRORS as exc:
-            findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity, f"cannot evaluate: {exc}"))
-            continue
-        if result is True:  # the facts it read become the alert's detail (which product, which age)
-            findings.append(Finding(rule.id, subject, Outcome.FIRING, _level(item, context), explain(item, facts),
-                                    tuple((name, facts.get(name)) for name in
-                                          dict.fromkeys((*item.context_facts, *rule.evidence))),
-                                    evidence_items(rule, facts)))
-        elif result is not False:
-            findings.append(Finding(rule.id, subject, Outcome.UNKNOWN, rule.severity,
-                                    f"the condition gave {result!r}, not true or false"))
+        verdict = judge.verdict(facts)
+        if verdict is not None:
+            findings.append(Finding(judge.item.rule.id, subject, *verdict))
     return findings
 
 
-def _level(item: CompiledRule, context: Any) -> Severity:
-    """The severity of the highest level whose condition holds (a level that cannot be judged on
-    the data does not apply), else the rule's."""
-    base = item.rule.severity
-    for severity, program in item.levels:
-        try:
-            if program.execute(context) is True:
-                return severity if severity.rank > base.rank else base
-        except _CEL_ERRORS:
-            continue
-    return base
+def evaluate_fleet(rules: RuleSet, fleet: Sequence[tuple[str, Mapping[str, Any]]], now: datetime, *,
+                   scope: RuleScope = RuleScope.MACHINE, units: Sequence[str] = ()) -> list[list[Finding]]:
+    """``evaluate`` of many (subject, facts) of one unit chain at once, rule by rule: each rule's
+    keys are read and looked up in bulk (rules.verdicts), so a sweep costs a few C-level passes
+    per rule instead of a Python call per machine and rule. Facts must be complete mappings
+    (rules.facts builds them so). Returns each subject's findings, in ``fleet`` order.
+
+    The cyclic garbage collector pauses meanwhile: the sweep makes no cycles, and the hundreds of
+    thousands of findings it keeps would otherwise trigger ever longer full passes over every fact
+    of every machine (measured: more than the judging itself at 100,000 machines)."""
+    today = now.date().isoformat()
+    found: list[list[Finding]] = [[] for _ in fleet]
+    by_role: dict[Any, list[int]] = {}
+    for index, (_, facts) in enumerate(fleet):
+        by_role.setdefault(facts.get("role"), []).append(index)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for role, indices in by_role.items():
+            group = [fleet[i][1] for i in indices]
+            for judge in rules.judges(units, scope, role):
+                if judge.item.dated and not _active(judge.item.rule, today):
+                    continue
+                rule_id = judge.item.rule.id
+                verdicts = judge.verdicts(group)
+                for index, verdict in zip(compress(indices, verdicts), filter(None, verdicts), strict=True):
+                    found[index].append(_finding((rule_id, fleet[index][0], *verdict)))
+    finally:
+        if collecting:
+            gc.enable()
+    return found
 
 
-def evidence_items(rule: Rule, facts: Mapping[str, Any]) -> tuple[str, ...]:
-    """The items of the rule's evidence facts: each element of a list, or "fact=value"."""
-    items: list[str] = []
-    for name in rule.evidence:
-        value = facts.get(name)
-        if isinstance(value, list | tuple):
-            items += [str(v) for v in value]
-        elif value is not None:
-            items.append(f"{name}={json.dumps(value, ensure_ascii=False)}")
-    return tuple(items)
+_finding = Finding._make
+
+
+def _applies(rule: Rule, scope: RuleScope, role: Any) -> bool:
+    return rule.scope is scope and (not rule.roles or role in rule.roles)
 
 
 def _active(rule: Rule, today: str) -> bool:
     started = not rule.active_from or today >= rule.active_from
     return started and not (rule.active_until and today >= rule.active_until)
-
-
-def explain(item: CompiledRule, facts: Mapping[str, Any]) -> str:
-    """The facts a rule read, as ``name=value`` (for `rules test` and alert details)."""
-    return ", ".join(f"{name}={json.dumps(facts.get(name), ensure_ascii=False)}" for name in item.facts)
 
 
 def run_example(rule: Rule, facts: Mapping[str, Any], parameters: Mapping[str, Any], now: datetime) -> Outcome:

@@ -8,28 +8,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import msgspec
 from sqlalchemy.orm import Session
 
-from agent.wire.schema import ReachKind, Report, Role
 from collector.db import Database
+from collector.judging.machine_sweep import Counted, sweep_machines
 from collector.judging.rules import LoadedRules
 from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_findings
 from collector.store.enrollment import KeyHistory, key_histories
 from collector.store.lan import LanFacts, lan_facts
 from collector.store.licences import licence_terms, seat_holders
-from collector.store.machines import agentless_machines, machines_with_state
+from collector.store.machines import agentless_machines
 from collector.store.products import licence_installs
 from collector.store.readiness import ReadinessScan, scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
 from collector.store.scope import EVERYTHING
-from collector.store.unit_context import UnitContexts, machine_context
+from collector.store.unit_context import UnitContexts
 from collector.store.units import UnitRow, list_units, path_ids, unit_chains
 from rules.engine import evaluate
-from rules.facts import UnitAggregate, agentless_facts, machine_facts, unit_facts
-from rules.licences import LicenceTerm, covers_of, days_to_expiry, seats_exceeded
+from rules.facts import UnitAggregate, agentless_facts, unit_facts
+from rules.licences import LicenceTerm, days_to_expiry, seats_exceeded
 from rules.model import RuleScope
+
+FEW_CHANGED = 5000
+"""Up to this many judged machines, the readiness step refreshes only their rows (and the day's)."""
 
 
 @dataclass
@@ -37,6 +39,8 @@ class ScanSummary:
     machines: int = 0
     units: int = 0
     changes: int = 0
+    judged: int = 0
+    """Machines judged again (the others' inputs and clock-dependent facts had not changed)."""
     undecodable: list[int] = field(default_factory=list)
     network: list[PartResult] = field(default_factory=list)
     """One result per subnet swept, device polled and link judged (collector.network.scan)."""
@@ -65,11 +69,14 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
         seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, seat_holders(session, terms),
                      UnitContexts(session, rules.indicators, now), key_histories(session))
         prune_rejections(session, now)
-        judged = _scan_machines(session, rules, units, terms, now, summary, seen)
+        swept = sweep_machines(session, rules, units, terms, now, summary, seen)
+        summary.judged = swept.judged
         _scan_agentless(session, rules, units, now, summary, seen)
         # rows refreshed, today's snapshot, below target with the failing members
-        readiness = scan_readiness(session, now, rules.indicators, line_reach=line)
-        _scan_units(session, rules, units, terms, judged, now, summary, seen, readiness)
+        # the judged machines' rows (every row once a day); a sweep of most machines refreshes all
+        changed = swept.judged_ids if len(swept.judged_ids) <= FEW_CHANGED else None
+        readiness = scan_readiness(session, now, rules.indicators, line_reach=line, changed=changed)
+        _scan_units(session, rules, units, terms, swept.counted, now, summary, seen, readiness)
     return summary
 
 
@@ -84,37 +91,6 @@ class _Seen:
     """Per licence entry, the machines holding its seats (rules.licences.covers_of)."""
     contexts: UnitContexts
     keys: dict[int, KeyHistory] = field(default_factory=dict)
-
-
-def _scan_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
-                   now: datetime, summary: ScanSummary, seen: _Seen) -> list[tuple[str, Report]]:
-    """Judge every machine; returns each judged machine's unit path and report (for the units)."""
-    by_id = {u.id: u for u in units}
-    chains = unit_chains(units)
-    judged = []
-    for machine in machines_with_state(session):
-        try:
-            report = msgspec.json.decode(machine.state_json, type=Report)
-        except msgspec.DecodeError:
-            summary.undecodable.append(machine.id)
-            continue
-        unit = by_id[machine.unit_id]
-        keys = seen.keys.get(machine.id)
-        meta = machine_context(seen.contexts.of(unit.path), last_seen_at=machine.last_seen_at,
-                               licences=covers_of(machine.id, unit.path, terms, seen.holders),
-                               mac_seen_on_lan=seen.network.mac_seen_since(machine.id, machine.last_seen_at),
-                               rejected_reports=seen.rejections.get(machine.id, 0),
-                               reenrolled=keys.reenrolled if keys else None,
-                               key_enrolled_at=keys.enrolled_at if keys else None)
-        facts = machine_facts(report, meta, now)
-        subject = Subject(f"machine:{machine.id}", unit.id, machine.id)
-        findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[unit.id])
-        # Facts only ingest knows (report.via_network) are None here: those rules judge unknown,
-        # which leaves their alerts as ingest set them.
-        summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
-        summary.machines += 1
-        judged.append((unit.path, report))
-    return judged
 
 
 def _scan_agentless(session: Session, rules: LoadedRules, units: Sequence[UnitRow], now: datetime,
@@ -132,12 +108,12 @@ def _scan_agentless(session: Session, rules: LoadedRules, units: Sequence[UnitRo
 
 
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
-                judged: Sequence[tuple[str, Report]], now: datetime, summary: ScanSummary,
+                counted: Sequence[Counted], now: datetime, summary: ScanSummary,
                 seen: _Seen, readiness: ReadinessScan | None = None) -> None:
     tallies: dict[int, _UnitTally] = defaultdict(_UnitTally)
-    for unit_path, report in judged:
-        for unit_id in path_ids(unit_path):  # the machine's unit and each ancestor
-            _tally(tallies[unit_id], report)
+    for machine in counted:
+        for unit_id in path_ids(machine.unit_path):  # the machine's unit and each ancestor
+            _tally(tallies[unit_id], machine)
     chains = unit_chains(units)
     valid = [t for t in terms if t.valid_on(now.date())]
     over = seats_exceeded(valid, licence_installs(session, EVERYTHING, valid))
@@ -164,8 +140,8 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
         summary.units += 1
 
 
-def _tally(tally: _UnitTally, report: Report) -> None:
+def _tally(tally: _UnitTally, machine: Counted) -> None:
     tally.machines += 1
-    tally.offline += report.role == Role.OFFLINE
-    if report.network is not None:
-        tally.line += [r.reachable for r in report.network.reachability if r.kind == ReachKind.DEDICATED_LINE]
+    tally.offline += machine.offline
+    if machine.line is not None:
+        tally.line.append(machine.line)

@@ -18,6 +18,7 @@ from collector.models import (  # noqa: F401  (each module registers its tables)
     readiness,
     rejections,
     reports,
+    scan,
     settings,
     snmp,
     units,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -106,13 +106,23 @@ def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
 
 
 def refresh_machine_readiness(session: Session, now: datetime, only_missing: bool = False,
-                              indicators: IndicatorSet | None = None) -> int:
+                              indicators: IndicatorSet | None = None,
+                              changed: Collection[int] | None = None) -> int:
     """Recompute every machine's row from its stored state at ``now`` (ages change with time; rows
     of machines stored before this table existed are created), and the rows of the machines
-    declared without an agent. Returns how many rows were written."""
+    declared without an agent. Returns how many rows were written.
+
+    ``changed`` (the incremental scan's judged machines): only those, the rows not yet refreshed
+    today (UTC) and missing rows; the ages a row holds count whole days, so a row refreshed today
+    stays right until tomorrow unless the machine's own inputs changed."""
     indicators = indicators or builtin_indicators()
     query = select(Machine.id, Machine.unit_id, Machine.state_json, Machine.last_seen_at, Unit.path) \
         .join(Unit, Machine.unit_id == Unit.id).where(Machine.state_json.is_not(None))
+    if changed is not None:
+        today = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+        kept = select(MachineReadiness.machine_id).where(MachineReadiness.machine_id == Machine.id,
+                                                         MachineReadiness.updated_at >= today)
+        query = query.where(Machine.id.in_(list(changed)) | ~kept.exists())
     if only_missing:
         query = query.where(~select(MachineReadiness.machine_id)
                             .where(MachineReadiness.machine_id == Machine.id).exists())
@@ -365,7 +375,8 @@ class ReadinessScan:
 
 
 def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | None = None,
-                   line_reach: Mapping[int, bool] | None = None) -> ReadinessScan:
+                   line_reach: Mapping[int, bool] | None = None,
+                   changed: Collection[int] | None = None) -> ReadinessScan:
     """The scheduled scan's readiness step: refresh every machine's row, snapshot today's figures
     of every unit, and give each unit's indicators below its target (per unit and year) with the
     members failing them (for rule readiness.below_target). ``line_reach`` as for
@@ -373,7 +384,7 @@ def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | N
     from collector.store.readiness_members import failing_members
 
     indicators = indicators or builtin_indicators()
-    refresh_machine_readiness(session, now, indicators=indicators)
+    refresh_machine_readiness(session, now, indicators=indicators, changed=changed)
     units = subtree_units(session, None)
     sums = subtree_sums(session, units, indicators, now, None, line_reach)
     write_snapshot(session, sums, indicators, now.date())

@@ -31,6 +31,7 @@ from collector.store.machine_search import search_text
 from collector.store.officials import record_machine_users
 from collector.store.products import product_names, record_machine_products, stored_product_names
 from collector.store.report_sections import split_for_storage, store_section_set
+from collector.store.scan import lock_machine
 
 
 class StoreOutcome(enum.StrEnum):
@@ -77,6 +78,7 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
     ``left_out``: the sections it named by hash; ``state_body``: the whole report for the machine's
     state when it differs from ``body`` (collector.intake.expand).
     """
+    lock_machine(session, agent.machine_id)  # reports of one machine at two workers take turns
     digest = hashlib.sha256(body).hexdigest()
     sequence = report.identity.sequence
     skeleton, sections = split_for_storage(body)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from collector.db import Database
-from collector.scheduler import Job
+from collector.scheduler import Job, once_per_database
 from collector.state import CollectorState
 from collector.store.alerts import mark_notified, pending_notices
 from server.notify import Channel, NotifyError, UnitMessage, group_by_unit
@@ -51,6 +51,8 @@ def dispatch(db: Database, channels: Sequence[Channel], now: datetime, attempts:
 
 
 def notify_job(state: CollectorState, channels: Sequence[Channel]) -> Job:
-    """The scheduler's notification job: what waits in the outbox, every notify_interval_s."""
-    return Job("notify", state.config.notify_interval_s,
-               lambda: f"{dispatch(state.db, channels, state.clock())} unit message(s)")
+    """The scheduler's notification job: what waits in the outbox, every notify_interval_s, once
+    per database (its lease: two workers never send one event twice)."""
+    every_s = state.config.notify_interval_s
+    return Job("notify", every_s, once_per_database(
+        state, "notify", every_s, lambda: f"{dispatch(state.db, channels, state.clock())} unit message(s)"))

@@ -1,0 +1,99 @@
+"""When could a subject's verdicts change by the clock alone? The incremental scan re-judges a
+machine whose inputs did not change only once that time has come.
+
+Facts that move with time are ages and days left (``CLOCK_FACTS``: each steps by one per hour,
+day or year, up or down) and a few yes/no facts computed from a date (``DATED_FACTS``). A rule
+compares an age with literals (``agent.silent_hours > 72`` after its parameters are inlined), so
+its verdict stays the same until the age reaches the next literal (or the one after it, for
+``>``/``<=``). A rule that uses a clock fact any other way (arithmetic, a list) cannot be read so:
+its subject is due at every scan. Pure: compiled sources and facts in, a time out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from rules.engine import CompiledRule, cel_name
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+CLOCK_FACTS: dict[str, tuple[timedelta, int]] = {
+    "agent.silent_hours": (HOUR, +1),
+    "agent.key_age_hours": (HOUR, +1),
+    "av.signature_age_days": (DAY, +1),
+    "backup.age_days": (DAY, +1),
+    "os.update_age_days": (DAY, +1),
+    "hw.age_years": (365 * DAY, +1),  # whole years of 365 days (rules.facts._hardware)
+    "cert.signing_days_left": (DAY, -1),
+    "av.licence_days_left": (DAY, -1),
+}
+"""Fact -> (the least time between two of its steps, +1 growing / -1 shrinking)."""
+
+DATED_FACTS: dict[str, str] = {"cert.signing": "cert.signing_days_left", "av.licensed": "av.licence_days_left",
+                               "av.licence_product": "av.licence_days_left"}
+"""Yes/no facts decided by a date: they may change on any day while the date they hang on is known."""
+
+_COMPARED = r"(<=|>=|<|>|==|!=)\s*(-?\d+)\b"
+
+
+def next_change(compiled: Iterable[CompiledRule], facts: Mapping[str, Any], now: datetime) -> datetime | None:
+    """The earliest time any of ``compiled`` could judge ``facts`` differently by the clock alone
+    (``now`` when it cannot be told); None when no verdict depends on the clock."""
+    soonest: datetime | None = None
+    for item in compiled:
+        for source in item.sources:
+            when = _source_change(source, facts, now)
+            if when is not None and (soonest is None or when < soonest):
+                soonest = when
+    return soonest
+
+
+def _source_change(source: str, facts: Mapping[str, Any], now: datetime) -> datetime | None:
+    uses, dated = _analysis(source)
+    soonest: datetime | None = None
+    for fact, step, direction, bounds in uses:
+        value = facts.get(fact)
+        if value is None:
+            continue
+        if bounds is None or not isinstance(value, int):
+            return now
+        ahead = [b for b in bounds if (b - value) * direction > 0]
+        if ahead:
+            nearest = min(ahead, key=lambda b: abs(b - value))
+            when = now + step * max(0, abs(nearest - value) - 1)
+            soonest = when if soonest is None or when < soonest else soonest
+    if any(facts.get(source_fact) is not None for source_fact in dated):
+        when = now + DAY
+        soonest = when if soonest is None or when < soonest else soonest
+    return soonest
+
+
+@lru_cache(maxsize=4096)
+def _analysis(source: str) -> tuple[tuple[tuple[str, timedelta, int, frozenset[int] | None], ...], tuple[str, ...]]:
+    """The clock facts ``source`` names (each with its step, direction and flip values, None when
+    not only compared with literals) and the date-bearing facts its dated facts hang on."""
+    uses = tuple((fact, step, direction, _literals(source, cel_name(fact)))
+                 for fact, (step, direction) in CLOCK_FACTS.items() if _names(source, cel_name(fact)))
+    dated = tuple(source_fact for fact, source_fact in DATED_FACTS.items() if _names(source, cel_name(fact)))
+    return uses, dated
+
+
+def _names(source: str, variable: str) -> bool:
+    return re.search(rf"\b{variable}\b", source) is not None
+
+
+def _literals(source: str, variable: str) -> frozenset[int] | None:
+    """The values at which a comparison of ``variable`` with an integer literal can flip (each
+    literal and its neighbours); None when ``variable`` also appears outside such comparisons."""
+    uses = len(re.findall(rf"\b{variable}\b", source))
+    plain = re.findall(rf"\b{variable}\s*{_COMPARED}", source)
+    nulls = len(re.findall(rf"\b{variable}\s*(==|!=)\s*null\b", source))
+    if len(plain) + nulls != uses:
+        return None
+    found: set[int] = set()
+    for _op, literal in plain:
+        found |= {int(literal) - 1, int(literal), int(literal) + 1}
+    return frozenset(found)

@@ -1,0 +1,130 @@
+"""The incremental scan (collector.judging.machine_sweep): a machine is judged again only when its
+inputs changed or the clock may have changed a verdict, and what it leaves equals a full re-judge.
+Reports arrive through the real ingest; the clock is frozen. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from agent.wire.schema import encode_report
+from collector.judging.scan import scan_all
+from collector.models.alerts import Alert
+from collector.store.scan import forget_marks
+from rules.clock_facts import next_change
+from rules.engine import compile_rules
+from rules.loader import load_builtin
+from tests.api_world import World
+from tests.factories import make_report, signed
+
+MACHINES = 5
+
+
+def _send(world: World, creds: dict[str, str], sequence: int, uid: str) -> None:
+    body = encode_report(make_report(creds["agent_id"], sequence, machine_uid=uid,
+                                     collected_at=world.clock.now - timedelta(seconds=5)))
+    response = world.client.post("/api/v1/reports", content=body, headers=signed(creds["agent_id"], creds["key"], body,
+                                                                                 world.clock.now))
+    assert response.status_code == 201, response.text
+
+
+def _alerts(world: World) -> set[tuple[str, str, str, str]]:
+    with world.db.session() as session:
+        return {(a.subject, a.rule_id, a.status, a.severity) for a in session.scalars(select(Alert))}
+
+
+def _readiness(world: World) -> set[tuple[object, ...]]:
+    from collector.models.readiness import MachineReadiness
+
+    columns = [c for c in MachineReadiness.__table__.columns if c.name != "updated_at"]
+    with world.db.session() as session:
+        return {tuple(row) for row in session.execute(select(*columns))}
+
+
+def _scan(world: World) -> int:
+    summary = scan_all(world.db, world.clock.now, world.rules, network=False)
+    assert summary.machines == MACHINES
+    return summary.judged
+
+
+def test_only_changed_or_due_machines_are_judged_and_the_result_equals_a_full_scan(world: World) -> None:
+    agents = []
+    for index in range(MACHINES):
+        if index:
+            world.clock.advance(hours=10)  # machine 0 was last seen 40 h before the first scan, machine 4 just now
+        uid = f"uid-{index}"
+        creds = world.enroll(machine_uid=uid, hostname=f"pc-{index}")
+        _send(world, creds, 1, uid)
+        agents.append((creds, uid))
+    assert _scan(world) == MACHINES  # nothing was judged by a scan before
+    world.clock.advance(minutes=15)
+    assert _scan(world) == 0  # nothing changed, no clock fact crossed a threshold
+    _send(world, agents[4][0], 2, agents[4][1])
+    world.clock.advance(minutes=15)
+    assert _scan(world) == 1  # the machine that reported
+    assert not any(rule == "agent.silent" for _, rule, status, _ in _alerts(world) if status == "open")
+    world.clock.advance(hours=9)  # machine 0: 49.5 h silent (> 48), machine 1: 39.5 h
+    judged = _scan(world)
+    assert 1 <= judged < MACHINES
+    silent = {subject for subject, rule, status, _ in _alerts(world) if rule == "agent.silent" and status == "open"}
+    assert len(silent) == 1
+    incremental, rows = _alerts(world), _readiness(world)
+    with world.db.session() as session:
+        forget_marks(session)
+    assert _scan(world) == MACHINES
+    assert _alerts(world) == incremental
+    assert _readiness(world) == rows
+
+
+NOW = datetime(2026, 11, 22, 8, 0).astimezone()
+
+
+def test_the_next_change_is_when_an_age_can_first_reach_a_threshold() -> None:
+    ruleset, errors = compile_rules(load_builtin().rules)
+    assert errors == []
+    silent = [c for c in ruleset.rules if c.rule.id == "agent.silent"]  # agent.silent_hours > 48
+    assert next_change(silent, {"agent.silent_hours": 10}, NOW) == NOW + timedelta(hours=36)
+    assert next_change(silent, {"agent.silent_hours": 47}, NOW) == NOW
+    assert next_change(silent, {"agent.silent_hours": 200}, NOW) is None  # past every threshold: never again
+    assert next_change(silent, {"agent.silent_hours": None}, NOW) is None
+    expiring = [c for c in ruleset.rules if c.rule.id == "cert.signing_expiring"]  # days_left <= 45, shrinking
+    assert next_change(expiring, {"cert.signing_days_left": 100}, NOW) == NOW + timedelta(days=53)
+    assert next_change(expiring, {"cert.signing_days_left": 10}, NOW) is None
+
+
+def test_a_clock_fact_used_other_than_in_a_comparison_is_due_at_every_scan() -> None:
+    from rules.loader import load_text
+
+    loaded = load_text("""
+pack: t
+rules:
+  - id: t.weeks
+    title: {vi: "T", en: "T"}
+    remediation: {vi: "S", en: "F"}
+    severity: low
+    scope: machine
+    condition: "backup.age_days / 7 > 2"
+    sources: [{text: "test"}]
+""", "t.yaml")
+    ruleset, errors = compile_rules(loaded.rules)
+    assert errors == [] and loaded.errors == []
+    assert next_change(ruleset.rules, {"backup.age_days": 3}, NOW) == NOW
+
+
+def test_every_fact_that_moves_with_the_clock_is_declared() -> None:
+    import random
+
+    from rules.clock_facts import CLOCK_FACTS, DATED_FACTS
+    from rules.facts import MachineContext, machine_facts
+    from server.demo_fleet import demo_machines, demo_report
+
+    moved: set[str] = set()
+    for machine in demo_machines():
+        report = demo_report(machine, "a", 1, NOW, random.Random(1))
+        meta = MachineContext(last_seen_at=NOW, key_enrolled_at=NOW - timedelta(days=3))
+        base = machine_facts(report, meta, NOW)
+        for days in (1, 10, 40, 100, 400, 2000):
+            later = machine_facts(report, meta, NOW + timedelta(days=days))
+            moved |= {name for name in later if later[name] != base[name]}
+    assert moved <= set(CLOCK_FACTS) | set(DATED_FACTS)
