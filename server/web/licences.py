@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import Response, get, post
@@ -12,6 +11,7 @@ from collector.errors import InvalidInput
 from collector.store.licences import add_licence, licence_lines
 from collector.store.units import list_units
 from server.web.context import Form, Page, PageNumber
+from server.web.i18n import parse_day
 
 
 @get("/licences", sync_to_thread=True)
@@ -33,8 +33,8 @@ def register_licence(page: NamedDependency[Page], data: Form) -> Response[Any]:
     page.require_officer()
     try:
         seats = int(data.get("seats", ""))
-        expires = date.fromisoformat(data.get("expires", ""))
-        starts = date.fromisoformat(data["starts"]) if data.get("starts") else None
+        expires = parse_day(data.get("expires", ""))
+        starts = parse_day(data["starts"]) if data.get("starts", "").strip() else None
     except ValueError:
         return _licences_page(page, 400, "bad_number_or_date", data)
     with page.db() as session:

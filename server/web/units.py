@@ -25,6 +25,7 @@ from collector.store.settings import set_unit_settings, unit_settings_of
 from collector.store.unit_import import import_units, parse_units_csv
 from collector.store.units import list_units, unit_tree
 from server.web.context import Form, Page
+from server.web.i18n import day, parse_day
 
 VIETNAM = timezone(timedelta(hours=7))
 
@@ -52,7 +53,7 @@ def _admin_page(page: Page, status: int = 200, error: str = "", done: str = "") 
     ended = [(u, codes.get(u.merged_into_id or 0)) for u in every if not u.live]
     return page.render("unit_admin.html", status=status, live=live, ended=ended, kinds=list(UnitKind),
                        settings=settings, setting_keys=SETTING_KEYS, error=error, done=done,
-                       today=page.state.clock().astimezone(VIETNAM).date().isoformat())
+                       today=day(page.state.clock()))
 
 
 def _require_admin(page: Page) -> None:
@@ -66,9 +67,9 @@ Change = Callable[[Session, Form, Page], str]
 
 def _day(data: Form, page: Page) -> date:
     try:
-        return date.fromisoformat(data["on"]) if data.get("on") else page.state.clock().astimezone(VIETNAM).date()
+        return parse_day(data["on"]) if data.get("on", "").strip() else page.state.clock().astimezone(VIETNAM).date()
     except ValueError:
-        raise InvalidInput(f"date {data.get('on')!r}: use YYYY-MM-DD") from None
+        raise InvalidInput(f"date {data.get('on')!r}: use dd/mm/yyyy") from None
 
 
 def _number(data: Form, key: str) -> int | None:

@@ -140,7 +140,8 @@ def set_width(driver, width: int, height: int = 900) -> None:  # type: ignore[no
 
 
 def full_page_screenshot(driver, path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
-    height = int(driver.execute_script("return Math.ceil(document.body.getBoundingClientRect().bottom + window.scrollY)"))
+    height = int(driver.execute_script(
+        "return Math.ceil(document.body.getBoundingClientRect().bottom + window.scrollY)"))
     set_width(driver, width, min(max(height, 600), 8000))
     assert driver.save_screenshot(str(path)), path
     set_width(driver, width)
@@ -158,7 +159,8 @@ axe.run(document, {resultTypes: ['violations']})
 LAYOUT = """
 const w = arguments[0];
 const out = [];
-if (document.documentElement.scrollWidth > w + 1) out.push('page is ' + document.documentElement.scrollWidth + ' px wide');
+const wide = document.documentElement.scrollWidth;
+if (wide > w + 1) out.push('page is ' + wide + ' px wide');
 for (const el of document.querySelectorAll('header.top a, header.top button')) {
   const r = el.getBoundingClientRect();
   if (r.width === 0 || r.left < 0 || r.right > w + 1) out.push('menu entry off-screen: ' + el.textContent.trim());
