@@ -212,3 +212,28 @@ def test_every_page_in_both_languages_on_a_laptop_and_a_phone(server: Server, ch
     problems += [f"{r['screenshot']}: {what}" for r in results for what in r["layout"]]  # type: ignore[attr-defined]
     assert not problems, "\n".join(problems)
     assert len(list(shots.glob("*.png"))) == len(visits) * len(LANGS) * len(WIDTHS)
+
+
+def test_a_day_is_typed_as_officials_write_it(server: Server, chromium) -> None:  # type: ignore[no-untyped-def]
+    """The licence form in Chromium: dd/mm/yyyy typed into the day fields, the register shows it back."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver = chromium
+    sign_in(driver, server.url)
+    driver.get(f"{server.url}/licences")
+    form = driver.find_element(By.CSS_SELECTOR, "form[action='/licences']")
+    expires = form.find_element(By.NAME, "expires")
+    assert expires.get_attribute("type") == "text" and expires.get_attribute("placeholder") == "dd/mm/yyyy"
+    expires.send_keys("31/01/28")
+    assert driver.execute_script("return arguments[0].validity.patternMismatch", expires)
+    expires.clear()
+    for name, value in {"product": "BKAV Pro Doanh nghiệp", "match": "BKAV*", "seats": "12",
+                        "starts": "01/02/2027", "expires": "31/01/2028"}.items():
+        form.find_element(By.NAME, name).send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button").click()
+    WebDriverWait(driver, 15).until(expected_conditions.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, "main table.grid"), "BKAV Pro Doanh nghiệp"))
+    row = driver.find_element(By.XPATH, "//tr[td[contains(., 'BKAV Pro Doanh nghiệp')]]").text
+    assert "01/02/2027" in row and "31/01/2028" in row, row
