@@ -232,8 +232,9 @@ def test_a_day_is_typed_as_officials_write_it(server: Server, chromium) -> None:
     for name, value in {"product": "BKAV Pro Doanh nghiệp", "match": "BKAV*", "seats": "12",
                         "starts": "01/02/2027", "expires": "31/01/2028"}.items():
         form.find_element(By.NAME, name).send_keys(value)
+    page = driver.find_element(By.TAG_NAME, "html")
     form.find_element(By.CSS_SELECTOR, "button").click()
-    WebDriverWait(driver, 15).until(expected_conditions.text_to_be_present_in_element(
-        (By.CSS_SELECTOR, "main table.grid"), "BKAV Pro Doanh nghiệp"))
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))  # the register, reloaded
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
     row = driver.find_element(By.XPATH, "//tr[td[contains(., 'BKAV Pro Doanh nghiệp')]]").text
     assert "01/02/2027" in row and "31/01/2028" in row, row
