@@ -59,7 +59,7 @@ def render_html(report: PeriodReport, place: str = "", number: str = "", links: 
     unit = report.table.unit
     parts = ["<!DOCTYPE html>", '<html lang="vi"><head><meta charset="utf-8">',
              f"<title>Báo cáo mức độ sẵn sàng năm {report.year} — {escape(unit.name)}</title>"
-             f"<style>{_STYLE}</style></head><body>",
+             f"<style>{_STYLE}</style></head><body><main>",
              _head(report, place, number),
              "<h1>BÁO CÁO</h1>",
              f'<p class="subject">Mức độ sẵn sàng ứng dụng công nghệ thông tin năm {report.year}</p>',
@@ -71,7 +71,7 @@ def render_html(report: PeriodReport, place: str = "", number: str = "", links: 
              _signature(report)]
     if report.table.children:
         parts.append(_units(report, links))
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     return "\n".join(parts)
 
 

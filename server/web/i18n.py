@@ -75,6 +75,24 @@ def day(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+FORM_DAY_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}"
+"""What a date field of a form takes: dd/mm/yyyy as people write it (yyyy-mm-dd from scripts too)."""
+
+
+def parse_day(text: str) -> date:
+    """A day typed into a form: dd/mm/yyyy (d/m/yyyy, - or . between parts) or ISO yyyy-mm-dd.
+    Forms use text fields rather than <input type="date">, which Chromium lays out by the
+    browser's own locale (mm/dd/yyyy on an English Windows), not by the page's language."""
+    text = text.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return date.fromisoformat(text)
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        raise ValueError(f"day {text!r}: write dd/mm/yyyy")
+    dd, mm, yyyy = (int(p) for p in parts)
+    return date(yyyy, mm, dd)
+
+
 def moment(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time; "—" for None."""
     return "—" if value is None else in_vietnam(value).strftime("%d/%m/%Y %H:%M")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import Response, get, post
@@ -14,6 +13,7 @@ from collector.errors import InvalidInput
 from collector.store.licences import add_licence, delete_licence, edit_licence, licence_lines
 from collector.store.units import list_units
 from server.web.context import Form, Page, PageNumber
+from server.web.i18n import parse_day
 
 
 @get("/licences", sync_to_thread=True)
@@ -36,8 +36,8 @@ def _licences_page(page: Page, status: int = 200, error: str = "", form: dict[st
 def _terms(data: Form) -> tuple[int, date, date | None]:
     """Seats, expiry and start of a posted entry; ValueError when one is not a number or a date."""
     seats = int(data.get("seats", ""))
-    expires = date.fromisoformat(data.get("expires", ""))
-    starts = date.fromisoformat(data["starts"]) if data.get("starts") else None
+    expires = parse_day(data.get("expires", ""))
+    starts = parse_day(data["starts"]) if data.get("starts", "").strip() else None
     return seats, expires, starts
 
 

@@ -16,7 +16,7 @@ def environment(lang: str) -> Environment:
     env = Environment(loader=PackageLoader("server.web", "templates"), autoescape=select_autoescape(),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(lang=lang, day=i18n.day, moment=i18n.moment,
+    env.globals.update(lang=lang, day=i18n.day, moment=i18n.moment, day_pattern=i18n.FORM_DAY_PATTERN,
                        number=lambda v: i18n.number(v, lang), pct=lambda v: i18n.percent(v, lang),
                        bi=lambda text: i18n.bilingual(text or "", lang))
     env.filters.update(dict_without=lambda d, key: {k: v for k, v in d.items() if k != key})

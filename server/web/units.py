@@ -26,6 +26,7 @@ from collector.store.unit_import import import_units, parse_units_csv
 from collector.store.units import add_sub_unit, list_units, unit_tree
 from server.params import Word
 from server.web.context import Form, Page
+from server.web.i18n import day, parse_day
 
 VIETNAM = timezone(timedelta(hours=7))
 
@@ -55,7 +56,7 @@ def _admin_page(page: Page, status: int = 200, error: str = "", done: str = "") 
     return page.render("unit_admin.html", status=status, live=live, ended=ended, kinds=list(UnitKind),
                        may_reorganise=page.me.role is PersonRole.ADMIN,
                        settings=settings, setting_keys=SETTING_KEYS, error=error, done=done,
-                       today=page.state.clock().astimezone(VIETNAM).date().isoformat())
+                       today=day(page.state.clock()))
 
 
 def _require_admin(page: Page) -> None:
@@ -69,9 +70,9 @@ Change = Callable[[Session, Form, Page], str]
 
 def _day(data: Form, page: Page) -> date:
     try:
-        return date.fromisoformat(data["on"]) if data.get("on") else page.state.clock().astimezone(VIETNAM).date()
+        return parse_day(data["on"]) if data.get("on", "").strip() else page.state.clock().astimezone(VIETNAM).date()
     except ValueError:
-        raise InvalidInput(f"date {data.get('on')!r}: use YYYY-MM-DD") from None
+        raise InvalidInput(f"date {data.get('on')!r}: use dd/mm/yyyy") from None
 
 
 def _number(data: Form, key: str) -> int | None:

@@ -26,9 +26,10 @@ def test_an_officer_edits_and_deletes_a_licence_of_their_commune(web: World) -> 
     csrf = sign_in(web.client, "officer_b")
     form = web.client.get("/licences", params={"edit": mine}).text
     assert f'action="/licences/{mine}/edit"' in form and 'value="Kaspersky*"' in form
+    assert 'value="01/01/2027"' in form and 'type="date"' not in form  # days as officials write them
     edited = web.client.post(f"/licences/{mine}/edit", data={"csrf": csrf, "product": "Kaspersky Endpoint",
                                                             "match": "Kaspersky*", "seats": "16",
-                                                            "expires": "2027-06-30"}, follow_redirects=False)
+                                                            "expires": "30/06/2027"}, follow_redirects=False)
     assert edited.status_code == 303
     assert _entries(web)["XB:Kaspersky Endpoint"] == (mine, 16, date(2027, 6, 30))
     bad = web.client.post(f"/licences/{mine}/edit", data={"csrf": csrf, "product": "K", "match": "K*",
