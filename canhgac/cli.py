@@ -59,9 +59,42 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attribute)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:
+            message = readable_error(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, self.lazy[name][1]) for name in self.list_commands(ctx)])
+
+
+FILE_ERRORS = {FileNotFoundError: "không tìm thấy tệp hoặc thư mục", PermissionError: "không có quyền",
+               IsADirectoryError: "đây là một thư mục", NotADirectoryError: "không phải thư mục"}
+
+
+def readable_error(exc: Exception) -> str | None:
+    """One line for an error a person can fix (the library's typed errors, a missing folder or a
+    file they may not write); None for a bug, which keeps its traceback."""
+    try:  # only once something failed: the agent stays light
+        from collector.config import CollectorConfigError
+        from collector.errors import CanhgacError
+    except ImportError:
+        CanhgacError = CollectorConfigError = ()  # type: ignore[assignment,misc]
+    if isinstance(exc, CanhgacError):
+        return exc.detail
+    if isinstance(exc, CollectorConfigError):
+        return f"{exc} / giá trị cấu hình không hợp lệ"
+    for kind, vietnamese in FILE_ERRORS.items():
+        if type(exc) is kind and exc.filename:
+            return f"{exc.filename}: {exc.strerror} / {vietnamese}"
+    return None
 
 
 @click.group(

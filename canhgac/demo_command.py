@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from agent.wire import clock
+from canhgac.cli_support import check_port_free
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
 
@@ -42,6 +43,7 @@ def demo(db_url: str | None, seed_only: bool, config: CollectorConfig) -> None:
         db_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='canhgac-demo-')) / 'canhgac.db'}"
     config = dataclasses.replace(config, db_url=db_url, port=0 if seed_only else config.port,
                                  rules_dir=config.rules_dir or DEMO_RULES_DIR)
+    check_port_free(config.host, config.port)
     db = open_database(db_url)
     demo_clock = DemoClock()
     server = RunningServer(config, db, demo_clock)

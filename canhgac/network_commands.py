@@ -16,7 +16,7 @@ import click
 import msgspec
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_errors, db_session, echo_json, open_existing_database
 from canhgac.collector_options import db_option
 from collector.errors import InvalidInput
 from collector.models.links import LinkKind
@@ -97,11 +97,10 @@ def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_
             db_url: str | None) -> None:
     """Record each device the first time it shows up in ARP traffic, until ``seconds`` pass."""
     from collector.config import default_db_url
-    from collector.db import open_database
     from collector.network.listener import PassiveListener
     from collector.store.units import get_unit
 
-    db = open_database(db_url or default_db_url())
+    db = open_existing_database(db_url or default_db_url())
     with db.session() as session:
         unit_id = get_unit(session, unit_code).id if unit_code else None
     listener = PassiveListener(db, iface, unit_id, within=network)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canhgac.cli_support import cli_errors, open_collector_database
+from canhgac.cli_support import check_port_free, cli_errors, open_collector_database
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
 
@@ -22,7 +22,8 @@ def serve(config: CollectorConfig) -> None:
     from server.app import create_app
 
     _log_to_stderr(config.log_level)
-    db = open_collector_database(config)
+    check_port_free(config.host, config.port)
+    db = open_collector_database(config, create=True)
     app = create_app(config, db, keep_dashboard_fresh=True, scheduled=True)
     scheme = "https" if config.tls_cert else "http"
     click.echo(f"canhgac: serving {scheme}://{config.host}:{config.port}/api/v1 on {_safe_url(config.db_url)}",
