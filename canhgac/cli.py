@@ -10,7 +10,8 @@ import click
 
 from canhgac import __version__
 
-# command name -> ("module:attribute", one-line help). A command's module is imported only when
+# command name -> ("module:attribute", one-line help; its Vietnamese words are rules.glossary's, which
+# tests/test_glossary.py checks: the agent's install must not load ``rules`` to print them). A command's module is imported only when
 # that command runs or shows its own help, so `canhgac --help` loads nothing heavy.
 LAZY_COMMANDS = {
     "agent": ("canhgac.agent_commands:agent", "Office PC: enroll, collect, run (base install)."),
@@ -24,7 +25,7 @@ LAZY_COMMANDS = {
     "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
     "rules": ("canhgac.rules_commands:rules", "Rule packs: list, check, test on facts."),
-    "licences": ("canhgac.licences_commands:licences", "The licence register (sổ giấy phép)."),
+    "licences": ("canhgac.licences_commands:licences", "The licence register (sổ bản quyền)."),
     "alerts": ("canhgac.alerts_commands:alerts", "Alerts: list and acknowledge."),
     "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
     "audit": ("canhgac.audit_commands:audit", "The audit log (nhật ký): who changed what."),

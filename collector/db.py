@@ -101,9 +101,9 @@ class Database:
 def open_database(url: str, migrate: bool = True, data_dir: Path | None = None) -> Database:
     """The database at ``url``; ``data_dir`` is where its agent-keys secret lives when it is not a
     SQLite file (None: the platform's data directory)."""
-    from collector.migrate import upgrade_to_head
-
     from sqlalchemy.exc import OperationalError
+
+    from collector.migrate import upgrade_to_head
 
     engine = create_db_engine(url)
     if migrate:

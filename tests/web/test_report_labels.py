@@ -134,7 +134,7 @@ def rows_of(lang: str) -> dict[str, dict[str, object]]:
 def test_sections_come_in_order_with_their_titles() -> None:
     sections = report_sections(full_report(), "vi")
     assert [s.key for s in sections] == list(SECTIONS)
-    assert sections[2].title == "Phần mềm diệt virus" and sections[1].errors == [("serial", "access denied")]
+    assert sections[2].title == "Phòng chống mã độc" and sections[1].errors == [("serial", "access denied")]
 
 
 @pytest.mark.parametrize(("lang", "section", "field", "text"), [
