@@ -80,7 +80,9 @@ def _json_not_found(response: Response[Any]) -> Response[Any]:
     (litestar._openapi.plugin.handle_schema_path_not_found); the API answers JSON, as for any
     other unknown path under /api/v1."""
     if response.status_code == 404:
-        return error_response(404, "not_found", "no such API route / không có đường dẫn API này")
+        answer = error_response(404, "not_found", "no such API route / không có đường dẫn API này")
+        answer.media_type = "application/json"  # the handler's own media type is HTML
+        return answer
     return response
 
 

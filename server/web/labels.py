@@ -76,7 +76,7 @@ FIELDS = {
     "signatures_age_days": N_("Signature age"),
     "signature_version": N_("Signature version"),
     "engine_version": N_("Engine version"),
-    "state_raw": N_("Product state (raw value)"),
+    "state_raw": N_("Security Center state"),
     "threat": N_("Threat"),
     "path": N_("Path"),
     "detected_at": N_("Detected at"),
