@@ -11,8 +11,9 @@ import click
 from canhgac import __version__
 
 # command name -> ("module:attribute", one-line help; its Vietnamese words are rules.glossary's, which
-# tests/test_glossary.py checks: the agent's install must not load ``rules`` to print them). A command's module is imported only when
-# that command runs or shows its own help, so `canhgac --help` loads nothing heavy.
+# tests/test_glossary.py checks: the agent's install must not load ``rules`` to print them). A command's
+# module is imported only when that command runs or shows its own help, so `canhgac --help` loads
+# nothing heavy.
 LAZY_COMMANDS = {
     "agent": ("canhgac.agent_commands:agent", "Office PC: enroll, collect, run (base install)."),
     "serve": ("canhgac.serve_command:serve", "Run the collector and the API."),

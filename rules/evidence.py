@@ -58,7 +58,8 @@ _BOOL: Mapping[str, tuple[str, str, str, str]] = {
                      "không có chứng thư số ký số còn hạn", "no valid signing certificate"),
     "agent.reenrolled": ("máy vừa đăng ký lại, có khóa mới", "re-enrolled with a new key",
                          "không đăng ký lại", "not re-enrolled"),
-    "machine.agentless": ("máy chưa cài phần mềm giám sát", "no agent on this machine", "máy có phần mềm giám sát", "the agent reports"),
+    "machine.agentless": ("máy chưa cài phần mềm giám sát", "no agent on this machine",
+                          "máy có phần mềm giám sát", "the agent reports"),
     "unit.dedicated_line_reachable": ("đơn vị tới được mạng TSLCD", "the unit reaches the dedicated line",
                                       "đơn vị không tới được mạng TSLCD", "the unit does not reach the dedicated line"),
 }

@@ -11,7 +11,8 @@ from rules.indicators import Indicator
 from rules.model import Text
 
 UNKNOWN = Text("không rõ: báo cáo của máy không có thông tin này", "unknown: the machine's report does not say")
-AGENTLESS = Text("không rõ: máy chưa cài phần mềm giám sát (khai báo thủ công)", "unknown: no agent on this machine (declared)")
+AGENTLESS = Text("không rõ: máy chưa cài phần mềm giám sát (khai báo thủ công)",
+                 "unknown: no agent on this machine (declared)")
 
 
 def machine_reason(indicator: Indicator, value: bool | None, detail: Mapping[str, Any]) -> Text:

@@ -150,7 +150,8 @@ def test_explain_lists_each_gap_with_its_reason(fleet: Database) -> None:
         assert why("DT-TANLONG", "av_installed") == [("tanlong-pc01", "không tìm thấy phần mềm phòng chống mã độc"),
                                                      ("tanlong-pc02", "không tìm thấy phần mềm phòng chống mã độc")]
         assert why("DT", "av_licensed") == [
-            ("tanlong-pc01", "chưa cài phần mềm phòng chống mã độc"), ("tanlong-pc02", "chưa cài phần mềm phòng chống mã độc"),
+            ("tanlong-pc01", "chưa cài phần mềm phòng chống mã độc"),
+            ("tanlong-pc02", "chưa cài phần mềm phòng chống mã độc"),
             ("tanlong-pc03", "không có phần mềm phòng chống mã độc nào đang bật bảo vệ thời gian thực"),
             ("tanlong-pc07", "BKAV Pro không có trong sổ bản quyền của đơn vị"),  # beside a disabled Defender
             ("tanphu-ketoan", "không rõ: máy chưa cài phần mềm giám sát (khai báo thủ công)")]
