@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -115,6 +116,15 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no name for this uid (a container)
         return "cli"
+
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+"""Vietnam keeps UTC+7 all year: what a person reads; JSON keeps ISO 8601 with its offset."""
+
+
+def local_time(moment: datetime | None, never: str = "—") -> str:
+    """dd/mm/yyyy HH:MM in Vietnam's time, as the dashboard shows it (``never`` for None)."""
+    return never if moment is None else f"{moment.astimezone(VIETNAM):%d/%m/%Y %H:%M}"
 
 
 def echo_json(value: Any) -> None:

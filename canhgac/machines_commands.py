@@ -7,7 +7,7 @@ import msgspec
 
 from agent.wire import clock
 from agent.wire.schema import Role
-from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json, local_time
 from canhgac.collector_options import db_option
 from collector.models.machines import MachineUsage
 from collector.store import machines as machine_store
@@ -33,7 +33,7 @@ def machines_list(unit_code: str | None, as_json: bool, db_url: str | None) -> N
         echo_json([msgspec.structs.asdict(row) for row in rows])
         return
     for row in rows:
-        seen = row.last_seen_at.strftime("%d/%m/%Y %H:%M") if row.last_seen_at else "chưa / never"
+        seen = local_time(row.last_seen_at, never="chưa / never")
         marks = " ".join(filter(None, ("chưa cài phần mềm giám sát / no agent" if row.agentless else "",
                                        "dùng chung / shared" if row.usage == MachineUsage.SHARED else "")))
         click.echo(f"{row.id:>6}  {row.hostname:<24} {row.unit_code:<14} {row.role:<8} {seen}  {marks}".rstrip())

@@ -250,6 +250,8 @@ def test_report_command_formats(fleet: Database, db_url: str, tmp_path: Path) ->
     table = runner.invoke(main, base)
     assert table.exit_code == 0, table.output
     assert "16/16 — 100%" in table.output and "33/38 — 86.8% *" in table.output
+    assert max(len(line) for line in table.output.splitlines()) <= 100  # fits an 80-120 column terminal
+    assert "UBND xã Tân Long" in table.output and "DT-TANLONG" not in table.output  # names, not codes
     as_json = json.loads(runner.invoke(main, [*base, "--format", "json"]).output)
     assert as_json["unit"]["figures"]["units_dedicated_line"]["text"] == "2/3 — 66.7%"
     out = tmp_path / "sansang.csv"
