@@ -42,11 +42,17 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def database_exists(url: str) -> bool:
+    """False only for a SQLite URL whose file does not exist (a server database is assumed there)."""
+    path = sqlite_file(url)
+    return path is None or path.exists()
+
+
 def require_existing_database(url: str) -> None:
     """Refuse a SQLite URL whose file does not exist (only ``db init``, ``serve`` and ``demo``
     create one): a typo in ``--db`` must not leave an empty database behind and answer "0 machines"."""
-    path = sqlite_file(url)
-    if path is not None and not path.exists():
+    if not database_exists(url):
+        path = sqlite_file(url)
         raise DatabaseMissing(f"no database at {path}: create it with `canhgac db init --db {url}` or start "
                               f"`canhgac serve` / chưa có cơ sở dữ liệu tại {path}: tạo bằng `canhgac db init`")
 
