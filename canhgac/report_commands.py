@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
@@ -15,6 +16,10 @@ from agent.wire import clock
 from canhgac.cli_support import cli_errors, db_session
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
+
+if TYPE_CHECKING:
+    from collector.store.readiness_period import PeriodReport
+    from collector.store.readiness_report import Explanation, ReadinessTable
 
 FORMATS = ("table", "json", "csv", "xlsx", "html")
 
@@ -70,7 +75,7 @@ def readiness(unit_code: str | None, fmt: str, out: Path | None, year: int | Non
     _emit(_render(table, fmt), out)
 
 
-def _render(table, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+def _render(table: ReadinessTable, fmt: str) -> bytes:
     import server.readiness_export as export
 
     if fmt == "json":
@@ -80,7 +85,7 @@ def _render(table, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     return export.render_table(table).encode("utf-8")
 
 
-def _render_form(period, fmt: str, place: str, number: str) -> bytes:  # type: ignore[no-untyped-def]
+def _render_form(period: PeriodReport, fmt: str, place: str, number: str) -> bytes:
     from server.readiness_export import render_xlsx
     from server.readiness_html import render_html
 
@@ -89,7 +94,7 @@ def _render_form(period, fmt: str, place: str, number: str) -> bytes:  # type: i
     return render_html(period, place, number).encode("utf-8")
 
 
-def _emit_explanation(explanation, fmt: str, out: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _emit_explanation(explanation: Explanation, fmt: str, out: Path | None) -> None:
     from server.readiness_export import render_explanation
 
     if fmt == "json":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,7 +30,7 @@ def vietnam_today() -> date:
     return clock.utcnow().astimezone(VIETNAM).date()
 
 
-def on_option(help_text: str):  # type: ignore[no-untyped-def]
+def on_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
                         help=f"{help_text} (default: today, Vietnam time).")
 
@@ -67,10 +69,11 @@ def units_list(as_json: bool, include_ended: bool, db_url: str | None) -> None:
     with db_session(db_url) as session:
         rows = unit_store.list_units(session, EVERYTHING, include_ended=True)
         by_id = {unit.id: unit.code for unit in rows}
-        data = [{"code": u.code, "name": u.name, "kind": u.kind, "parent": by_id.get(u.parent_id or 0),
-                 "staff": u.staff_count, "depth": u.path.count("/") - 2, "admin_code": u.admin_code,
-                 "ended_on": u.ended_on, "merged_into": by_id.get(u.merged_into_id or 0)}
-                for u in rows if include_ended or u.live]
+        data: list[dict[str, Any]] = [
+            {"code": u.code, "name": u.name, "kind": u.kind, "parent": by_id.get(u.parent_id or 0),
+             "staff": u.staff_count, "depth": u.path.count("/") - 2, "admin_code": u.admin_code,
+             "ended_on": u.ended_on, "merged_into": by_id.get(u.merged_into_id or 0)}
+            for u in rows if include_ended or u.live]
     if as_json:
         echo_json(data)
         return
@@ -79,7 +82,7 @@ def units_list(as_json: bool, include_ended: bool, db_url: str | None) -> None:
         click.echo(f"{'  ' * row['depth']}{row['code']:<16} {row['kind']:<12} {row['staff']:>4}  {row['name']}{ended}")
 
 
-def _ended_text(row: dict) -> str:  # type: ignore[type-arg]
+def _ended_text(row: dict[str, Any]) -> str:
     day = f"{row['ended_on']:%d/%m/%Y}"
     if row["merged_into"]:
         return f"sáp nhập vào / merged into {row['merged_into']} {day}"
@@ -117,11 +120,11 @@ def units_move(code: str, parent_code: str, db_url: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="What moved, as JSON.")
 @db_option
 @cli_errors
-def units_merge(sources: tuple[str, ...], into: str, on: object, as_json: bool, db_url: str | None) -> None:
+def units_merge(sources: tuple[str, ...], into: str, on: datetime | None, as_json: bool, db_url: str | None) -> None:
     """Merge the units SRC... into DST (sáp nhập): machines, agents, alerts, licences, people,
     subnets, links, LAN devices and the readiness trend go to DST; each SRC stays as a
     merged-away record with the date."""
-    day = on.date() if on else vietnam_today()  # type: ignore[attr-defined]
+    day = on.date() if on else vietnam_today()
     with db_session(db_url) as session:
         result = merge_units(session, sources, into, day, clock.utcnow(), ACTOR)
     if as_json:
@@ -157,10 +160,10 @@ def units_set(code: str, staff: int | None, kind: str | None, admin_code: str | 
 @on_option("The day it ends")
 @db_option
 @cli_errors
-def units_retire(code: str, on: object, db_url: str | None) -> None:
+def units_retire(code: str, on: datetime | None, db_url: str | None) -> None:
     """End the unit CODE once it holds no machine and no live sub-unit (e.g. a district after
     1 July 2025); it stays as a record, and its enrollment tokens are revoked."""
-    day = on.date() if on else vietnam_today()  # type: ignore[attr-defined]
+    day = on.date() if on else vietnam_today()
     with db_session(db_url) as session:
         retired = retire_unit(session, code, day, clock.utcnow(), ACTOR)
     click.echo(f"Đã cho thôi hoạt động / retired: {retired.unit.code} ({day:%d/%m/%Y}); "

@@ -22,6 +22,11 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_to_head(engine: Engine) -> None:
     """Apply every revision not yet applied. "heads": areas may branch from a common revision
     (each adds its own tables) without a merge revision."""
+    upgrade_to(engine, "heads")
+
+
+def upgrade_to(engine: Engine, target: str) -> None:
+    """Bring the database to ``target`` (a revision or "heads"), in one transaction."""
     config = alembic_config(engine)
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
@@ -33,7 +38,7 @@ def upgrade_to_head(engine: Engine) -> None:
             connection.commit()  # end the autobegun transaction: the migration runs in its own
         with connection.begin():
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
+            command.upgrade(config, target)
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:

@@ -175,7 +175,7 @@ def licence_reason(detail: dict[str, Any]) -> Text:
     why, product = detail.get("why"), detail.get("product") or ""
     until = date.fromisoformat(detail["until"]) if detail.get("until") else None
     month = f"{until:%m/%Y}" if until else ""
-    texts = {
+    texts: dict[object, tuple[str, str]] = {
         LicenceWhy.NOT_INSTALLED: ("chưa cài phần mềm phòng chống mã độc", "no antivirus installed"),
         LicenceWhy.NONE_PROTECTING: ("không có phần mềm phòng chống mã độc nào đang bật bảo vệ thời gian thực",
                                      "no antivirus product is on with real-time protection"),
@@ -191,5 +191,5 @@ def licence_reason(detail: dict[str, Any]) -> Text:
                                     f"the {product} licence expired {month}".strip()),
         LicenceWhy.VENDOR_TRIAL: (f"{product} là bản dùng thử", f"{product} is a trial"),
     }
-    vi, en = texts.get(why, ("không rõ tình trạng bản quyền", "licence state unknown"))  # type: ignore[call-overload]
+    vi, en = texts.get(why, ("không rõ tình trạng bản quyền", "licence state unknown"))
     return Text(vi, en)

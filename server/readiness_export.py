@@ -10,10 +10,14 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from collector.store.readiness_period import PeriodReport
 from collector.store.readiness_report import Cell, Explanation, ReadinessTable, UnitFigures, trend_text
 from rules.readiness import percent_text
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 from server.readiness_form import evaluation, form_date, place_of
 
 TOTAL_VI, TOTAL_EN = "Tổng", "Total"
@@ -125,7 +129,7 @@ def render_xlsx(report: PeriodReport, place: str = "", number: str = "") -> byte
     return out.getvalue()
 
 
-def _report_sheet(sheet, report: PeriodReport, place: str, number: str) -> None:  # type: ignore[no-untyped-def]
+def _report_sheet(sheet: Worksheet, report: PeriodReport, place: str, number: str) -> None:
     from openpyxl.styles import Alignment, Border, Font, Side
 
     sheet.title = "Báo cáo"
@@ -190,7 +194,7 @@ def _report_sheet(sheet, report: PeriodReport, place: str, number: str) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _units_sheet(sheet, report: PeriodReport) -> None:  # type: ignore[no-untyped-def]
+def _units_sheet(sheet: Worksheet, report: PeriodReport) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 

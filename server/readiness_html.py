@@ -8,6 +8,7 @@ writes them (88,1%), one self-contained page that prints on A4 (Decree 30/2020/N
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlencode
 
 from collector.store.readiness_period import PeriodReport
 from server.readiness_form import evaluation, form_date, place_of, trend_vi, unit_cell_vi
@@ -46,11 +47,15 @@ table.sign td { border: 0; vertical-align: top; width: 50%; text-align: center; 
 .sign-hint { font-style: italic; font-size: 12pt; }
 .sign-space { height: 56pt; }
 p.recipients { font-size: 11pt; margin: 0; }
+a.why { color: inherit; text-decoration: none; }
+@media screen { a.why:hover, a.why:focus { text-decoration: underline; } }
 """
 
 
-def render_html(report: PeriodReport, place: str = "", number: str = "") -> str:
-    """The whole page as text (UTF-8 when written)."""
+def render_html(report: PeriodReport, place: str = "", number: str = "", links: bool = False) -> str:
+    """The whole page as text (UTF-8 when written). ``links``: on the dashboard's print page each
+    figure opens the machines or units that fail it (/readiness/explain); on paper the figures look
+    the same, and a file written by the CLI has no server to link to."""
     unit = report.table.unit
     parts = ["<!DOCTYPE html>", '<html lang="vi"><head><meta charset="utf-8">',
              f"<title>Báo cáo mức độ sẵn sàng năm {report.year} — {escape(unit.name)}</title>"
@@ -60,12 +65,12 @@ def render_html(report: PeriodReport, place: str = "", number: str = "") -> str:
              f'<p class="subject">Mức độ sẵn sàng ứng dụng công nghệ thông tin năm {report.year}</p>',
              f'<p class="period">Kỳ báo cáo: từ ngày {report.start_day:%d/%m/%Y} đến ngày {report.end_day:%d/%m/%Y}'
              f" (số liệu tính đến ngày {report.end_day:%d/%m/%Y})</p>",
-             "<h2>I. Các chỉ số của đơn vị</h2>", _indicators(report),
+             "<h2>I. Các chỉ số của đơn vị</h2>", _indicators(report, links),
              "<h2>II. Ghi chú</h2>",
              '<ol class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ol>",
              _signature(report)]
     if report.table.children:
-        parts.append(_units(report))
+        parts.append(_units(report, links))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -82,7 +87,15 @@ def _head(report: PeriodReport, place: str, number: str) -> str:
             "</td></tr></table>")
 
 
-def _indicators(report: PeriodReport) -> str:
+def _why(text: str, indicator: str, unit_code: str, links: bool) -> str:
+    """A figure, as a link to who fails it and why when the page is served."""
+    if not links:
+        return text
+    query = escape(urlencode({"indicator": indicator, "unit": unit_code}))
+    return f'<a class="why" href="/readiness/explain?{query}">{text}</a>'
+
+
+def _indicators(report: PeriodReport, links: bool) -> str:
     rows = ['<table class="grid"><colgroup><col style="width:5%"><col style="width:38%"><col style="width:10%">'
             '<col style="width:9%"><col style="width:9%"><col style="width:17%"><col style="width:12%"></colgroup>'
             "<thead><tr><th>TT</th><th>Chỉ số</th><th>Đạt / Tổng số</th><th>Tỷ lệ</th>"
@@ -90,7 +103,8 @@ def _indicators(report: PeriodReport) -> str:
     for number, info in enumerate(report.table.indicators, start=1):
         cell = report.table.unit.figures[info.id]
         rows.append(f'<tr><td class="no">{number}</td><td>{escape(info.title_vi)}</td>'
-                    f'<td class="num">{cell.n}/{cell.d}</td><td class="num">{percent(cell.percent, "vi")}</td>'
+                    f'<td class="num">{_why(f"{cell.n}/{cell.d}", info.id, report.table.unit.code, links)}</td>'
+                    f'<td class="num">{percent(cell.percent, "vi")}</td>'
                     f'<td class="num">{percent(cell.target, "vi")}</td>'
                     f'<td class="num">{escape(trend_vi(report.trend.get(info.id)))}</td>'
                     f'<td class="num">{evaluation(cell)}</td></tr>')
@@ -98,7 +112,7 @@ def _indicators(report: PeriodReport) -> str:
     return "\n".join(rows)
 
 
-def _units(report: PeriodReport) -> str:
+def _units(report: PeriodReport, links: bool) -> str:
     table = report.table
     head = "".join(f"<th>{n}</th>" for n in range(1, len(table.indicators) + 1))
     rows = ['<section class="units"><h2>PHỤ LỤC: SỐ LIỆU THEO ĐƠN VỊ TRỰC THUỘC</h2>',
@@ -107,7 +121,8 @@ def _units(report: PeriodReport) -> str:
             "và tỷ lệ.</p>",
             f'<table class="grid"><thead><tr><th>TT</th><th>Đơn vị</th>{head}<th>Sự cố</th></tr></thead><tbody>']
     for number, unit in enumerate(table.children, start=1):
-        cells = "".join(f'<td class="num">{unit_cell_vi(unit.figures[i.id])}</td>' for i in table.indicators)
+        cells = "".join(f'<td class="num">{_why(unit_cell_vi(unit.figures[i.id]), i.id, unit.code, links)}</td>'
+                        for i in table.indicators)
         rows.append(f'<tr><td class="no">{number}</td><td>{escape(unit.name)}</td>{cells}'
                     f'<td class="num">{report.incidents.get(unit.code, 0)}</td></tr>')
     total = "".join(f'<td class="num">{unit_cell_vi(table.unit.figures[i.id])}</td>' for i in table.indicators)

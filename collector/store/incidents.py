@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import InvalidInput, NotFound
@@ -81,7 +81,7 @@ class IncidentRow(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str
 
 
-def _listed(scope: Scope):  # type: ignore[no-untyped-def]
+def _listed(scope: Scope) -> Select[Incident, str, str, str | None]:
     return (select(Incident, Unit.code, Unit.name, Machine.hostname).join(Unit, Incident.unit_id == Unit.id)
             .outerjoin(Machine, Incident.machine_id == Machine.id).where(scope.units_clause()))
 

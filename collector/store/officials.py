@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import InteractiveUser
@@ -57,7 +57,7 @@ class ImportSummary(msgspec.Struct, frozen=True, kw_only=True):
     """Names in the register but not in the file (kept unless ``retire_missing``)."""
 
 
-def _rows(scope: Scope):  # type: ignore[no-untyped-def]
+def _rows(scope: Scope) -> Select[Official, str, str, str | None]:
     return (select(Official, Unit.code, Unit.name, Machine.hostname).join(Unit, Official.unit_id == Unit.id)
             .outerjoin(Machine, Official.machine_id == Machine.id).where(scope.units_clause()))
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from collector.models.machines import Machine
@@ -242,7 +242,7 @@ def explain(session: Session, scope: Scope, unit_code: str | None, indicator_id:
                        excluded=_excluded(session, indicator, root.path, indicators, now))
 
 
-def _machines(path: str):  # type: ignore[no-untyped-def]
+def _machines(path: str) -> Select[MachineReadiness, str, str]:
     return (select(MachineReadiness, Machine.hostname, Unit.code)
             .join(Machine, Machine.id == MachineReadiness.machine_id).join(Unit, Unit.id == MachineReadiness.unit_id)
             .where(MachineReadiness.unit_path.startswith(path, autoescape=True))

@@ -53,6 +53,12 @@ ACTION_LABELS = {
     AuditAction.MACHINE_USAGE_SET: N_("Computer's use set (personal, shared)"),
     AuditAction.AGENTLESS_DECLARED: N_("Computer without agent declared"),
     AuditAction.INCIDENT_UPDATED: N_("Incident updated"),
+    AuditAction.UNIT_RENAMED: N_("Unit renamed"),
+    AuditAction.UNIT_MOVED: N_("Unit moved under another unit"),
+    AuditAction.UNIT_CHANGED: N_("Unit's details changed"),
+    AuditAction.UNIT_MERGED: N_("Units merged"),
+    AuditAction.UNIT_RETIRED: N_("Unit retired"),
+    AuditAction.UNIT_SETTINGS_CHANGED: N_("Unit's agent settings changed"),
 }
 """Every action's name on the page (a missing one shows its code; tests/web/test_audit_page.py
 fails on it)."""

@@ -46,7 +46,7 @@ def readiness_print(page: NamedDependency[Page], unit: FromQuery[str | None] = N
                     period: FromQuery[int | None] = None, place: FromQuery[str] = "",
                     number: FromQuery[str] = "") -> Response[str]:
     report = _period(page, unit, _year(period))
-    return Response(render_html(report, place[:100], number[:40]), media_type="text/html",
+    return Response(render_html(report, place[:100], number[:40], links=True), media_type="text/html",
                     headers={"Cache-Control": "no-store"})
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import select
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
 from collector.db import Database, create_db_engine
 from collector.judging.scan import scan_all
-from collector.migrate import alembic_config
+from collector.migrate import upgrade_to, upgrade_to_head
 from collector.models.alerts import Alert
 from collector.models.machines import Machine
 from collector.models.products import NAME_MAX, MachineProduct, ProductName
@@ -128,10 +127,7 @@ def test_a_machine_moved_to_another_unit_counts_there_at_once(world: World) -> N
 
 def test_machines_stored_before_revision_0007_get_their_names_from_their_state(db_url: str) -> None:
     engine = create_db_engine(db_url)
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    upgrade_to(engine, "0001")
     # Rows as revision 0001 knew them (the models describe the newest revision's columns).
     units = sa.table("units", *(sa.column(c) for c in ("id", "code", "name", "kind", "parent_id", "path",
                                                          "staff_count", "created_at")))
@@ -148,9 +144,7 @@ def test_machines_stored_before_revision_0007_get_their_names_from_their_state(d
              "os_name": "", "created_at": T0, "state_sequence": 1 if state else 0, "state_json": state}
             for i, state in enumerate(states)])
     db = Database(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    upgrade_to_head(engine)
     with db.session() as session:
         stored = session.execute(select(Machine.hostname, ProductName.name).join(
             MachineProduct, MachineProduct.machine_id == Machine.id).join(ProductName)).all()

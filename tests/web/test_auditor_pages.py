@@ -6,10 +6,12 @@ yearly report's print page in the official form; each scoped and refused to view
 from __future__ import annotations
 
 import io
+import re
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Detection, InteractiveUser, Users, encode_report
 from collector.network.arp import Seen
 from collector.store.lan import record_seen
+from collector.store.scope import EVERYTHING
 from collector.store.units import get_unit
 from tests.api_world import World
 from tests.factories import T0, make_report, signed
@@ -153,3 +155,24 @@ def test_the_print_page_is_the_official_form_in_vietnamese(web: World) -> None:
     sheet = load_workbook(io.BytesIO(workbook.content))["Báo cáo"]
     assert sheet["E1"].value == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" and sheet["E11"].number_format == "[$-42A]0.0%"
     assert web.client.get("/readiness/print", params={"unit": "PV", "period": 1999}).status_code == 422
+
+
+def test_every_figure_of_the_print_page_opens_who_fails_it(web: World) -> None:
+    """Issue 15 item 7: the print page's figures (the unit's and each child unit's) link to
+    /readiness/explain; the same form written by the CLI links nowhere (no server behind a file)."""
+    from html import unescape
+
+    from collector.store.readiness_period import period_report
+    from server.readiness_html import render_html
+
+    _machine(web, "XA", "xa-pc01")
+    sign_in(web.client, "province")
+    page = web.client.get("/readiness/print", params={"unit": "PV", "period": T0.year}).text
+    links = {unescape(href) for href in re.findall(r'<a class="why" href="([^"]+)"', page)}
+    assert "/readiness/explain?indicator=computers_per_official&unit=PV" in links
+    assert "/readiness/explain?indicator=computers_per_official&unit=XA" in links
+    explained = web.client.get("/readiness/explain", params={"indicator": "backup_within_policy", "unit": "XA"})
+    assert explained.status_code == 200 and "xa-pc01" in explained.text
+    with web.db.session() as session:
+        report = period_report(session, EVERYTHING, "PV", T0.year, web.clock.now, web.rules.indicators)
+    assert "<a " not in render_html(report)
