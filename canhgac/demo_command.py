@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -53,6 +54,7 @@ def demo(db_url: str | None, seed_only: bool, config: CollectorConfig) -> None:
     server = RunningServer(config, db, demo_clock)
     base_url = server.start()
     router = start_router()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill`, systemd: stop like Ctrl-C (snmpd with it)
     try:
         if is_seeded(db):
             click.echo("Dữ liệu mẫu đã có / demo data already there: not seeding again", err=True)
@@ -84,6 +86,10 @@ def demo(db_url: str | None, seed_only: bool, config: CollectorConfig) -> None:
         db.dispose()
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def start_router() -> DemoSnmpd | None:
     """Tân Hòa's router: a real snmpd on loopback when the package is installed (None otherwise,
     and the demo stores sample polls marked as such)."""
@@ -99,5 +105,6 @@ def start_router() -> DemoSnmpd | None:
     except (OSError, RuntimeError) as exc:
         click.echo(f"snmpd did not start ({exc}): the router's polls are a stored sample", err=True)
         return None
-    click.echo(f"router / bộ định tuyến (snmpd): {router.address}", err=True)
+    pid = router.process.pid if router.process else "?"
+    click.echo(f"router / bộ định tuyến (snmpd, pid {pid}): {router.address}", err=True)
     return router

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -84,3 +90,37 @@ def assert_every_page_has_content(session: Session) -> None:
         assert "lo" in {i["name"] for i in json.loads(polls[-1].interfaces_json)}
     else:
         assert polls[-1].sys_descr == STORED_SAMPLE
+
+
+@pytest.mark.skipif(snmpd_binary() is None, reason="snmpd not installed (Debian package snmpd)")
+def test_the_demo_stops_its_snmpd_when_it_is_stopped(tmp_path: Path) -> None:
+    """SIGTERM (kill, systemd) stops the demo like Ctrl-C: the snmpd it started goes with it."""
+    process = subprocess.Popen([sys.executable, "-m", "canhgac", "demo", "--port", "0", "--db",
+                                f"sqlite:///{tmp_path / 'demo.db'}"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        pid, deadline = None, time.monotonic() + 120
+        for line in process.stderr:  # bounded: the demo prints "to stop" once it serves
+            found = re.search(r"snmpd, pid (\d+)", line)
+            pid = int(found.group(1)) if found else pid
+            if "to stop" in line or time.monotonic() > deadline:
+                break
+        assert pid is not None and Path(f"/proc/{pid}").exists()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        gone = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < gone:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
