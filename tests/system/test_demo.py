@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -98,9 +99,10 @@ def test_the_demo_stops_its_snmpd_when_it_is_stopped(tmp_path: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "canhgac", "demo", "--port", "0", "--db",
                                 f"sqlite:///{tmp_path / 'demo.db'}"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
+    pid = None
     try:
         assert process.stderr is not None
-        pid, deadline = None, time.monotonic() + 120
+        deadline = time.monotonic() + 120
         for line in process.stderr:  # bounded: the demo prints "to stop" once it serves
             found = re.search(r"snmpd, pid (\d+)", line)
             pid = int(found.group(1)) if found else pid
@@ -117,6 +119,8 @@ def test_the_demo_stops_its_snmpd_when_it_is_stopped(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+        if pid is not None and Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+            os.kill(pid, signal.SIGTERM)  # the snmpd this test's demo started, left by a failure
 
 
 def _state(pid: int) -> str:
