@@ -109,14 +109,19 @@ def make_config(
     )
 
 
+API_SUFFIX = "/api/v1"
+"""What people copy from the dashboard or the API's address; the agent adds it itself."""
+
+
 def parse_server_url(key: str, value: str) -> str:
-    """An http(s) URL with a host, without a trailing slash."""
+    """An http(s) URL with a host, without a trailing slash or ``/api/v1`` (both are accepted)."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(key, value, "expected an http:// or https:// URL with a host")
     if parts.query or parts.fragment:
         raise ConfigError(key, value, "the server URL takes no query or fragment")
-    return value.strip().rstrip("/")
+    url = value.strip().rstrip("/")
+    return url.removesuffix(API_SUFFIX).rstrip("/") if url.endswith(API_SUFFIX) else url
 
 
 def parse_role(key: str, value: str | Role) -> Role:

@@ -35,6 +35,30 @@ class EnrollmentError(Exception):
     """This machine cannot be enrolled as it is (e.g. no stable machine id could be read)."""
 
 
+TOKEN_REFUSALS = frozenset({"invalid_token", "token_revoked", "token_expired", "token_exhausted"})
+ASK_FOR_TOKEN = ("ask the unit's IT officer for a new token (canhgac tokens create --unit UNIT, or the dashboard) "
+                 "/ xin cán bộ CNTT của đơn vị mã đăng ký mới")
+
+
+def enroll_next_step(status: int | None, code: str) -> str:
+    """What to do after a refused or failed enrollment (HTTP ``status``, None for no answer, and
+    the collector's error ``code``), in both languages."""
+    if code in TOKEN_REFUSALS:
+        return ASK_FOR_TOKEN
+    if code == "machine_in_other_unit":
+        return "ask an officer of both units to move the machine (canhgac machines move) / nhờ chuyển máy sang đơn vị"
+    if code == "untrusted_certificate":
+        return "check --ca or --fingerprint with the collector's officer / kiểm tra chứng thư của máy chủ"
+    if status is None:
+        return ("check that the collector runs and that --server is its address, e.g. http://10.0.0.5:8000 "
+                "/ kiểm tra máy chủ đang chạy và địa chỉ --server")
+    if status in (404, 405):
+        return "--server is not a canhgac collector: give its address, e.g. http://10.0.0.5:8000 / sai địa chỉ máy chủ"
+    if status == 429 or status >= 500:
+        return "try again in a few minutes / thử lại sau vài phút"
+    return "show this message to the collector's officer / báo cho cán bộ quản trị máy chủ"
+
+
 def build_enroll_request(token: str, role: Role, now: datetime) -> EnrollRequest:
     """What the collector needs to recognise this machine: its id, hostname, MACs, serial, OS.
 

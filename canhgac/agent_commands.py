@@ -194,10 +194,22 @@ def enroll(server: str | None, token: str, role: str | None, offline: bool, out:
     trust = read_trust(server, ca_file, fingerprint)
     if (warning := plain_http_warning(server)) is not None:
         click.echo(warning, err=True)
-    with library_errors():
+    with library_errors(), next_step_on_refusal():
         state, set_aside = enroll_agent(config, token, clock.utcnow(), trust)
     click.echo(f"Đã đăng ký / Enrolled: agent {state.agent_id} in unit {state.unit_code} (role {state.role})")
     show_set_aside(set_aside, config)
+
+
+@contextmanager
+def next_step_on_refusal() -> Iterator[None]:
+    """A refused or failed enrollment says what to do next (agent.enrollment.enroll_next_step)."""
+    from agent.enrollment import enroll_next_step
+    from agent.transport import TransportError
+
+    try:
+        yield
+    except TransportError as exc:
+        raise click.ClickException(f"{exc}. {enroll_next_step(exc.status, exc.code)}") from exc
 
 
 def read_trust(server: str, ca_file: Path | None, fingerprint: str | None) -> Trust:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import click
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.cli_support import VIETNAM, cli_errors, db_session, echo_json
 from canhgac.collector_options import db_option
 from collector.secrets import parse_duration
 from collector.store.audit import list_audit
 from collector.store.scope import EVERYTHING, Scope
 from collector.store.units import get_unit
-
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
 def parse_since(text: str, now: datetime) -> datetime:

@@ -10,8 +10,10 @@ import click
 
 from canhgac import __version__
 
-# command name -> ("module:attribute", one-line help). A command's module is imported only when
-# that command runs or shows its own help, so `canhgac --help` loads nothing heavy.
+# command name -> ("module:attribute", one-line help; its Vietnamese words are rules.glossary's, which
+# tests/test_glossary.py checks: the agent's install must not load ``rules`` to print them). A command's
+# module is imported only when that command runs or shows its own help, so `canhgac --help` loads
+# nothing heavy.
 LAZY_COMMANDS = {
     "agent": ("canhgac.agent_commands:agent", "Office PC: enroll, collect, run (base install)."),
     "serve": ("canhgac.serve_command:serve", "Run the collector and the API."),
@@ -24,7 +26,7 @@ LAZY_COMMANDS = {
     "import": ("canhgac.import_command:import_", "Import enrollment and report files from offline PCs."),
     "scan": ("canhgac.scan_commands:scan", "Compliance scans: the LAN, SNMP gear, everything."),
     "rules": ("canhgac.rules_commands:rules", "Rule packs: list, check, test on facts."),
-    "licences": ("canhgac.licences_commands:licences", "The licence register (sổ giấy phép)."),
+    "licences": ("canhgac.licences_commands:licences", "The licence register (sổ bản quyền)."),
     "alerts": ("canhgac.alerts_commands:alerts", "Alerts: list and acknowledge."),
     "report": ("canhgac.report_commands:report", "Reports: readiness per unit (table, CSV, XLSX, HTML)."),
     "audit": ("canhgac.audit_commands:audit", "The audit log (nhật ký): who changed what."),
@@ -59,9 +61,42 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attribute)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:
+            message = readable_error(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, self.lazy[name][1]) for name in self.list_commands(ctx)])
+
+
+FILE_ERRORS = {FileNotFoundError: "không tìm thấy tệp hoặc thư mục", PermissionError: "không có quyền",
+               IsADirectoryError: "đây là một thư mục", NotADirectoryError: "không phải thư mục"}
+
+
+def readable_error(exc: Exception) -> str | None:
+    """One line for an error a person can fix (the library's typed errors, a missing folder or a
+    file they may not write); None for a bug, which keeps its traceback."""
+    try:  # only once something failed: the agent stays light
+        from collector.config import CollectorConfigError
+        from collector.errors import CanhgacError
+    except ImportError:
+        CanhgacError = CollectorConfigError = ()  # type: ignore[assignment,misc]
+    if isinstance(exc, CanhgacError):
+        return exc.detail
+    if isinstance(exc, CollectorConfigError):
+        return f"{exc} / giá trị cấu hình không hợp lệ"
+    for kind, vietnamese in FILE_ERRORS.items():
+        if type(exc) is kind and exc.filename:
+            return f"{exc.filename}: {exc.strerror} / {vietnamese}"
+    return None
 
 
 @click.group(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -13,7 +15,7 @@ import msgspec
 from sqlalchemy.orm import Session
 
 from collector.config import CollectorConfig, CollectorConfigError, default_db_url
-from collector.db import Database, open_database
+from collector.db import Database, open_database, require_existing_database
 from collector.errors import CanhgacError
 from collector.secrets import parse_duration
 
@@ -35,7 +37,8 @@ def cli_errors(fn: F) -> F:
 
 @contextmanager
 def db_session(db_url: str | None) -> Iterator[Session]:
-    db = open_database(db_url or default_db_url())
+    """A session on the existing database ``db_url`` (a missing SQLite file is refused, not created)."""
+    db = open_existing_database(db_url or default_db_url())
     try:
         with db.session() as session:
             yield session
@@ -43,14 +46,23 @@ def db_session(db_url: str | None) -> Iterator[Session]:
         db.dispose()
 
 
-def open_collector_database(config: CollectorConfig) -> Database:
+def open_existing_database(db_url: str, data_dir: Path | None = None) -> Database:
+    """``open_database`` for a command that reads or changes a database but must not create one."""
+    require_existing_database(db_url)
+    return open_database(db_url, data_dir=data_dir)
+
+
+def open_collector_database(config: CollectorConfig, create: bool = False) -> Database:
     """The database of a collector that starts (serve, import): its agent-keys secret checked (the
-    documented lost-key error otherwise, and nothing else is done) and the plain keys of a database
+    documented lost-key error otherwise, and nothing else is done; a missing SQLite file refused
+    unless ``create``, which only serve asks) and the plain keys of a database
     from before revision 0010 sealed (collector.store.agent_keys), which the audit log records."""
     from agent.wire import clock
     from collector.store.agent_keys import check_and_seal
     from collector.store.audit import AuditAction, record_audit
 
+    if not create:
+        require_existing_database(config.db_url)
     db = open_database(config.db_url, data_dir=config.data_dir)
     try:
         with db.session() as session:
@@ -62,6 +74,28 @@ def open_collector_database(config: CollectorConfig) -> Database:
         db.dispose()
         raise
     return db
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program already listens on (before anything starts);
+    port 0 (any free port) always passes."""
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror} "
+                                           f"/ không mở được cổng {port}") from exc
+            raise click.ClickException(
+                f"port {port} on {host} is already in use (another canhgac serve or demo?): choose another with "
+                f"--port / cổng {port} đang được chương trình khác dùng, chọn cổng khác bằng --port") from exc
 
 
 def duration_option(default: str, help_text: str) -> Callable[[F], F]:
@@ -82,6 +116,15 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no name for this uid (a container)
         return "cli"
+
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+"""Vietnam keeps UTC+7 all year: what a person reads; JSON keeps ISO 8601 with its offset."""
+
+
+def local_time(moment: datetime | None, never: str = "—") -> str:
+    """dd/mm/yyyy HH:MM in Vietnam's time, as the dashboard shows it (``never`` for None)."""
+    return never if moment is None else f"{moment.astimezone(VIETNAM):%d/%m/%Y %H:%M}"
 
 
 def echo_json(value: Any) -> None:

@@ -58,11 +58,17 @@ def collector_options(*keys: str) -> Callable[[F], F]:
     return decorate
 
 
+class BadConfigValue(click.ClickException):
+    """A configuration value that cannot be right: one line naming the key and the value, exit 2."""
+
+    exit_code = 2
+
+
 def build_config(values: dict[str, Any]) -> CollectorConfig:
     try:
         return load_collector_config(values)
     except CollectorConfigError as exc:
-        raise click.UsageError(f"{exc} / giá trị cấu hình không hợp lệ") from exc
+        raise BadConfigValue(f"{exc} / giá trị cấu hình không hợp lệ") from exc
 
 
 def db_option(command: F) -> F:

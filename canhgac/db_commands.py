@@ -69,10 +69,11 @@ def db_check(db_url: str) -> None:
     """Check the database: integrity, and the schema at this release's revisions. Exit 1 when not."""
     from sqlalchemy.exc import DatabaseError
 
-    from collector.db import create_db_engine
+    from collector.db import create_db_engine, require_existing_database
     from collector.migrate import current_revisions, head_revisions
     from collector.store.database import integrity_problems
 
+    require_existing_database(db_url)
     engine = create_db_engine(db_url)
     heads, current = head_revisions(), set()
     try:

@@ -16,7 +16,7 @@ from collector.store.scope import EVERYTHING
 
 @click.group("licences")
 def licences() -> None:
-    """The licence register (sổ giấy phép): what the office bought."""
+    """The licence register (sổ bản quyền, rules.glossary): what the office bought."""
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -43,7 +43,7 @@ def licences_add(product: str, pattern: str, seats: int, expires: date, starts: 
     with db_session(db_url) as session:
         row = licence_store.add_licence(session, product, pattern, seats, expires, unit_code, clock.utcnow(), starts,
                                         actor=cli_actor())
-    click.echo(f"Đã thêm giấy phép / licence added: #{row.id} {row.product} x{row.seats} ({row.unit_code}), "
+    click.echo(f"Đã thêm bản quyền / licence added: #{row.id} {row.product} x{row.seats} ({row.unit_code}), "
                f"hết hạn / expires {row.expires_on:%d/%m/%Y}")
 
 

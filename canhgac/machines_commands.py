@@ -7,7 +7,7 @@ import msgspec
 
 from agent.wire import clock
 from agent.wire.schema import Role
-from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, echo_json, local_time
 from canhgac.collector_options import db_option
 from collector.models.machines import MachineUsage
 from collector.store import machines as machine_store
@@ -33,8 +33,8 @@ def machines_list(unit_code: str | None, as_json: bool, db_url: str | None) -> N
         echo_json([msgspec.structs.asdict(row) for row in rows])
         return
     for row in rows:
-        seen = row.last_seen_at.strftime("%d/%m/%Y %H:%M") if row.last_seen_at else "chưa / never"
-        marks = " ".join(filter(None, ("chưa cài tác tử / no agent" if row.agentless else "",
+        seen = local_time(row.last_seen_at, never="chưa / never")
+        marks = " ".join(filter(None, ("chưa cài phần mềm giám sát / no agent" if row.agentless else "",
                                        "dùng chung / shared" if row.usage == MachineUsage.SHARED else "")))
         click.echo(f"{row.id:>6}  {row.hostname:<24} {row.unit_code:<14} {row.role:<8} {seen}  {marks}".rstrip())
     click.echo(f"{total} máy / machines", err=True)
@@ -68,12 +68,12 @@ def machines_move(machine_id: int, unit_code: str, db_url: str | None) -> None:
 def machines_declare(mac: str, hostname: str, os_name: str, unit_code: str | None, role: str, usage: str,
                      db_url: str | None) -> None:
     """Declare a LAN device a machine the agent cannot run on (Windows 7, 8.1...): counted in the
-    readiness figures with what is known, marked "chưa cài tác tử / no agent"."""
+    readiness figures with what is known, marked "chưa cài phần mềm giám sát / no agent"."""
     with db_session(db_url) as session:
         row = machine_store.declare_agentless(session, EVERYTHING, mac, hostname, os_name, clock.utcnow(), "cli",
                                               unit_code, Role(role), MachineUsage(usage))
     click.echo(f"Đã khai báo / declared: #{row.id} {row.hostname} ({row.os_name or '?'}) {row.unit_code} — "
-               "chưa cài tác tử / no agent")
+               "chưa cài phần mềm giám sát / no agent")
 
 
 @machines.command("usage")

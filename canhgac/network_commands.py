@@ -16,8 +16,10 @@ import click
 import msgspec
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, db_session, echo_json
+from canhgac.cli_support import cli_errors, db_session, echo_json, open_existing_database
 from canhgac.collector_options import db_option
+from collector.config import default_db_url
+from collector.db import database_exists
 from collector.errors import InvalidInput
 from collector.models.links import LinkKind
 from collector.network.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, V3, Credentials, PollResult, SnmpTarget, V2c
@@ -96,12 +98,10 @@ def scan_lan(subnet: str | None, iface: str | None, unit_code: str | None, max_p
 def _listen(iface: str, seconds: float, network: Any, unit_code: str | None, as_json: bool,
             db_url: str | None) -> None:
     """Record each device the first time it shows up in ARP traffic, until ``seconds`` pass."""
-    from collector.config import default_db_url
-    from collector.db import open_database
     from collector.network.listener import PassiveListener
     from collector.store.units import get_unit
 
-    db = open_database(db_url or default_db_url())
+    db = open_existing_database(db_url or default_db_url())
     with db.session() as session:
         unit_id = get_unit(session, unit_code).id if unit_code else None
     listener = PassiveListener(db, iface, unit_id, within=network)
@@ -264,10 +264,11 @@ def _poll_one(target: SnmpTarget, as_json: bool, db_url: str | None) -> None:
 
     result = poll([target])[0]
     outcome = None
-    with db_session(db_url) as session:
-        device_id = configured_device_id(session, target)
-        if device_id is not None:
-            outcome = record_poll(session, device_id, result)
+    if database_exists(db_url or default_db_url()):  # an ad hoc poll needs no database; a configured one is stored
+        with db_session(db_url) as session:
+            device_id = configured_device_id(session, target)
+            if device_id is not None:
+                outcome = record_poll(session, device_id, result)
     if as_json:
         echo_json({"result": _result_json(result), "stored": outcome is not None,
                    "changes": outcome.changes if outcome else [], "usage": outcome.usage if outcome else []})

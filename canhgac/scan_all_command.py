@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from agent.wire import clock
-from canhgac.cli_support import cli_errors, echo_json
+from canhgac.cli_support import cli_errors, echo_json, open_existing_database
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
 
@@ -23,13 +23,12 @@ def scan_all(no_network: bool, as_json: bool, config: CollectorConfig) -> None:
     reports are thinned (--keep-all-days, --keep-daily-days), within --prune-max-seconds."""
     from dataclasses import asdict
 
-    from collector.db import open_database
     from collector.judging.rules import load_rules
     from collector.judging.scan import scan_all as run_scan
     from collector.retention import RetentionPolicy
     from collector.store.retention import prune_reports
 
-    db = open_database(config.db_url)
+    db = open_existing_database(config.db_url)
     try:
         summary = run_scan(db, clock.utcnow(), load_rules(config.rules_dir), network=not no_network)
         pruned = prune_reports(db, clock.utcnow(), RetentionPolicy(config.keep_all_days, config.keep_daily_days),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from canhgac.cli_support import cli_errors, open_collector_database
+from canhgac.cli_support import check_port_free, cli_errors, open_collector_database
 from canhgac.collector_options import collector_options
 from collector.config import CollectorConfig
 
@@ -24,7 +24,8 @@ def serve(config: CollectorConfig) -> None:
     from server.app import create_app
 
     _log_to_stderr(config.log_level)
-    db = open_collector_database(config)
+    check_port_free(config.host, config.port)
+    db = open_collector_database(config, create=True)
     if config.workers > 1:
         db.dispose()  # migrated and checked once here; each worker opens its own
         _serve_workers(config)

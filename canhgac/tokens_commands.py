@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from agent.wire import clock
-from canhgac.cli_support import cli_actor, cli_errors, db_session, duration_option, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, duration_option, echo_json, local_time
 from canhgac.collector_options import db_option
 from collector.store import enrollment as token_store
 
@@ -35,7 +35,7 @@ def tokens_create(unit_code: str, expires: Any, max_machines: int | None, unlimi
         token, row = token_store.create_enrollment_token(session, unit_code, expires, clock.utcnow(), limit,
                                                          actor=cli_actor())
         most = "no machine limit" if row.max_machines is None else f"at most {row.max_machines} machines"
-        click.echo(f"# token {row.id} for {unit_code}, expires {row.expires_at:%d/%m/%Y %H:%M} UTC, {most}",
+        click.echo(f"# token {row.id} for {unit_code}, hết hạn / expires {local_time(row.expires_at)} (UTC+7), {most}",
                    err=True)
     click.echo(token)
 
@@ -47,14 +47,15 @@ def tokens_create(unit_code: str, expires: Any, max_machines: int | None, unlimi
 def tokens_list(as_json: bool, db_url: str | None) -> None:
     """List enrollment tokens (never their value)."""
     with db_session(db_url) as session:
+        tokens = token_store.list_enrollment_tokens(session)
         data = [{"id": t.id, "unit": t.unit_code, "expires_at": t.expires_at.isoformat(), "uses": t.uses,
                  "max_machines": t.max_machines, "revoked": t.revoked_at is not None}
-                for t in token_store.list_enrollment_tokens(session)]
+                for t in tokens]
     if as_json:
         echo_json(data)
         return
-    for row in data:
-        state = "revoked" if row["revoked"] else f"expires {row['expires_at']}"
+    for row, token in zip(data, tokens, strict=True):
+        state = "revoked" if row["revoked"] else f"expires {local_time(token.expires_at)} (UTC+7)"
         most = "∞" if row["max_machines"] is None else row["max_machines"]
         click.echo(f"{row['id']:>5}  {row['unit']:<16} uses={row['uses']:<4} max={most!s:<5} {state}")
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from agent.wire import clock
-from canhgac.cli_support import cli_actor, cli_errors, db_session, duration_option, echo_json
+from canhgac.cli_support import cli_actor, cli_errors, db_session, duration_option, echo_json, local_time
 from canhgac.collector_options import db_option
 from collector.models.people import PersonRole
 from collector.store import people as people_store
@@ -117,8 +117,8 @@ def users_tokens(name: str, as_json: bool, db_url: str | None) -> None:
     for row in rows:
         state = ("revoked / đã thu hồi" if row.revoked_at else "expired / hết hạn" if row.expires_at <= now
                  else "valid / còn hiệu lực")
-        click.echo(f"{row.id:>5}  created {row.created_at:%d/%m/%Y %H:%M}  expires {row.expires_at:%d/%m/%Y %H:%M} "
-                   f"UTC  {state}")
+        click.echo(f"{row.id:>5}  created {local_time(row.created_at)}  expires {local_time(row.expires_at)} "
+                   f"(UTC+7)  {state}")
 
 
 @users.command("revoke-token")

@@ -152,7 +152,7 @@ def lost_key_error(path: Path, wanted: str | None, found: str | None = None,
                    "restore the right file from the collector's backup (or set the variable)")
     return AgentKeysUnavailable(
         f"{english}; without it no enrolled agent can report (re-enrolling every machine is the only other way) "
-        "/ thiếu khóa mở khóa của tác tử: hãy khôi phục tệp khóa từ bản sao lưu", code="agent_keys_lost")
+        "/ thiếu khóa mở khóa của phần mềm giám sát: hãy khôi phục tệp khóa từ bản sao lưu", code="agent_keys_lost")
 
 
 def agent_keys_path(db_url: str, data_dir: Path | None) -> Path:

@@ -17,13 +17,57 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.agent_keys import SESSION_INFO_KEY, AgentKeyVault, agent_keys_path
+from collector.errors import CanhgacError, InvalidInput, NotFound
+
+
+class DatabaseMissing(NotFound):
+    """A SQLite ``--db`` whose file does not exist, given to a command that must not create it."""
+
+    code = "database_missing"
+
+
+class DatabaseUnavailable(CanhgacError):
+    """The database server does not answer (PostgreSQL not running, a wrong host or port)."""
+
+    status = 503
+    code = "database_unavailable"
+    transient = True
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another backend or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def database_exists(url: str) -> bool:
+    """False only for a SQLite URL whose file does not exist (a server database is assumed there)."""
+    path = sqlite_file(url)
+    return path is None or path.exists()
+
+
+def require_existing_database(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist (only ``db init``, ``serve`` and ``demo``
+    create one): a typo in ``--db`` must not leave an empty database behind and answer "0 machines"."""
+    if not database_exists(url):
+        path = sqlite_file(url)
+        raise DatabaseMissing(f"no database at {path}: create it with `canhgac db init --db {url}` or start "
+                              f"`canhgac serve` / chưa có cơ sở dữ liệu tại {path}: tạo bằng `canhgac db init`")
 
 
 def create_db_engine(url: str) -> Engine:
     """An Engine for ``url``; for a SQLite file, its folder is created and WAL switched on."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise InvalidInput(f"{url!r} is not a database URL: expected sqlite:///FILE or postgresql+psycopg://... "
+                           f"/ địa chỉ cơ sở dữ liệu không hợp lệ", code="bad_database_url") from exc
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -63,9 +107,30 @@ class Database:
 def open_database(url: str, migrate: bool = True, data_dir: Path | None = None) -> Database:
     """The database at ``url``; ``data_dir`` is where its agent-keys secret lives when it is not a
     SQLite file (None: the platform's data directory)."""
+    from sqlalchemy.exc import OperationalError
+
     from collector.migrate import upgrade_to_head
 
     engine = create_db_engine(url)
     if migrate:
-        upgrade_to_head(engine)
+        try:
+            upgrade_to_head(engine)
+        except OperationalError as exc:
+            engine.dispose()
+            raise DatabaseUnavailable(unreachable_message(url, exc)) from exc
     return Database(engine, AgentKeyVault(agent_keys_path(url, data_dir)))
+
+
+def unreachable_message(url: str, exc: Exception) -> str:
+    """One line for a database that does not answer: where, and what to check."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"cannot open the SQLite database {parsed.database}: {_first_line(exc)} / không mở được cơ sở dữ liệu"
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    return (f"cannot connect to PostgreSQL at {where}: is it running, and is --db right? "
+            f"/ không kết nối được PostgreSQL tại {where}: máy chủ CSDL có đang chạy không?")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

@@ -176,8 +176,8 @@ def licence_reason(detail: dict[str, Any]) -> Text:
     until = date.fromisoformat(detail["until"]) if detail.get("until") else None
     month = f"{until:%m/%Y}" if until else ""
     texts: dict[object, tuple[str, str]] = {
-        LicenceWhy.NOT_INSTALLED: ("chưa cài phần mềm diệt virus", "no antivirus installed"),
-        LicenceWhy.NONE_PROTECTING: ("không có phần mềm diệt virus nào đang bật bảo vệ thời gian thực",
+        LicenceWhy.NOT_INSTALLED: ("chưa cài phần mềm phòng chống mã độc", "no antivirus installed"),
+        LicenceWhy.NONE_PROTECTING: ("không có phần mềm phòng chống mã độc nào đang bật bảo vệ thời gian thực",
                                      "no antivirus product is on with real-time protection"),
         LicenceWhy.NOT_IN_REGISTER: (f"{product} không có trong sổ bản quyền của đơn vị",
                                      f"{product} is not in the unit's licence register"),

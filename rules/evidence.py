@@ -1,5 +1,5 @@
 """An alert's evidence in words (pure): the facts a rule read, as an officer reads them ("đã cài
-phần mềm diệt virus, đang tắt"), not ``av.installed=true, av.any_enabled=false``.
+phần mềm phòng chống mã độc, đang tắt"), not ``av.installed=true, av.any_enabled=false``.
 
 Every fact of rules.facts.CATALOGUE has its words here (a test keeps them in step): a pair for
 true/false, or a template for a number, a text or a list (``{v}``).
@@ -20,10 +20,10 @@ _BOOL: Mapping[str, tuple[str, str, str, str]] = {
                      "hệ điều hành chưa kích hoạt bản quyền hợp lệ", "the OS has no valid activation"),
     "os.kms_accepted": ("máy chủ KMS được công nhận", "the KMS host is accepted",
                         "máy chủ KMS không có trong danh sách của tỉnh", "the KMS host is not on the province's list"),
-    "av.installed": ("đã cài phần mềm diệt virus", "antivirus installed",
-                     "chưa cài phần mềm diệt virus", "no antivirus installed"),
-    "av.any_enabled": ("phần mềm diệt virus đang bật", "the antivirus is on",
-                       "phần mềm diệt virus đang tắt", "the antivirus is turned off"),
+    "av.installed": ("đã cài phần mềm phòng chống mã độc", "antivirus installed",
+                     "chưa cài phần mềm phòng chống mã độc", "no antivirus installed"),
+    "av.any_enabled": ("phần mềm phòng chống mã độc đang bật", "the antivirus is on",
+                       "phần mềm phòng chống mã độc đang tắt", "the antivirus is turned off"),
     "av.realtime_on": ("bảo vệ thời gian thực đang bật", "real-time protection is on",
                        "bảo vệ thời gian thực đang tắt", "real-time protection is off"),
     "av.licensed": ("có bản quyền", "licensed", "không có bản quyền", "not licensed"),
@@ -58,7 +58,8 @@ _BOOL: Mapping[str, tuple[str, str, str, str]] = {
                      "không có chứng thư số ký số còn hạn", "no valid signing certificate"),
     "agent.reenrolled": ("máy vừa đăng ký lại, có khóa mới", "re-enrolled with a new key",
                          "không đăng ký lại", "not re-enrolled"),
-    "machine.agentless": ("máy chưa cài tác tử", "no agent on this machine", "máy có tác tử", "the agent reports"),
+    "machine.agentless": ("máy chưa cài phần mềm giám sát", "no agent on this machine",
+                          "máy có phần mềm giám sát", "the agent reports"),
     "unit.dedicated_line_reachable": ("đơn vị tới được mạng TSLCD", "the unit reaches the dedicated line",
                                       "đơn vị không tới được mạng TSLCD", "the unit does not reach the dedicated line"),
 }
@@ -78,7 +79,7 @@ _VALUE: Mapping[str, tuple[str, str]] = {
     "av.licence_days_left": ("bản quyền còn {v} ngày", "the licence has {v} days left"),
     "av.protecting": ("đang bảo vệ máy: {v}", "protecting the PC: {v}"),
     "av.disabled_products": ("đã cài, đang tắt: {v}", "installed, turned off: {v}"),
-    "av.products": ("phần mềm diệt virus: {v}", "antivirus products: {v}"),
+    "av.products": ("phần mềm phòng chống mã độc: {v}", "antivirus products: {v}"),
     "backup.age_days": ("bản sao lưu mới nhất {v} ngày trước", "newest backup {v} days ago"),
     "hw.age_years": ("máy {v} năm tuổi", "{v} years old"),
     "hw.ram_mib": ("RAM {v} MiB", "RAM {v} MiB"),
@@ -102,11 +103,11 @@ _VALUE: Mapping[str, tuple[str, str]] = {
     "unit.machines": ("{v} máy", "{v} computers"),
     "unit.offline_pcs": ("{v} máy soạn thảo văn bản mật", "{v} offline PCs"),
     "unit.unknown_devices": ("{v} thiết bị lạ trên mạng LAN", "{v} unknown devices on the LAN"),
-    "unit.devices_without_agent": ("{v} thiết bị không có tác tử", "{v} devices without an agent"),
-    "licence.seats_exceeded": ("vượt số giấy phép: {v}", "seats exceeded: {v}"),
-    "licence.expired": ("giấy phép hết hạn: {v}", "expired licences: {v}"),
-    "licence.next_expiry_days": ("giấy phép gần nhất hết hạn sau {v} ngày", "the next licence ends in {v} days"),
-    "licence.next_expiring": ("giấy phép: {v}", "licence: {v}"),
+    "unit.devices_without_agent": ("{v} thiết bị không có phần mềm giám sát", "{v} devices without an agent"),
+    "licence.seats_exceeded": ("vượt số bản quyền: {v}", "seats exceeded: {v}"),
+    "licence.expired": ("bản quyền hết hạn: {v}", "expired licences: {v}"),
+    "licence.next_expiry_days": ("bản quyền gần nhất hết hạn sau {v} ngày", "the next licence ends in {v} days"),
+    "licence.next_expiring": ("bản quyền: {v}", "licence: {v}"),
     "readiness.below_target": ("{v} chỉ số dưới mục tiêu", "{v} indicators below target"),
     "readiness.failing": ("chưa đạt: {v}", "not met: {v}"),
 }

@@ -11,7 +11,8 @@ from rules.indicators import Indicator
 from rules.model import Text
 
 UNKNOWN = Text("không rõ: báo cáo của máy không có thông tin này", "unknown: the machine's report does not say")
-AGENTLESS = Text("không rõ: máy chưa cài tác tử (khai báo thủ công)", "unknown: no agent on this machine (declared)")
+AGENTLESS = Text("không rõ: máy chưa cài phần mềm giám sát (khai báo thủ công)",
+                 "unknown: no agent on this machine (declared)")
 
 
 def machine_reason(indicator: Indicator, value: bool | None, detail: Mapping[str, Any]) -> Text:
@@ -29,7 +30,7 @@ def _av_licensed(_i: Indicator, d: Mapping[str, Any]) -> Text:
         return licence_reason(d["av.licence"])
     products = ", ".join(d.get("av.products") or [])
     if not products:
-        return Text("chưa cài phần mềm diệt virus", "no antivirus installed")
+        return Text("chưa cài phần mềm phòng chống mã độc", "no antivirus installed")
     return Text(f"{products}: không có trong sổ bản quyền còn hạn", f"{products}: not in a valid licence of the unit")
 
 
@@ -62,9 +63,9 @@ def _unknown(indicator: Indicator, d: Mapping[str, Any]) -> Text:
 def _av_up_to_date(i: Indicator, d: Mapping[str, Any]) -> Text:
     age, limit = d.get("av.signature_age_days"), i.parameters.get("max_signature_age_days", 7)
     if not d.get("av.products"):
-        return Text("chưa cài phần mềm diệt virus", "no antivirus installed")
+        return Text("chưa cài phần mềm phòng chống mã độc", "no antivirus installed")
     if d.get("av.any_enabled") is False:
-        return Text("phần mềm diệt virus đang tắt", "the antivirus is turned off")
+        return Text("phần mềm phòng chống mã độc đang tắt", "the antivirus is turned off")
     return Text(f"mẫu virus {age} ngày tuổi (tối đa {limit})", f"signatures {age} days old (at most {limit})")
 
 
@@ -99,7 +100,7 @@ def _fixed(vi: str, en: str) -> Any:
 _MACHINE_REASONS = {
     "has_lan": _fixed("không tới được cổng mạng LAN", "the LAN gateway did not answer"),
     "has_internet": _fixed("không tới được Internet", "no Internet target answered"),
-    "av_installed": _fixed("không tìm thấy phần mềm diệt virus", "no antivirus found"),
+    "av_installed": _fixed("không tìm thấy phần mềm phòng chống mã độc", "no antivirus found"),
     "av_licensed": _av_licensed,
     "av_up_to_date": _av_up_to_date,
     "os_activated": _os_activated,

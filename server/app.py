@@ -82,6 +82,17 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return error_response(500, "internal_error", "internal error; see the collector's log")
 
 
+def _json_not_found(response: Response[Any]) -> Response[Any]:
+    """The OpenAPI router answers an unknown ``/api/v1/<name>`` with an HTML page of its own
+    (litestar._openapi.plugin.handle_schema_path_not_found); the API answers JSON, as for any
+    other unknown path under /api/v1."""
+    if response.status_code == 404:
+        answer = error_response(404, "not_found", "no such API route / không có đường dẫn API này")
+        answer.media_type = "application/json"  # the handler's own media type is HTML
+        return answer
+    return response
+
+
 def create_app(config: CollectorConfig, db: Database, clock: Callable[[], datetime] | None = None,
                keep_dashboard_fresh: bool = False, scheduled: bool = False) -> Litestar:
     """The collector's app on ``db``, its state (rules, limits, clock: collector.state) built once
@@ -99,7 +110,9 @@ def create_app(config: CollectorConfig, db: Database, clock: Callable[[], dateti
                             RecursionError: _nested_too_deeply, Exception: _internal_error},
         request_max_body_size=config.max_body_bytes,
         openapi_config=OpenAPIConfig(title="canhgac", version=__version__, path=API_PREFIX,
-                                     render_plugins=[JsonRenderPlugin()]),
+                                     render_plugins=[JsonRenderPlugin()],
+                                     openapi_router=Router(API_PREFIX, route_handlers=[], include_in_schema=False,
+                                                           after_request=_json_not_found)),
     )
     app.state.collector = state
     app.state.enroll_limiter = EnrollLimiter(state.enroll_limits)

@@ -31,6 +31,7 @@ from collector.store.people import add_user, issue_api_token
 from collector.store.units import add_unit, get_unit
 from server.app import create_app
 from server.demo_fleet import UNITS, DemoMachine, demo_machines, demo_report
+from server.demo_network import poll_real_router, seed_lan, seed_router, store_sample_polls
 from server.demo_registers import hear_agentless, seed_licences, seed_registers
 
 DEMO_ADMIN = "demo-admin"
@@ -159,9 +160,11 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> bytes:
 
 def seed_demo(db: Database, rules: LoadedRules, end: datetime, delivery: Delivery,
               set_time: Callable[[datetime], None], progress: Callable[[int, int], None] = lambda d, t: None,
-              ) -> DemoAccess:
+              snmp_address: str | None = None) -> DemoAccess:
     """The whole demo, ending at ``end``: units and people; a first round of reports 20 days
-    before; the registers; the scan (the trend's start); the last round; the scan again."""
+    before; the registers and the LAN sweep; the scan (the trend's start); the last round; the
+    dedicated line's router polled (the real snmpd at ``snmp_address``; None: stored sample polls);
+    the scan again."""
     start = end - ROUND_GAP
     set_time(start)
     tokens, access = seed_people_and_units(db, start)
@@ -177,6 +180,8 @@ def seed_demo(db: Database, rules: LoadedRules, end: datetime, delivery: Deliver
         progress(done, 2 * len(machines))
     with db.session() as session:
         seed_registers(session, start)
+        seed_lan(session, machines, start)
+        router = seed_router(session, snmp_address, start)
     scan_all(db, start, rules, network=False)
     set_time(end)
     for done, machine in enumerate(machines, start=len(machines) + 1):
@@ -184,8 +189,20 @@ def seed_demo(db: Database, rules: LoadedRules, end: datetime, delivery: Deliver
         progress(done, 2 * len(machines))
     with db.session() as session:
         hear_agentless(session, end)
+        seed_lan(session, machines, end)
+    poll_router(db, router, snmp_address, end)
     scan_all(db, end, rules, network=False)
     return access
+
+
+def poll_router(db: Database, device_id: int, snmp_address: str | None, end: datetime) -> None:
+    """The real snmpd polled twice (the scan itself does not poll in the demo: it would stamp the
+    first round's scan with today's polls); without one, the stored sample polls."""
+    if snmp_address is not None:
+        poll_real_router(db)
+        return
+    with db.session() as session:
+        store_sample_polls(session, device_id, "127.0.0.1", 1, end)
 
 
 def _send(delivery: Delivery, machine: DemoMachine, enrolled: EnrollResponse, sequence: int, now: datetime,

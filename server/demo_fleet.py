@@ -21,17 +21,21 @@ from agent.wire.schema import (
     Certificate,
     Certificates,
     Detection,
+    Hardening,
     Hardware,
     Identity,
     InteractiveUser,
     Interface,
     Licence,
+    LocalAccount,
     Network,
     Peripheral,
+    Program,
     Reachability,
     ReachKind,
     Report,
     Role,
+    Software,
     Users,
 )
 
@@ -58,7 +62,8 @@ class DemoMachine:
     gaps: frozenset[str] = field(default_factory=frozenset)
     """Any of: no_antivirus, av_off, old_signatures, not_activated, old_backup, no_backup,
     no_internet, no_dedicated_line, old_hardware, scanner, bkav_defender_off, kaspersky,
-    kms_province, kms_crack, malware_active, malware_quarantined, signing_cert, cert_expiring."""
+    kms_province, kms_crack, malware_active, malware_quarantined, signing_cert, cert_expiring,
+    firewall_off, smb1_on, late_updates, remote_access, no_office."""
     user: str = ""
     """The account of the official who uses it (its interactive user)."""
 
@@ -88,14 +93,16 @@ CRACK_KMS = "kms8.msguides.com"
 """A public KMS host that activation cracks point Windows to."""
 
 # Gaps of the neighbours: Tân Long lacks antivirus on some PCs, runs an unregistered BKAV with
-# Defender off, has malware on one PC, keeps old backups and cannot reach the dedicated line;
-# Tân Phú has fewer PCs than officials, no offline PC, an old PC, an unactivated Windows, one
-# activated by the province's KMS host and one by a crack's, and a quarantined detection.
+# Defender off, has malware on one PC, keeps old backups, cannot reach the dedicated line, has a
+# PC with its firewall off and one with UltraViewer; Tân Phú has fewer PCs than officials, no
+# offline PC, an old PC that stopped updating, an unactivated Windows, one activated by the
+# province's KMS host and one by a crack's, a quarantined detection and SMB1 left on.
 _NEIGHBOUR_GAPS = {
     "DT-TANLONG": [{"no_antivirus"}, {"no_antivirus", "old_backup"}, {"av_off"}, {"old_signatures", "malware_active"},
-                   {"old_backup"}, {"no_backup"}, {"bkav_defender_off"}, {"kaspersky"}, set(), set()],
-    "DT-TANPHU": [{"not_activated"}, {"old_hardware"}, {"old_hardware", "old_backup"}, {"no_internet"},
-                  {"kms_province"}, {"kms_crack"}, {"malware_quarantined"}, set(), set(), set(), set()],
+                   {"old_backup"}, {"no_backup"}, {"bkav_defender_off"}, {"kaspersky"}, {"firewall_off"},
+                   {"remote_access"}],
+    "DT-TANPHU": [{"not_activated"}, {"old_hardware", "late_updates"}, {"old_hardware", "old_backup"}, {"no_internet"},
+                  {"kms_province"}, {"kms_crack"}, {"malware_quarantined"}, {"smb1_on"}, set(), set(), set()],
 }
 _NO_DEDICATED_LINE = {"DT-TANLONG"}
 OLD_BACKUP_DAYS = 185
@@ -112,13 +119,14 @@ def _machine(unit: str, index: int, prefix: str, subnet: int, gaps: set[str], ro
 
 def demo_machines() -> list[DemoMachine]:
     """Tân Hòa's 16 PCs (pc01-pc14 its officials', pc03 with the scanner, pc05's certificate about
-    to expire, pc15 the one-stop desk, pc16 offline) and the neighbours' PCs."""
+    to expire, pc15 the one-stop desk, pc16 offline; Office on pc01-pc15, three more than the
+    register's 12 seats) and the neighbours' PCs."""
     machines = []
     for i in range(1, 15):
         gaps = {"signing_cert"} | ({"scanner"} if i == 3 else set()) | ({"cert_expiring"} if i == 5 else set())
         machines.append(_machine("DT-TANHOA-VP", i, "tanhoa", 11, gaps, user=OFFICIALS[i - 1][2]))
     machines.append(_machine("DT-TANHOA-VP", 15, "tanhoa", 11, set(), user=OFFICIALS[14][2]))
-    machines.append(_machine("DT-TANHOA-VP", 16, "tanhoa", 11, set(), Role.OFFLINE, user="lan.bt"))
+    machines.append(_machine("DT-TANHOA-VP", 16, "tanhoa", 11, {"no_office"}, Role.OFFLINE, user="lan.bt"))
     for subnet, (unit, gap_list) in enumerate(_NEIGHBOUR_GAPS.items(), start=12):
         prefix = unit.split("-")[1].lower()
         machines += [_machine(unit, i, prefix, subnet, gaps) for i, gaps in enumerate(gap_list, start=1)]
@@ -143,6 +151,8 @@ def demo_report(machine: DemoMachine, agent_id: str, sequence: int, now: datetim
         network=Network() if offline else _network(machine, rng),
         backup=_backup(machine.gaps, now, end, rng),
         certificates=_certificates(machine, end),
+        software=_software(machine),
+        hardening=_hardening(machine.gaps, now, end, offline),
         users=Users(users=[InteractiveUser(name=f"TANHOA\\{machine.user}", signed_in=not offline,
                                            last_use=now - timedelta(minutes=5), source="session")])
         if machine.user else None,
@@ -240,3 +250,42 @@ def _certificates(machine: DemoMachine, end: datetime) -> Certificates | None:
         issuer="CN=VNPT Certification Authority, OU=VNPT-CA Trust Network, O=VNPT Group, C=VN",
         serial=f"5402{zlib.crc32(machine.hostname.encode()):010d}", not_before=end - timedelta(days=700),
         not_after=end + left, store="CurrentUser\\My", key_usage=["digitalSignature", "nonRepudiation"])])
+
+
+OFFICE = Program(name="Microsoft Office Standard 2019", version="16.0.10827.20181", publisher="Microsoft Corporation",
+                 installed_on=None)
+_COMMON = [Program(name="Google Chrome", version="131.0.6778.86", publisher="Google LLC"),
+           Program(name="UniKey 4.6 RC2", version="4.6", publisher="Pham Kim Long"),
+           Program(name="Foxit PDF Reader", version="2024.3.0.26795", publisher="Foxit Software Inc."),
+           Program(name="7-Zip 24.08 (x64)", version="24.08", publisher="Igor Pavlov")]
+
+
+def _software(machine: DemoMachine) -> Software:
+    """What an office PC has installed: the browser, Vietnamese typing, PDF; Office (the register's
+    Tân Hòa entry counts it); Zalo on the networked PCs; VNPT-CA's token manager beside a signing
+    certificate; UltraViewer where the gap says so. The offline PC has nothing that talks to a network."""
+    offline = machine.role is Role.OFFLINE
+    programs = [*_COMMON]
+    if "no_office" not in machine.gaps:
+        programs.append(OFFICE)
+    if not offline:
+        programs.append(Program(name="Zalo", version="24.11.1", publisher="VNG Corporation"))
+    if "signing_cert" in machine.gaps:
+        programs.append(Program(name="VNPT-CA Token Manager", version="2.0.5", publisher="VNPT"))
+    if "remote_access" in machine.gaps:
+        programs.append(Program(name="UltraViewer version 6.6.105", version="6.6.105", publisher="DucFabulous"))
+    return Software(programs=sorted(programs, key=lambda p: p.name.lower()))
+
+
+def _hardening(gaps: frozenset[str], now: datetime, end: datetime, offline: bool) -> Hardening:
+    """Firewall on, updated within the month, screen lock at 10 minutes, autorun off, SMB1 off,
+    one enabled administrator; the gaps say where not (the late updates stopped 70 days before
+    the demo's end: 50 at the first round, so their alert escalates)."""
+    updated = end - timedelta(days=70) if "late_updates" in gaps else now - timedelta(days=6)
+    profiles = ("domain", "private", "public")
+    return Hardening(
+        firewall_enabled={p: not ("firewall_off" in gaps and p != "domain") for p in profiles},
+        last_os_update=updated, screen_lock_timeout_s=600, autorun_disabled=True, smb1_enabled="smb1_on" in gaps,
+        disk_encrypted=offline,
+        local_accounts=[LocalAccount(name="Administrator", enabled=False, admin=True),
+                        LocalAccount(name="canbo", enabled=True, admin=True, last_logon=now - timedelta(hours=3))])

@@ -1,6 +1,7 @@
 """The demo's registers, as an officer keeps them: Tân Hòa's officials list, the one-stop desk's
 PC marked shared, Tân Long's Kaspersky licence (two seats, ending 25 days after the demo's end),
-and a Windows 7 PC of Tân Phú heard on its LAN and declared without an agent."""
+Tân Hòa's Office licence (12 seats, installed on 15 PCs: over its seats), and a Windows 7 PC of
+Tân Phú heard on its LAN and declared without an agent."""
 
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ ACTOR = "tanhoa-cntt"
 AGENTLESS_MAC = "00:1e:c9:2b:7a:41"
 AGENTLESS = ("tanphu-ketoan", "Windows 7 Professional")
 LICENCE_DAYS_LEFT = 25
+OFFICE_SEATS = 12
 
 
 def seed_licences(session: Session, now: datetime, end: datetime) -> None:
     """The licence register as it stands before the first reports (``end``: the demo's end)."""
     add_licence(session, "Kaspersky Endpoint Security", "kaspersky*", 2, (end + timedelta(days=LICENCE_DAYS_LEFT))
                 .date(), "DT-TANLONG", now)
+    add_licence(session, "Microsoft Office Standard 2019", "microsoft office*", OFFICE_SEATS,
+                (end + timedelta(days=3 * 365)).date(), "DT-TANHOA-VP", now, (end - timedelta(days=400)).date())
 
 
 def seed_registers(session: Session, now: datetime) -> None:

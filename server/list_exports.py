@@ -39,7 +39,7 @@ class Sheet:
         return render_sheet_xlsx(self)
 
 
-MACHINE_HEADER = ("STT", "Tên máy", "Đơn vị", "Vai trò", "Hệ điều hành", "Phần mềm diệt virus",
+MACHINE_HEADER = ("STT", "Tên máy", "Đơn vị", "Vai trò", "Hệ điều hành", "Phần mềm phòng chống mã độc",
                   "Cập nhật mẫu virus", "HĐH có bản quyền", "Sao lưu", "Internet", "Cảnh báo đang mở",
                   "Báo cáo lần cuối")
 MACHINE_WIDTHS = (5, 18, 36, 22, 24, 11, 11, 11, 9, 9, 10, 17)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from collector.store.readiness_period import PeriodReport
@@ -31,23 +32,37 @@ def _unit_label(table: ReadinessTable, unit: UnitFigures) -> str:
     return f"{TOTAL_VI} / {TOTAL_EN}: {unit.name}" if unit is table.unit else unit.name
 
 
+TABLE_WIDTH = 100
+"""The terminal table's widest line: it fits an 80-120 column terminal at any number of units."""
+NAME_WIDTH = 44
+
+
 def render_table(table: ReadinessTable) -> str:
-    """Rows are indicators; columns the unit asked for, then each child ("16/16 — 100%")."""
+    """One block per indicator: its title (Vietnamese, then English), target and trend, then one
+    line per unit by name (the unit asked for first, as the total, then each child) with
+    "16/16 — 100%"; no line is wider than TABLE_WIDTH, however many units there are."""
     units = [table.unit, *table.children]
-    header = ["Chỉ số / Indicator", "Mục tiêu / Target", *(u.code for u in units), "Xu hướng / Trend"]
-    rows = [header]
-    for info in table.indicators:
-        cells = [_mark(u.figures[info.id]) for u in units]
-        rows.append([f"{info.title_vi} / {info.title_en}", f"{percent_text(info.target)}", *cells,
-                     trend_text(table.trend.get(info.id, []))])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [f"Mức độ sẵn sàng / Readiness: {table.unit.name} ({table.unit.code}), {table.as_of:%d/%m/%Y %H:%M} UTC"]
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
+    names = [_short(_unit_label(table, u) if table.children else u.name) for u in units]
+    width = max(len(name) for name in names)
+    lines = [_short(f"Mức độ sẵn sàng / Readiness: {table.unit.name}", TABLE_WIDTH),
+             f"Số liệu lúc / as of {_vietnam_time(table.as_of)} (UTC+7)", ""]
+    for number, info in enumerate(table.indicators, start=1):
+        lines += [_short(f"{number}. {info.title_vi}", TABLE_WIDTH), _short(f"   {info.title_en}", TABLE_WIDTH),
+                  f"   mục tiêu / target {percent_text(info.target)} · xu hướng / trend "
+                  f"{trend_text(table.trend.get(info.id, []))}"]
+        lines += [f"     {name.ljust(width)}  {_mark(unit.figures[info.id])}"
+                  for name, unit in zip(names, units, strict=True)]
+        lines.append("")
     lines.append("* dưới mục tiêu / below target")
     return "\n".join(lines) + "\n"
+
+
+def _short(text: str, width: int = NAME_WIDTH) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _vietnam_time(moment: datetime) -> str:
+    return f"{moment.astimezone(timezone(timedelta(hours=7))):%d/%m/%Y %H:%M}"
 
 
 def _mark(cell: Cell) -> str:

@@ -41,6 +41,9 @@ def _pg_schema_url(base_url: str) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh schema on the PostgreSQL of CANHGAC_TEST_PG_URL."""
     if request.param == "sqlite":
+        # an empty file is an empty SQLite database; commands other than db init, serve and demo
+        # refuse a file that does not exist (canhgac.cli_support.open_existing_database)
+        (tmp_path / "canhgac.db").touch()
         yield f"sqlite:///{tmp_path / 'canhgac.db'}"
         return
     base_url = os.environ.get(PG_ENV)

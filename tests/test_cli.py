@@ -41,6 +41,7 @@ def test_root_help_lists_commands_without_importing_them() -> None:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    (tmp_path / "cli.db").touch()  # an empty database: only db init, serve and demo create a missing one
     return f"sqlite:///{tmp_path / 'cli.db'}"
 
 

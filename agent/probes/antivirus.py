@@ -21,14 +21,13 @@ import psutil
 
 from agent import windows
 from agent.probes.context import ProbeContext, attempt, read_optional
+from agent.wire.product_state import ProductState, parse_product_state
 from agent.wire.schema import Antivirus, AntivirusProduct, Detection, ProbeError
+
+__all__ = ["ProductState", "parse_product_state"]  # decoded in the wire contract: the dashboard shows it too
 
 # --- Windows ----------------------------------------------------------------------------------
 
-# productState is undocumented; community decoding (reference §1a): state nibble 0x0000F000,
-# signature nibble 0x000000F0, owner nibble 0x00000F00. The documented WSC_* enums differ.
-WSC_STATES = {0x0: "off", 0x1: "on", 0x2: "snoozed", 0x3: "expired"}
-WSC_OWNER_MICROSOFT = 0x1
 DEFENDER_NAME = "Microsoft Defender Antivirus"
 # MSFT_MpThreat status enum (learn.microsoft.com/windows/win32/lwef/mpthreat-status)
 THREAT_STATUS = {
@@ -53,21 +52,6 @@ WINDOWS_PARTS = {
     ),
     "threats": windows.json_rows("Get-MpThreat | Select-Object ThreatID, ThreatName, SeverityID, IsActive"),
 }
-
-
-class ProductState(msgspec.Struct, frozen=True):
-    state: str  # "off", "on", "snoozed", "expired", "unknown"
-    signatures_up_to_date: bool
-    microsoft: bool
-
-
-def parse_product_state(value: int) -> ProductState:
-    """SecurityCenter2's ``productState`` decoded (397568 = 0x061100: on, up to date, Microsoft)."""
-    return ProductState(
-        state=WSC_STATES.get((value >> 12) & 0xF, "unknown"),
-        signatures_up_to_date=(value >> 4) & 0xF == 0,
-        microsoft=(value >> 8) & 0xF == WSC_OWNER_MICROSOFT,
-    )
 
 
 def vendor_from_path(path: str) -> str:

@@ -38,7 +38,7 @@ class MachineSummary(msgspec.Struct, kw_only=True):
     usage: str = MachineUsage.PERSONAL
     """"personal", or "shared" (the one-stop desk, the scanner PC: nobody's own computer)."""
     agentless: bool = False
-    """Declared by an officer from a LAN device: no agent reports from it (chưa cài tác tử)."""
+    """Declared by an officer from a LAN device: no agent reports from it (chưa cài phần mềm giám sát)."""
 
 
 def _rows(scope: Scope) -> Select[Machine, Unit]:

@@ -1,7 +1,7 @@
 """Who fails an indicator below target, for the unit's alert (readiness.below_target): per unit,
 per indicator, its figure and the first members that fail it, each with its reason in words:
-"Máy tính có phần mềm diệt virus bản quyền 8/10 (mục tiêu 100%): tanlong-pc01 (chưa cài phần mềm
-diệt virus), ...". One pass over the machines in use and one over the officials register, each
+"Máy tính có phần mềm phòng chống mã độc bản quyền 8/10 (mục tiêu 100%): tanlong-pc01 (chưa cài phần
+mềm phòng chống mã độc), ...". One pass over the machines in use and one over the officials register, each
 row added to its unit's ancestors: no query per unit.
 """
 

@@ -110,9 +110,18 @@ def get_unit(session: Session, code: str, scope: Scope = EVERYTHING) -> UnitRow:
     if "\x00" in code or len(code) > 64:
         raise NotFound(f"no unit {code[:64]!r}", code="unit_not_found")
     unit = session.scalar(select(Unit).where(Unit.code == code, scope.units_clause()))
+    if unit is None:  # typed in another case ("dt-tanhoa"): the one unit whose code it is, if only one
+        alike = session.scalars(select(Unit).where(func.upper(Unit.code) == code.strip().upper(),
+                                                   scope.units_clause()).limit(2)).all()
+        unit = alike[0] if len(alike) == 1 else None
     if unit is None:
         raise NotFound(f"no unit {code!r}", code="unit_not_found")
     return unit_row(unit)
+
+
+def unit_names(session: Session) -> dict[str, str]:
+    """Every unit's name by its code (ended units too: history still names them)."""
+    return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
 
 
 def list_units(session: Session, scope: Scope = EVERYTHING, limit: int | None = None,
@@ -134,12 +143,33 @@ def top_unit(session: Session, scope: Scope) -> UnitRow:
 
 
 class UnitTreeLine(msgspec.Struct, frozen=True, kw_only=True):
-    """A unit of the tree page, with its own machine and open-alert counts."""
+    """A unit of the tree page: its own machine and open-alert counts, and those of its subtree
+    (itself and every unit below it); officials likewise."""
 
     unit: UnitRow
     depth: int
     machines: int
     open_alerts: int
+    subtree_machines: int = 0
+    subtree_alerts: int = 0
+    subtree_staff: int = 0
+
+    @property
+    def has_below(self) -> bool:
+        """Something is counted below the unit: its own figures and its subtree's differ."""
+        return (self.subtree_machines, self.subtree_alerts, self.subtree_staff) != (
+            self.machines, self.open_alerts, self.unit.staff_count)
+
+
+def roll_up(units: Sequence[UnitRow], own: dict[int, int]) -> dict[int, int]:
+    """Each unit's count plus those of every unit below it (``own``: a unit id's own count)."""
+    known = {u.id for u in units}
+    totals = dict.fromkeys(known, 0)
+    for unit in units:
+        for ancestor in path_ids(unit.path):
+            if ancestor in known:
+                totals[ancestor] += own.get(unit.id, 0)
+    return totals
 
 
 def unit_tree(session: Session, scope: Scope, limit: int = 2000) -> list[UnitTreeLine]:
@@ -153,8 +183,11 @@ def unit_tree(session: Session, scope: Scope, limit: int = 2000) -> list[UnitTre
     alerts = dict(session.execute(select(Alert.unit_id, func.count()).where(
         Alert.unit_id.in_(ids), Alert.status != AlertStatus.RESOLVED).group_by(Alert.unit_id)).all())
     top = min(u.path.count("/") for u in units)
+    all_machines, all_alerts = roll_up(units, machines), roll_up(units, alerts)
+    all_staff = roll_up(units, {u.id: u.staff_count for u in units})
     return [UnitTreeLine(unit=u, depth=u.path.count("/") - top, machines=int(machines.get(u.id, 0)),
-                         open_alerts=int(alerts.get(u.id, 0))) for u in units]
+                         open_alerts=int(alerts.get(u.id, 0)), subtree_machines=all_machines[u.id],
+                         subtree_alerts=all_alerts[u.id], subtree_staff=all_staff[u.id]) for u in units]
 
 
 def unit_trail(session: Session, unit: UnitRow, scope: Scope) -> list[UnitRow]:

@@ -38,7 +38,7 @@ def _toml(value: Any) -> str:
 
 def agent_file(server: str, token: str, unit: UnitRow, expires_at: datetime, settings: Mapping[str, Any]) -> str:
     """The file's text: who it is for, until when the token works, the [agent] table."""
-    lines = [f"# canhgac: cấu hình tác tử cho {unit.name} ({unit.code})",
+    lines = [f"# canhgac: cấu hình phần mềm giám sát cho {unit.name} ({unit.code})",
              f"# canhgac agent configuration for {unit.name} ({unit.code})",
              f"# Mã đăng ký hết hạn / the token expires: {moment(expires_at)} (giờ Việt Nam, UTC+7)",
              "# Trên máy tính / on the PC:  canhgac agent enroll --config canhgac-agent.toml",

@@ -24,6 +24,7 @@ from collector.intake.http import CollectorState, collector_state
 from collector.models.people import PersonRole
 from collector.store.people import Person
 from server.web import i18n
+from server.web.error_words import error_detail
 from server.web.render import render
 from server.web.session import (
     COOKIE,
@@ -56,6 +57,7 @@ class Page:
     session: SessionData
     person: Person | None
     cookies: list[Cookie] = field(default_factory=list)
+    _unit_names: dict[str, str] | None = None
 
     @contextmanager
     def db(self) -> Iterator[Session]:
@@ -86,8 +88,21 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response[str]:
         response = render(self.lang, template, status, page=self, person=self.person, csrf=self.session.csrf,
-                          path=self.request.url.path, query=dict(self.request.query_params), **context)
+                          path=self.request.url.path, query=dict(self.request.query_params),
+                          unit_name=self.unit_name, **context)
         return self._with_cookies(response)
+
+    def unit_name(self, code: str | None) -> str:
+        """The name people know a unit by, for a table that holds its code (the names read once
+        per page, when a table first asks); the code itself when no unit has it."""
+        if not code:
+            return ""
+        if self._unit_names is None:
+            from collector.store.units import unit_names
+
+            with self.db() as session:
+                self._unit_names = unit_names(session)
+        return self._unit_names.get(code, code)
 
     def redirect(self, to: str) -> Response[Any]:
         return self._with_cookies(Redirect(to, status_code=303))
@@ -132,14 +147,18 @@ def bare_page(request: Request[Any, Any, Any]) -> Page:
     return Page(request=request, state=collector_state(request), lang=lang, session=new_session(), person=None)
 
 
-def error_page(request: Request[Any, Any, Any], status: int, message: str, code: str = "") -> Response[Any]:
+def error_page(request: Request[Any, Any, Any], status: int, message: str, code: str = "",
+               extra: Any = None) -> Response[Any]:
+    """The error page; ``message`` (the library's or Litestar's detail) is shown in the page's
+    language only (server.web.error_words), never as English on a Vietnamese page."""
     if status >= 500:
         page = bare_page(request)  # the database may be what failed: the error page must not need it
     else:
         page = page_context(request)
     if status == 401:
         return page.redirect(f"/login?next={quote(request.url.path)}")
-    return page.render("error.html", status=status, status_code=status, message=message, code=code)
+    shown = error_detail(message, status, extra, page.lang, i18n.translations(page.lang).gettext)
+    return page.render("error.html", status=status, status_code=status, message=shown, code=code)
 
 
 def canhgac_error(request: Request[Any, Any, Any], exc: CanhgacError) -> Response[Any]:
@@ -147,7 +166,7 @@ def canhgac_error(request: Request[Any, Any, Any], exc: CanhgacError) -> Respons
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    return error_page(request, exc.status_code, str(exc.detail))
+    return error_page(request, exc.status_code, str(exc.detail), extra=getattr(exc, "extra", None))
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -77,7 +77,7 @@ FIELDS = {
     "signatures_age_days": N_("Signature age"),
     "signature_version": N_("Signature version"),
     "engine_version": N_("Engine version"),
-    "state_raw": N_("Product state (raw value)"),
+    "state_raw": N_("Security Center state"),
     "threat": N_("Threat"),
     "path": N_("Path"),
     "detected_at": N_("Detected at"),
@@ -217,9 +217,13 @@ VALUES = {
     "quarantine failed": N_("quarantine failed"),
     "remove failed": N_("remove failed"),
     "abandoned": N_("abandoned"),
+    # where the agent read a PC's users (InteractiveUser.source, agent/probes/users.py)
+    "session": N_("signed-in session"),
+    "profile": N_("user profile"),
+    "wtmp": N_("sign-in history (wtmp)"),
 }
 """Coded values shown in words; only in the fields of VALUE_FIELDS (so a hostname that happens to
 be "public" stays as it is)."""
 
 VALUE_FIELDS = frozenset({"kind", "health", "reachability_status", "firewall_enabled", "os_licence_status",
-                          "action", "transport"})
+                          "action", "transport", "source"})

@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 from agent.wire.schema import ProbeError, Report, Section
 from server.web import i18n
 from server.web.labels import FIELDS, SECTIONS, VALUE_FIELDS, VALUES
+from server.web.probe_words import product_state_words, reason_words
 
 Translate = Callable[[str], str]
 FOLD_ROWS = 15
@@ -74,7 +75,7 @@ def report_sections(report: Report, lang: str) -> list[SectionView]:
 def _section(name: str, section: Section, lang: str, gettext: Translate) -> SectionView:
     rows = [_row(type(section), f, getattr(section, f.name), lang, gettext)
             for f in msgspec.structs.fields(section) if f.name != "errors"]
-    errors = [(e.what, e.reason) for e in section.errors]
+    errors = [(e.what, reason_words(e.reason, gettext, lang)) for e in section.errors]
     return SectionView(key=name, title=gettext(SECTIONS[name]) if name in SECTIONS else name, errors=errors,
                        rows=rows)
 
@@ -115,7 +116,7 @@ def _cell(struct: type[msgspec.Struct], name: str, value: Any, lang: str, gettex
     if value is None and _is_bool(_field_type(struct, name)):
         return gettext("not readable")
     if isinstance(value, ProbeError):
-        return f"{value.what}: {value.reason}"
+        return f"{value.what}: {reason_words(value.reason, gettext, lang)}"
     return show(name, value, lang, gettext)
 
 
@@ -141,7 +142,17 @@ def show(name: str, value: Any, lang: str, gettext: Translate) -> str:
         parts = [(_label(type(value), f.name, gettext), show(f.name, getattr(value, f.name), lang, gettext))
                  for f in msgspec.structs.fields(value)]
         return "; ".join(f"{label}: {text}" for label, text in parts)
+    if name in WORDED:
+        return WORDED[name](str(value), gettext, lang)
     return _word(name, str(value), gettext)
+
+
+WORDED: dict[str, Callable[[str, Translate, str], str]] = {
+    "state_raw": lambda raw, gettext, _lang: product_state_words(raw, gettext),
+    "error": reason_words,
+    "reason": reason_words,
+}
+"""Text fields whose values are codes or the agent's English (server.web.probe_words)."""
 
 
 def _quantity(name: str, value: float, lang: str, gettext: Translate) -> str:

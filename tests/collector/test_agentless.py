@@ -35,7 +35,7 @@ def _declare(world: World, db_url: str, *extra: str) -> CliRunner:
     result = runner.invoke(main, ["machines", "declare", "--mac", MAC.upper().replace(":", "-"), "--hostname",
                                   "xb-ketoan", "--os", "Windows 7 Professional", "--db", db_url, *extra])
     assert result.exit_code == 0, result.output
-    assert "chưa cài tác tử / no agent" in result.output
+    assert "chưa cài phần mềm giám sát / no agent" in result.output
     return runner
 
 
@@ -63,7 +63,7 @@ def test_a_declared_windows_7_pc_is_counted_with_what_is_known(world: World, db_
     assert set(alerts) == {"os.end_of_support"}  # the only rule its known facts can judge
     assert alerts["os.end_of_support"].detail.startswith("hệ điều hành Windows 7 Professional /")
     listed = runner.invoke(main, ["machines", "list", "--unit", "XB", "--db", db_url])
-    assert "xb-ketoan" in listed.output and "chưa cài tác tử / no agent" in listed.output
+    assert "xb-ketoan" in listed.output and "chưa cài phần mềm giám sát / no agent" in listed.output
 
 
 def test_a_declared_machine_stays_linked_to_its_mac_through_the_next_sweep(world: World, db_url: str) -> None:

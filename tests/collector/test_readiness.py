@@ -147,20 +147,21 @@ def test_explain_lists_each_gap_with_its_reason(fleet: Database) -> None:
         return [(i.name, i.reason_vi) for i in found.missing]
 
     with fleet.session() as session:
-        assert why("DT-TANLONG", "av_installed") == [("tanlong-pc01", "không tìm thấy phần mềm diệt virus"),
-                                                     ("tanlong-pc02", "không tìm thấy phần mềm diệt virus")]
+        assert why("DT-TANLONG", "av_installed") == [("tanlong-pc01", "không tìm thấy phần mềm phòng chống mã độc"),
+                                                     ("tanlong-pc02", "không tìm thấy phần mềm phòng chống mã độc")]
         assert why("DT", "av_licensed") == [
-            ("tanlong-pc01", "chưa cài phần mềm diệt virus"), ("tanlong-pc02", "chưa cài phần mềm diệt virus"),
-            ("tanlong-pc03", "không có phần mềm diệt virus nào đang bật bảo vệ thời gian thực"),
+            ("tanlong-pc01", "chưa cài phần mềm phòng chống mã độc"),
+            ("tanlong-pc02", "chưa cài phần mềm phòng chống mã độc"),
+            ("tanlong-pc03", "không có phần mềm phòng chống mã độc nào đang bật bảo vệ thời gian thực"),
             ("tanlong-pc07", "BKAV Pro không có trong sổ bản quyền của đơn vị"),  # beside a disabled Defender
-            ("tanphu-ketoan", "không rõ: máy chưa cài tác tử (khai báo thủ công)")]
+            ("tanphu-ketoan", "không rõ: máy chưa cài phần mềm giám sát (khai báo thủ công)")]
         assert why("DT-TANPHU", "os_activated") == [
-            ("tanphu-ketoan", "không rõ: máy chưa cài tác tử (khai báo thủ công)"),
+            ("tanphu-ketoan", "không rõ: máy chưa cài phần mềm giám sát (khai báo thủ công)"),
             ("tanphu-pc01", "hệ điều hành chưa kích hoạt bản quyền"),
             ("tanphu-pc06", "kích hoạt qua máy chủ KMS không được công nhận: kms8.msguides.com")]
         signatures = dict(why("DT", "av_up_to_date"))
         assert set(signatures) == {"tanlong-pc01", "tanlong-pc02", "tanlong-pc03", "tanlong-pc04", "tanphu-ketoan"}
-        assert signatures["tanlong-pc03"] == "phần mềm diệt virus đang tắt"
+        assert signatures["tanlong-pc03"] == "phần mềm phòng chống mã độc đang tắt"
         assert why("DT", "units_offline_pc") == [("DT-TANLONG", "chưa có máy soạn thảo văn bản mật"),
                                                  ("DT-TANPHU", "chưa có máy soạn thảo văn bản mật")]
         assert why("DT", "computers_per_official") == [
@@ -207,7 +208,7 @@ def test_scan_backfills_snapshots_and_raises_below_target(fleet: Database) -> No
     assert "Đơn vị kết nối mạng truyền số liệu chuyên dùng 0/1 (mục tiêu 100%): không máy nào trong 10 máy " \
            "tới được TSLCD" in below["unit:DT-TANLONG"]
     assert "Đơn vị có máy quét (scan) tài liệu 0/1 (mục tiêu 100%)" in below["unit:DT-TANLONG"]
-    assert "Máy tính có phần mềm diệt virus bản quyền 6/10 (mục tiêu 90%): tanlong-pc01 (chưa cài" \
+    assert "Máy tính có phần mềm phòng chống mã độc bản quyền 6/10 (mục tiêu 90%): tanlong-pc01 (chưa cài" \
         in below["unit:DT-TANLONG"]
     point = table.trend["av_up_to_date"][-1]
     assert (point.day, point.n, point.d) == (NOW.date(), 33, 38)
@@ -249,6 +250,8 @@ def test_report_command_formats(fleet: Database, db_url: str, tmp_path: Path) ->
     table = runner.invoke(main, base)
     assert table.exit_code == 0, table.output
     assert "16/16 — 100%" in table.output and "33/38 — 86.8% *" in table.output
+    assert max(len(line) for line in table.output.splitlines()) <= 100  # fits an 80-120 column terminal
+    assert "UBND xã Tân Long" in table.output and "DT-TANLONG" not in table.output  # names, not codes
     as_json = json.loads(runner.invoke(main, [*base, "--format", "json"]).output)
     assert as_json["unit"]["figures"]["units_dedicated_line"]["text"] == "2/3 — 66.7%"
     out = tmp_path / "sansang.csv"

@@ -316,6 +316,7 @@ def test_the_command_line_reorganises_and_imports(tmp_path: object) -> None:
         assert result.exit_code == 0, result.output
         return result.output
 
+    assert runner.invoke(main, ["db", "init"], env=env).exit_code == 0
     listing = folder / "ds.csv"
     listing.write_text("mã,tên,loại,cấp trên\nP,Tỉnh Thử,tỉnh,\nD,Huyện Cũ,huyện,P\nA,Xã A,xã,D\nB,Xã B,xã,D\n"
                        "C,Xã C,xã,D\n", encoding="utf-8")

@@ -103,7 +103,7 @@ def test_a_recorded_eset_licence_that_ended_is_not_licensed_whatever_the_registe
     (LicenceWhy.NOT_IN_REGISTER, "Kaspersky Endpoint Security không có trong sổ bản quyền của đơn vị"),
     (LicenceWhy.OVER_SEATS, "Kaspersky Endpoint Security: vượt số bản quyền (máy thứ 17, sổ có 16 bản quyền)"),
     (LicenceWhy.VENDOR_TRIAL, "Kaspersky Endpoint Security là bản dùng thử"),
-    (LicenceWhy.NONE_PROTECTING, "không có phần mềm diệt virus nào đang bật bảo vệ thời gian thực"),
+    (LicenceWhy.NONE_PROTECTING, "không có phần mềm phòng chống mã độc nào đang bật bảo vệ thời gian thực"),
 ])
 def test_the_reason_is_in_words(why: LicenceWhy, vi: str) -> None:
     detail = {"why": str(why), "product": "Kaspersky Endpoint Security", "until": None, "seats": 16, "rank": 17}

@@ -123,7 +123,8 @@ def test_every_fact_has_words() -> None:
 def test_evidence_reads_as_words() -> None:
     words = evidence_words([("av.installed", True), ("av.any_enabled", False),
                             ("av.disabled_products", ["Windows Defender"]), ("backup.age_days", None)])
-    assert words.vi == "đã cài phần mềm diệt virus, phần mềm diệt virus đang tắt, đã cài, đang tắt: Windows Defender"
+    assert words.vi == ("đã cài phần mềm phòng chống mã độc, phần mềm phòng chống mã độc đang tắt, đã cài, "
+                        "đang tắt: Windows Defender")
     assert words.en == "antivirus installed, the antivirus is turned off, installed, turned off: Windows Defender"
 
 

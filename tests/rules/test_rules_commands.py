@@ -55,6 +55,7 @@ def test_rules_check_reports_file_line_and_reason(tmp_path: Path) -> None:
 
 def test_licences_alerts_and_scan(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
+    assert run("db", "init", "--db", db)[0] == 0
     assert run("units", "add", "XA", "--name", "UBND xã A", "--kind", "commune", "--db", db)[0] == 0
     code, out = run("licences", "add", "--product", "BKAV Pro", "--match", "*bkav*", "--seats", "5",
                     "--expires", "2020-01-01", "--unit", "XA", "--db", db)

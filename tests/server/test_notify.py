@@ -77,7 +77,7 @@ def test_changes_go_out_grouped_per_unit_once_by_email_and_webhook(world: World,
     body = inbox.messages[0].get_payload(decode=True).decode("utf-8")
     assert "MỚI / opened" in body
     # what was seen in words and what to do, beside each alert (issue 15.7)
-    assert "Dấu hiệu / seen: chưa cài phần mềm diệt virus / no antivirus installed" in body
+    assert "Dấu hiệu / seen: chưa cài phần mềm phòng chống mã độc / no antivirus installed" in body
     assert "Khắc phục / to do: Cài đặt phần mềm phòng chống mã độc" in body
     assert all(item["remediation"] and item["detail"] for p in received for item in p["alerts"])
     assert {p["unit"]["code"] for p in received} == {"XA", "XB"}

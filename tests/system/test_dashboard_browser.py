@@ -132,7 +132,7 @@ def test_officer_day_in_a_real_browser(server: Server, browser, tmp_path: Path) 
     driver.get(f"{server.url}/machines?unit=DT-TANHOA")
     _click_and_load(driver, By.CSS_SELECTOR, "table.grid tbody a[href^='/machines/']")
     detail = _text(driver, "main")
-    assert "Phần mềm diệt virus" in detail and "Bảo vệ thời gian thực" in detail and "Lịch sử báo cáo" in detail
+    assert "Phần mềm phòng chống mã độc" in detail and "Bảo vệ thời gian thực" in detail and "Lịch sử báo cáo" in detail
     assert "signatures_age_days" not in detail and "os_licence_status" not in detail and "True" not in detail
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1600, min(int(height) + 120, 6000))

@@ -23,6 +23,7 @@ _NO_NAMESPACES = namespaces_available()
 @pytest.mark.skipif(_NO_NAMESPACES is not None, reason=f"passive ARP on real hosts not tested here: {_NO_NAMESPACES}")
 def test_the_listener_records_hosts_that_talk_and_not_the_silent_one(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'passive.db'}"
+    open_database(db_url).dispose()  # the listener records into an existing database (canhgac db init)
     with lan_lab(3) as lab:
         listener = subprocess.Popen(
             lab.in_scanner(sys.executable, "-m", "canhgac", "scan", "lan", "--listen", "4", "--iface", "eth0",

@@ -45,6 +45,7 @@ def test_ad_hoc_v2c_and_v3_polls(snmpd: SnmpdAgent, tmp_path: Path) -> None:
 
 def test_a_saved_device_is_polled_and_its_polls_are_stored(snmpd: SnmpdAgent, tmp_path: Path) -> None:
     db = ("--db", f"sqlite:///{tmp_path / 'c.db'}")
+    assert canhgac("db", "init", *db).returncode == 0
     assert canhgac("units", "add", "XA", "--name", "UBND xã A", "--kind", "commune", *db).returncode == 0
     saved = canhgac("scan", "snmp", "--target", snmpd.address, *V3_ARGS, "--save", "--unit", "XA",
                     "--name", "router-xa", "--dedicated-line-if", "lo", *db)

@@ -111,6 +111,7 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 def collector(certs: Certs, tmp_path: Path) -> Iterator[TlsCollector]:
     db_url = f"sqlite:///{tmp_path / 'canhgac.db'}"
     db = {"CANHGAC_DB": db_url}
+    ok(canhgac("db", "init", env=db))
     ok(canhgac("units", "add", "XA", "--name", "UBND xã A", "--kind", "commune", "--staff", "16", env=db))
     token = ok(canhgac("tokens", "create", "--unit", "XA", env=db)).strip()
     ok(canhgac("users", "add", "admin", "--role", "admin", env=db))

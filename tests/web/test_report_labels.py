@@ -134,7 +134,7 @@ def rows_of(lang: str) -> dict[str, dict[str, object]]:
 def test_sections_come_in_order_with_their_titles() -> None:
     sections = report_sections(full_report(), "vi")
     assert [s.key for s in sections] == list(SECTIONS)
-    assert sections[2].title == "Phần mềm diệt virus" and sections[1].errors == [("serial", "access denied")]
+    assert sections[2].title == "Phòng chống mã độc" and sections[1].errors == [("serial", "bị từ chối quyền truy cập")]
 
 
 @pytest.mark.parametrize(("lang", "section", "field", "text"), [
@@ -206,7 +206,7 @@ def test_the_machine_page_shows_labels_not_schema_keys(web: World) -> None:
     sign_in(web.client, "admin")
     page = web.client.get(f"/machines/{creds['machine_id']}").text
     assert "Tuổi mẫu nhận diện" in page and "Bản quyền phần mềm phòng chống mã độc đã hết hạn" in page
-    assert "serial" in page and "access denied" in page  # the probe's error
+    assert "serial" in page and "bị từ chối quyền truy cập" in page  # the probe's error, in words
     for raw in ("signatures_age_days", "os_licence_status", "ram_bytes", "firewall_enabled", "True", "None"):
         assert f">{raw}<" not in page, raw
     english = web.client.get(f"/machines/{creds['machine_id']}", params={"lang": "en"}).text
