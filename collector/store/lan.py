@@ -69,6 +69,9 @@ class LanDeviceRow(msgspec.Struct, kw_only=True):
     first_seen_at: datetime
     last_seen_at: datetime
     seen_by: str
+    known_note: str | None = None
+    """A device without an agent that a person declared known (the router, a printer): its note;
+    None for one nobody declared (what the ``lan.unknown_device`` rule counts)."""
 
 
 # Only what linking needs of a stored report; other fields are ignored when decoding.
@@ -159,11 +162,12 @@ def record_sweep(session: Session, seen: list[Seen], *, subnet: str, started_at:
                         found=len(devices), new=new, no_agent=no_agent, offline_seen=offline, devices=devices)
 
 
-def _devices_query(scope: Scope, unknown_only: bool = False) -> Select[LanDevice, str, str, str]:
-    """LAN devices of units in scope (devices of no unit only for an unscoped admin); with
-    ``unknown_only``, those no agent's machine matches."""
-    query = (select(LanDevice, Unit.code, Machine.hostname, Machine.role)
+def _devices_query(scope: Scope, unknown_only: bool = False) -> Select[LanDevice, str, str, str, str]:
+    """LAN devices of units in scope (devices of no unit only for an unscoped admin), with the note of
+    those declared known; with ``unknown_only``, those no agent's machine matches."""
+    query = (select(LanDevice, Unit.code, Machine.hostname, Machine.role, KnownLanDevice.note)
              .outerjoin(Unit, LanDevice.unit_id == Unit.id).outerjoin(Machine, LanDevice.machine_id == Machine.id)
+             .outerjoin(KnownLanDevice, KnownLanDevice.mac == LanDevice.mac)
              .where(scope.units_clause()))
     return query.where(LanDevice.machine_id.is_(None)) if unknown_only else query
 
@@ -179,8 +183,9 @@ def list_lan_devices(session: Session, scope: Scope, limit: int = 1000, offset: 
     query = _devices_query(scope, unknown_only).order_by(LanDevice.ip, LanDevice.id).limit(limit).offset(offset)
     return [LanDeviceRow(id=row.id, mac=row.mac, ip=row.ip, vendor=row.vendor, unit_code=code,
                          machine_id=row.machine_id, hostname=hostname or "", role=role or "",
-                         first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at, seen_by=row.seen_by)
-            for row, code, hostname, role in session.execute(query)]
+                         first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at, seen_by=row.seen_by,
+                         known_note=note)
+            for row, code, hostname, role, note in session.execute(query)]
 
 
 # --- what the scheduled scan sweeps, and the devices a person declared known ---------------------

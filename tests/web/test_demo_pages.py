@@ -18,7 +18,7 @@ from collector.db import open_database
 from collector.models.machines import Machine
 from server.app import create_app
 from server.demo import DEMO_ADMIN, DEMO_PASSWORD
-from server.demo_network import STORED_SAMPLE, UNKNOWN
+from server.demo_network import KNOWN, STORED_SAMPLE, UNKNOWN
 from tests.readiness_fleet import seed_demo_fleet
 from tests.web.conftest import sign_in
 
@@ -53,6 +53,17 @@ def test_the_network_page_has_the_line_the_router_and_the_lan(demo: tuple[TestCl
     assert "router-tanhoa" in page and STORED_SAMPLE in page  # said to be a sample, not a poll
     assert UNKNOWN[1] in page and "tanhoa-pc01" in page
     assert "Chưa cấu hình" not in page
+
+
+def test_the_network_page_tells_declared_devices_from_unknown_ones(demo: tuple[TestClient, dict[str, int]]) -> None:
+    """The router and the printer, declared known, are devices without an agent, not "thiết bị lạ";
+    only the undeclared one is (as the lan.unknown_device alert counts)."""
+    section = demo[0].get("/network").text.split("Thiết bị không có phần mềm giám sát", 1)[1].split("</section>", 1)[0]
+    rows = {re.sub(r"<[^>]+>", " ", row).split()[1]: html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)))
+            for row in section.split("<tr>")[1:] if "<code>" in row}
+    for _ip, mac, note in KNOWN:
+        assert "đã khai báo" in rows[mac] and note in rows[mac] and "thiết bị lạ" not in rows[mac]
+    assert "thiết bị lạ" in rows[UNKNOWN[1]]
 
 
 def test_the_licence_register_has_one_over_its_seats(demo: tuple[TestClient, dict[str, int]]) -> None:
