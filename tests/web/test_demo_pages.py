@@ -75,7 +75,7 @@ def test_a_machine_page_has_software_hardening_and_its_certificate(demo: tuple[T
     client, ids = demo
     page = text(client, f"/machines/{ids['tanhoa-pc05']}")
     for words in ("Phần mềm đã cài đặt", "Microsoft Office Standard 2019", "Cấu hình an toàn", "Tài khoản cục bộ",
-                  "VNPT Certification Authority", "Trạng thái trong Security Center",
+                  "VNPT Certification Authority", "Trạng thái Security Center",
                   "đang bật bảo vệ, mẫu nhận diện đã cập nhật, của Microsoft (397568)"):
         assert words in page, words
     assert "397568 " not in page.replace("(397568)", "")  # the raw number only beside its words
