@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.system.conftest import Server
-from tests.system.test_dashboard_browser import CHROMEDRIVER, CHROMIUM, FLAGS, db_url  # noqa: F401 (fixture)
+from tests.system.test_dashboard_browser import browser, db_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.system
 
@@ -97,23 +96,10 @@ def shots(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[object]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip(f"Chromium not installed ({CHROMIUM}, {CHROMEDRIVER}): apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (pip install -e .[dev])")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER,
-                                                                              log_output=str(tmp_path / "driver.log")))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def chromium(browser):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The dashboard tests' Chromium (same flags, profile and driver log), with time for axe to run."""
+    browser.set_script_timeout(60)
+    return browser
 
 
 def sign_in(driver, url: str) -> None:  # type: ignore[no-untyped-def]
