@@ -59,23 +59,30 @@ def _text(driver, css: str) -> str:  # type: ignore[no-untyped-def]
     return str(driver.find_element(By.CSS_SELECTOR, css).text)
 
 
+def _gone(element) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``element`` left the document. Chromium 156 answers a question about a node of a page
+    it has replaced with "Node with given id does not belong to the document", not with the stale
+    element error selenium's staleness_of expects (seen in CI, on the officer's walk)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
+
+
 def _click_and_load(driver, by: str, value: str) -> None:  # type: ignore[no-untyped-def]
     """Click what leads to another page and wait until that page replaced this one."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     old = driver.find_element("tag name", "html")
-    for attempt in range(3):  # bounded: Chromium may answer a click on a node it just re-laid out with
-        try:  # "Node with given id does not belong to the document" (seen once in CI): find it again
-            driver.find_element(by, value).click()
-            break
-        except (StaleElementReferenceException, WebDriverException) as exc:
-            if attempt == 2 or expected_conditions.staleness_of(old)(driver) or not (
-                    isinstance(exc, StaleElementReferenceException) or "does not belong to the document" in str(exc)):
-                raise
-            time.sleep(0.2)
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    driver.find_element(by, value).click()
+    WebDriverWait(driver, 15).until(lambda _driver: _gone(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
