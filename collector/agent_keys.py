@@ -59,6 +59,10 @@ def key_id_of(secret: bytes) -> str:
     return hashlib.sha256(b"canhgac agent keys\0" + secret).hexdigest()[:8]
 
 
+OPENED_KEPT = 100_000
+"""Opened agent keys a vault keeps (a province's machines; about 25 MB at most)."""
+
+
 class AgentKeyVault:
     """Seals and opens agent keys with the secret from ``SECRET_ENV`` or the file at ``path``;
     the secret is read on first use, so building a Database touches no file."""
@@ -68,6 +72,9 @@ class AgentKeyVault:
         self._environ = environ
         self._secret: bytes | None = None
         self._lock = threading.Lock()
+        self._opened: dict[tuple[str, str], str] = {}
+        """(agent id, stored value) -> the key it opened to: a stored value opens to one key under the
+        one secret a vault loads, so a report need not decrypt its agent's key again (bounded)."""
 
     @property
     def source(self) -> str:
@@ -122,6 +129,15 @@ class AgentKeyVault:
         AgentKeysUnavailable when the secret is missing, is another one, or the value is damaged."""
         if is_plain(stored):
             return stored
+        opened = self._opened.get((agent_id, stored))
+        if opened is None:
+            opened = self._open_sealed(agent_id, stored)
+            if len(self._opened) >= OPENED_KEPT:
+                self._opened.pop(next(iter(self._opened)), None)  # the oldest
+            self._opened[(agent_id, stored)] = opened
+        return opened
+
+    def _open_sealed(self, agent_id: str, stored: str) -> str:
         wanted = sealed_key_id(stored)
         if wanted is None:
             raise AgentKeysUnavailable(f"the stored key of agent {agent_id} is neither sealed nor a key",

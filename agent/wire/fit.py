@@ -27,6 +27,8 @@ def fit_report(report: Report) -> tuple[Report, list[str]]:
 
 
 def _fit(value: Any, node: mi.Type, where: str, cut: list[str]) -> Any:
+    if isinstance(node, mi.Metadata):  # a bound published beside the type (agent.wire.bounds.ListedName)
+        return _fit(value, node.type, where, cut)
     if isinstance(node, mi.UnionType):
         return _fit(value, _member_for(value, node), where, cut)
     if isinstance(node, mi.StructType) and isinstance(value, dict):

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import msgspec
 
-from agent.wire.bounds import FEW, MANY, Bytes, Count, Measure, Moment, Name, ShortText, Text, Uid
+from agent.wire.bounds import FEW, MANY, Bytes, Count, ListedName, Measure, Moment, Name, ShortText, Text, Uid
 from agent.wire.settings import SignedSettings
 
 SCHEMA_VERSION = 2
@@ -308,9 +308,9 @@ class Certificates(Section):
 
 
 class Program(_Struct):
-    name: Name
-    version: Name = ""
-    publisher: Name = ""
+    name: ListedName
+    version: ListedName = ""
+    publisher: ListedName = ""
     installed_on: date | None = None
 
 
@@ -395,15 +395,35 @@ class SchemaVersionError(ValueError):
 
 
 def decode_report(body: bytes) -> Report:
-    """Decode a report strictly: raises msgspec.DecodeError/ValidationError or SchemaVersionError."""
+    """Decode a report strictly: raises msgspec.DecodeError/ValidationError or SchemaVersionError.
+    A string holding U+0000 (NUL) is refused wherever it is (agent.wire.bounds.ListedName)."""
     version = msgspec.json.decode(body, type=_VersionOnly).schema_version
     if version not in ACCEPTED_SCHEMA_VERSIONS:
         raise SchemaVersionError(version)
-    report = msgspec.json.decode(body, type=Report, strict=True)
+    report = _REPORT_DECODER.decode(body)
+    if _NUL_ESCAPE in body:  # JSON can hold a NUL only escaped; most bodies have none
+        _refuse_nul(msgspec.json.decode(body), "$")
     if version < SCHEMA_VERSION and (report.unchanged or report.settings_version is not None):
         raise msgspec.ValidationError(f"unchanged and settings_version are fields of schema {SCHEMA_VERSION}, "
                                       f"not of schema {version}")
     return report
+
+
+_REPORT_DECODER = msgspec.json.Decoder(Report, strict=True)
+_NUL_ESCAPE = b"\\u0000"
+
+
+def _refuse_nul(value: object, where: str) -> None:
+    """ValidationError naming the first string (value or key) under ``value`` that holds a NUL."""
+    if isinstance(value, str) and "\x00" in value:
+        raise msgspec.ValidationError(f"Expected `str` without U+0000 (NUL) - at `{where}`")
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, f"{where} key {key!r}")
+            _refuse_nul(item, f"{where}.{key}")
 
 
 def encode_report(report: Report) -> bytes:

@@ -21,7 +21,7 @@ from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, Pa
 from collector.intake.batch import ReportJob, run_batch
 from collector.intake.expand import expand_unchanged
 from collector.judging.memo import memo
-from collector.judging.report import judge_safely
+from collector.judging.report import CurrentMachine, judge_safely
 from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
@@ -131,16 +131,17 @@ def _verify_and_store(session: Session, known: AgentCredentials | None, signed: 
     if report.identity.sequence < 1:
         raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
     whole, state_body = expand_unchanged(session, report, body)
-    outcome = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
-    if outcome is StoreOutcome.STORED:
-        judge_safely(session, agent.machine_id, agent.id, whole, job.now, job.via_network, rules)
+    stored = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
+    if stored.current_in_unit is not None:
+        judge_safely(session, CurrentMachine(agent.machine_id, stored.current_in_unit, agent.unit_path), whole,
+                     job.now, job.via_network, rules)
     settings = None
     if report.schema_version >= SCHEMA_VERSION:
         effective = memo(session, ("settings", agent.unit_path), lambda: effective_settings(session, agent.unit_path))
         settings = settings_for_report(session, agent.machine_id, agent.key, report.settings_version, job.now,
                                        effective)
-    return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(outcome),
-                     settings=settings), outcome
+    return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(stored.outcome),
+                     settings=settings), stored.outcome
 
 
 def _check_agent_and_signature(agent: AgentCredentials | None, signed: SignedRequest, body: bytes, now: datetime,

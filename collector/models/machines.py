@@ -65,4 +65,8 @@ class Machine(Base):
     number, MAC and IP addresses, accounts of its users, lower case (revision 0017a;
     collector.store.machine_list.search_text)."""
 
+    products_digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the product names machine_products holds for the machine (collector.store.products
+    .names_digest), written with them; None: not known, so the next report writes them (revision 0019)."""
+
     unit: Mapped[Unit] = relationship()

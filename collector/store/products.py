@@ -12,6 +12,7 @@ units of the entry's subtree: a commune's entry reads its commune's rows only.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
+from collector.models.machines import Machine
 from collector.models.products import NAME_MAX, MachineProduct, ProductName
 from collector.models.units import Unit
 from collector.store.scope import Scope, path_range
@@ -59,9 +61,15 @@ def stored_product_names(state_json: str) -> set[str]:
     return product_names(_NAMES_ONLY.decode(state_json))
 
 
+def names_digest(names: Iterable[str]) -> str:
+    """What machines.products_digest holds for these names (order and repeats do not count)."""
+    return hashlib.sha256("\n".join(sorted(set(names))).encode()).hexdigest()
+
+
 def record_machine_products(session: Session, machine_id: int, unit_id: int, names: set[str]) -> None:
     """Make the machine's stored names ``names`` (in unit ``unit_id``): delete the gone, add the
-    new, and move the kept ones when the machine's unit changed."""
+    new, and move the kept ones when the machine's unit changed; their digest with them."""
+    session.execute(update(Machine).where(Machine.id == machine_id).values(products_digest=names_digest(names)))
     current = {name: (name_id, unit) for name, name_id, unit in session.execute(
         select(ProductName.name, ProductName.id, MachineProduct.unit_id)
         .join(MachineProduct, MachineProduct.product_id == ProductName.id)

@@ -59,11 +59,11 @@ def store_section_set(session: Session, sections: Mapping[str, bytes], also: Ite
     digests = sorted(set(sections) | set(also))
     if not digests:
         return None
-    ids = _section_ids(session, sections, digests)
     set_digest = hashlib.sha256(",".join(digests).encode()).hexdigest()
     found = session.execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar()
-    if found is not None:
+    if found is not None:  # its members are stored (they are what names them): nothing to look up
         return int(found)
+    ids = _section_ids(session, sections, digests)
     inserted = session.execute(_insert(session, ReportSectionSet).values(digest=set_digest)
                                .on_conflict_do_nothing(index_elements=["digest"])
                                .returning(ReportSectionSet.id)).scalar()

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-import msgspec
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from collector.models.reports import StoredReport
 from collector.models.units import Unit
 from collector.store.machine_search import search_text
 from collector.store.officials import record_machine_users
-from collector.store.products import product_names, record_machine_products, stored_product_names
+from collector.store.products import names_digest, product_names, record_machine_products
 from collector.store.report_sections import split_for_storage, store_section_set
 from collector.store.scan import lock_machine
 
@@ -37,6 +36,17 @@ from collector.store.scan import lock_machine
 class StoreOutcome(enum.StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What storing a report did: its outcome and, when it became the machine's current state,
+    the machine's unit (what judging it needs: collector.judging.report)."""
+
+    outcome: StoreOutcome
+    current_in_unit: int | None = None
+    """The machine's unit id when the report is now the machine's current state; None when it
+    went to history only (an older sequence) or was already stored."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ _AGENT = (select(Agent.machine_id, Agent.key, Agent.revoked_at, Unit.path)
 
 def store_report(session: Session, agent: AgentCredentials, report: Report, body: bytes,
                  now: datetime, state_body: bytes | None = None, left_out: Mapping[str, str] | None = None,
-                 ) -> StoreOutcome:
+                 ) -> Stored:
     """Store ``report`` once per (agent, sequence); a resend of the same body is a DUPLICATE.
 
     The same sequence with a different body raises Conflict. The machine's current state moves
@@ -87,9 +97,8 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
               "body_zlib": zlib.compress(skeleton, 6),
               "section_set_id": store_section_set(session, sections, (left_out or {}).values())}
     if session.execute(_insert_report(session.get_bind().dialect.name), values).first() is None:
-        return _outcome_of_resend(session, agent.id, sequence, digest)
-    _update_machine(session, agent, report, state_body or body, now)
-    return StoreOutcome.STORED
+        return Stored(_outcome_of_resend(session, agent.id, sequence, digest))
+    return Stored(StoreOutcome.STORED, _update_machine(session, agent, report, state_body or body, now))
 
 
 @cache
@@ -112,7 +121,8 @@ def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: s
 _MACHINES = Machine.__table__
 _SEEN = (update(_MACHINES).where(_MACHINES.c.id == bindparam("machine_id"))
          .values(last_seen_at=case((_MACHINES.c.last_seen_at.is_(None) | (_MACHINES.c.last_seen_at < bindparam("now")),
-                                    bindparam("now")), else_=_MACHINES.c.last_seen_at)))
+                                    bindparam("now")), else_=_MACHINES.c.last_seen_at))
+         .returning(_MACHINES.c.products_digest))
 _BECOME_CURRENT = (
     update(_MACHINES)
     .where(_MACHINES.c.id == bindparam("machine_id"), _MACHINES.c.current_agent_id == bindparam("agent_id"),
@@ -124,15 +134,16 @@ _BECOME_CURRENT = (
             hostname=func.coalesce(bindparam("hostname"), _MACHINES.c.hostname),
             os_name=func.coalesce(bindparam("os_name"), _MACHINES.c.os_name))
     .returning(_MACHINES.c.unit_id))
-_STATE = select(_MACHINES.c.state_json).where(_MACHINES.c.id == bindparam("machine_id"))
 """The machine's current state moved forward, built once (Core, not ORM-enabled: the hot path);
-its product names rewritten only when they changed (machine moves move them: machine_moves)."""
+its product names rewritten only when their digest changed (machine moves move them: machine_moves)."""
 
 
-def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes, now: datetime) -> None:
+def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes,
+                    now: datetime) -> int | None:
+    """The machine seen now and, when ``report`` is newer than its state, that state moved to it;
+    the machine's unit id then, None when the report is older (history only)."""
     identity = report.identity
-    session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now})
-    before = session.execute(_STATE, {"machine_id": agent.machine_id}).scalar()
+    names_before = session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now}).scalar()
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
     unit_id = session.execute(_BECOME_CURRENT, {
         "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
@@ -142,20 +153,13 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         "hostname": identity.hostname or None,
         "os_name": os_name or None}).scalar()
     if unit_id is None:  # an older report: history only
-        return
+        return None
     names = product_names(report)
-    if _names_changed(before, names):
+    if names_digest(names) != names_before:
         record_machine_products(session, agent.machine_id, unit_id, names)
     if report.users is not None:
         record_machine_users(session, agent.machine_id, report.users.users)
-
-
-def _names_changed(state_json: str | None, names: set[str]) -> bool:
-    """Whether the machine's stored names (those of its previous state) differ from ``names``."""
-    try:
-        return state_json is None or stored_product_names(state_json) != names
-    except msgspec.DecodeError:
-        return True
+    return int(unit_id)
 
 
 def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:

@@ -30,6 +30,9 @@ def _hostile(aid: str) -> list[tuple[str, bytes, int, str]]:
         ("NUL in the hostname", with_field(good, ["identity", "hostname"], "pc\x0001"), 422, "invalid_report"),
         ("NUL in a program name", with_field(good, ["software"], {"programs": [{"name": "Zalo\x00"}]}), 422,
          "invalid_report"),
+        ("NUL in a program's publisher (checked on the body, not per string)",
+         with_field(good, ["software"], {"programs": [{"name": "Zalo", "publisher": "VNG\x00"}]}), 422,
+         "invalid_report"),
         ("NUL in a dict key", with_field(good, ["hardening"], {"firewall_enabled": {"pub\x00lic": True}}), 422,
          "invalid_report"),
         ("hostname of 256 characters", with_field(good, ["identity", "hostname"], "h" * 256), 422,
@@ -44,7 +47,7 @@ def _hostile(aid: str) -> list[tuple[str, bytes, int, str]]:
     ]
 
 
-@pytest.mark.parametrize("case", range(15))
+@pytest.mark.parametrize("case", range(16))
 def test_a_hostile_report_gets_a_readable_4xx_and_stores_nothing(world: World, case: int) -> None:
     agent = world.enroll()
     name, body, status, error = _hostile(agent["agent_id"])[case]

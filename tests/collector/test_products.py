@@ -91,6 +91,31 @@ def test_a_machine_keeps_the_names_of_its_newest_report_only(world: World) -> No
         assert len(session.scalars(select(ProductName.id).where(ProductName.name == "Zalo")).all()) == 1
 
 
+def test_names_are_written_only_when_their_digest_changed(world: World) -> None:
+    agent = world.enroll("XA")
+    machine = int(agent["machine_id"])
+    writes: list[str] = []
+
+    def on_write(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "machine_products" in statement and not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    sa.event.listen(world.db.engine, "before_cursor_execute", on_write)
+    send(world, agent, report_with(agent["agent_id"], 1, ["Zalo", "UltraViewer 6.6"], ["BKAV Pro"]))
+    assert writes and names_of(world, machine) == {"Zalo", "UltraViewer 6.6", "BKAV Pro"}
+    writes.clear()
+    send(world, agent, report_with(agent["agent_id"], 2, ["UltraViewer 6.6", "Zalo"], ["BKAV Pro"]))  # same names
+    assert writes == []
+    with world.db.session() as session:  # a database migrated to 0019 has no digest yet: the next report writes
+        session.execute(sa.update(Machine).where(Machine.id == machine).values(products_digest=None))
+        session.execute(sa.delete(MachineProduct).where(MachineProduct.machine_id == machine))
+    send(world, agent, report_with(agent["agent_id"], 3, ["Zalo", "UltraViewer 6.6"], ["BKAV Pro"]))
+    assert writes and names_of(world, machine) == {"Zalo", "UltraViewer 6.6", "BKAV Pro"}
+    writes.clear()
+    send(world, agent, report_with(agent["agent_id"], 4, ["Zalo"], ["BKAV Pro"]))
+    assert writes and names_of(world, machine) == {"Zalo", "BKAV Pro"}
+
+
 def test_installs_count_machines_of_the_subtree_in_scope_naming_the_product(world: World) -> None:
     office = world.enroll("XA-VP", machine_uid="uid-vp", hostname="vp-01")
     send(world, office, report_with(office["agent_id"], 1, ["Microsoft Office Standard 2019"], ["Kaspersky Endpoint"]))

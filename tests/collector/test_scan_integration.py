@@ -84,7 +84,7 @@ def test_an_imported_report_is_judged_as_not_via_the_network(world: World, tmp_p
     seen: list[bool | None] = []
     real = collector.intake.ingest.judge_safely
     monkeypatch.setattr(collector.intake.ingest, "judge_safely",
-                        lambda *args: (seen.append(args[5]), real(*args))[1])  # via_network
+                        lambda *args: (seen.append(args[4]), real(*args))[1])  # via_network
     pc = OfflinePC(world.tokens["XA"])
     import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock(), world.rules)
     assert seen == [False]

@@ -60,6 +60,8 @@ def test_the_openapi_document_publishes_the_limits(world: World) -> None:
     assert (hostname["maxLength"], hostname["pattern"]) == (255, r"^[^\x00]*$")
     assert schemas["Identity"]["properties"]["sequence"]["maximum"] == 2**31 - 1
     assert schemas["Software"]["properties"]["programs"]["maxItems"] == 4096
+    program = schemas["Program"]["properties"]["name"]  # its NUL rule is checked on the body: still published
+    assert (program["maxLength"], program["pattern"]) == (255, r"^[^\x00]*$")
     assert schemas["EnrollRequest"]["properties"]["machine_uid"]["maxLength"] == 128
     detail = document["paths"]["/api/v1/machines/{machine_id}"]["get"]["parameters"][0]["schema"]
     assert (detail["minimum"], detail["maximum"]) == (1, 2**31 - 1)
