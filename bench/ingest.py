@@ -5,7 +5,7 @@ p50/p99 latency, its rate as a fraction of the bare endpoint's (goal ≥ 0.35), 
 acknowledged report is stored exactly once (stored == acknowledged).
 
     python bench/ingest.py [--agents 50] [--seconds 10] [--programs 150] [--db URL | --postgresql | --both]
-                           [--clients 2] [--short] [--json]
+                           [--clients 2] [--workers 1] [--short] [--json]
 
 Each report carries ``--programs`` installed programs (an office PC lists 100-200; 0 leaves the
 software section out, as the figures before revision 0007 were measured), drawn from a shared
@@ -70,12 +70,12 @@ def wait_for_health(process: subprocess.Popen[bytes], port: int, what: str) -> N
     raise RuntimeError(f"{what} did not answer its health check within 30 s")
 
 
-def start_server(db_url: str, port: int, agents: int) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, agents: int, workers: int = 1) -> subprocess.Popen[bytes]:
     # Every bench agent enrolls from 127.0.0.1 with one token within seconds: the enrollment limits
     # (per address, per token) are raised to let them through; reports are not rate-limited.
     limits = ["--enroll-per-address", str(agents + 1), "--enroll-per-token", str(agents + 1)]
     command = [sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port), "--log-level", "warning",
-               *limits]
+               *limits, *(["--workers", str(workers)] if workers > 1 else [])]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_for_health(process, port, "canhgac")
     return process
@@ -119,17 +119,29 @@ def bare_rate(agents: int, seconds: float, clients: int) -> dict[str, float]:
             "p99_ms": round(percentile(tally.latencies_ms, 99), 2), "errors": sum(tally.errors.values())}
 
 
-def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: int) -> dict[str, object]:
+def server_processes(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """``serve`` and, with --workers, its worker processes."""
+    process = psutil.Process(server.pid)
+    return [process, *process.children(recursive=True)]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+
+def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: int,
+              workers: int = 1) -> dict[str, object]:
     token = prepare_database(db_url)
     port = free_port()
-    server = start_server(db_url, port, agents)
+    server = start_server(db_url, port, agents, workers)
     try:
         enrolled = enroll_agents(f"http://127.0.0.1:{port}", token, agents)
-        cpu_before = sum(psutil.Process(server.pid).cpu_times()[:2])
+        processes = server_processes(server)
+        cpu_before = cpu_seconds(processes)
         streams = [partial(agent_requests, machine, creds, programs) for machine, creds in enrolled]
         tally, elapsed = run_load(port, streams, seconds, clients)
-        server_cpu_s = sum(psutil.Process(server.pid).cpu_times()[:2]) - cpu_before
-        rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
+        server_cpu_s = cpu_seconds(processes) - cpu_before
+        rss_mb = sum(p.memory_info().rss for p in processes) / 2**20
     finally:
         stop(server)
     in_db = stored_keys(db_url)
@@ -139,7 +151,7 @@ def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: 
         "reports_per_s": round(tally.acknowledged / elapsed, 1),
         "p50_ms": round(percentile(tally.latencies_ms, 50), 2),
         "p99_ms": round(percentile(tally.latencies_ms, 99), 2),
-        "agents": agents, "programs": programs, "clients": clients, "seconds": round(elapsed, 2),
+        "agents": agents, "programs": programs, "clients": clients, "workers": workers, "seconds": round(elapsed, 2),
         "acknowledged": tally.acknowledged,
         "stored_in_db": len(in_db),
         "exactly_once": len(in_db) == len(set(in_db)) and acked <= set(in_db) and len(acked) == tally.acknowledged,
@@ -153,7 +165,7 @@ def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: 
 
 def one_backend(url_of: str, args: argparse.Namespace) -> dict[str, object]:
     def run(url: str) -> dict[str, object]:
-        return benchmark(url, args.agents, args.seconds, args.programs, args.clients)
+        return benchmark(url, args.agents, args.seconds, args.programs, args.clients, args.workers)
 
     if url_of == "postgresql":
         return with_fresh_pg_schema(os.environ.get("CANHGAC_TEST_PG_URL", DEFAULT_PG), run)
@@ -164,7 +176,7 @@ def line_of(result: dict[str, object], bare: dict[str, float]) -> str:
     ratio = float(result["reports_per_s"]) / bare["requests_per_s"] if bare["requests_per_s"] else float("nan")  # type: ignore[arg-type]
     return (f"{result['db']}: {result['reports_per_s']} reports/s = {ratio:.3f} of the bare endpoint (goal ≥ 0.35); "
             f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; over {result['seconds']} s, {result['agents']} "
-            f"agents, {result['programs']} programs per report; acknowledged {result['acknowledged']}, in the "
+            f"agents, {result['programs']} programs per report, {result['workers']} worker(s); acknowledged {result['acknowledged']}, in the "
             f"database {result['stored_in_db']}, exactly once: {'yes' if result['exactly_once'] else 'NO'}; errors "
             f"{result['errors'] or 'none'}; server {result['server_cpu_ms_per_report']} CPU ms per report, "
             f"RSS {result['server_rss_mb']} MB")
@@ -176,6 +188,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--programs", type=int, default=150, help="Installed programs per report (0: none)")
     parser.add_argument("--clients", type=int, default=2, help="Client processes the agents are spread over")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="serve --workers N (processes behind the one port; RSS and CPU summed over them)")
     parser.add_argument("--db", default=None, help="Database URL (default: a new SQLite file)")
     parser.add_argument("--postgresql", action="store_true",
                         help=f"Use CANHGAC_TEST_PG_URL or {DEFAULT_PG}, in a fresh schema")
