@@ -176,7 +176,8 @@ def line_of(result: dict[str, object], bare: dict[str, float]) -> str:
     ratio = float(result["reports_per_s"]) / bare["requests_per_s"] if bare["requests_per_s"] else float("nan")  # type: ignore[arg-type]
     return (f"{result['db']}: {result['reports_per_s']} reports/s = {ratio:.3f} of the bare endpoint (goal ≥ 0.35); "
             f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; over {result['seconds']} s, {result['agents']} "
-            f"agents, {result['programs']} programs per report, {result['workers']} worker(s); acknowledged {result['acknowledged']}, in the "
+            f"agents, {result['programs']} programs per report, {result['workers']} worker(s); "
+            f"acknowledged {result['acknowledged']}, in the "
             f"database {result['stored_in_db']}, exactly once: {'yes' if result['exactly_once'] else 'NO'}; errors "
             f"{result['errors'] or 'none'}; server {result['server_cpu_ms_per_report']} CPU ms per report, "
             f"RSS {result['server_rss_mb']} MB")

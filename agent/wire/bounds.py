@@ -28,11 +28,12 @@ ShortText = Annotated[str, msgspec.Meta(max_length=64, pattern=NO_NUL)]
 """Ids, versions, hashes, slugs (agent ids, agent_version, a SHA-256 in hex)."""
 Name = Annotated[str, msgspec.Meta(max_length=255, pattern=NO_NUL)]
 """What a column of 255 holds: hostname, OS name, program and product names."""
-ListedName = Annotated[str, msgspec.Meta(max_length=255, extra_json_schema={"pattern": NO_NUL})]
+ListedName = Annotated[str, msgspec.Meta(max_length=255, extra_json_schema={"extra": {"pattern": NO_NUL}})]
 """A Name in the report's longest list (installed programs: up to 4,096 of them, 3 names each),
 bounded alike; its no-NUL rule is checked once on the whole body by
 ``agent.wire.schema.decode_report``, not by a pattern per string (the 450 pattern matches of 150
-programs were 120 µs of the 155 µs a report's decode took). OpenAPI still publishes the pattern."""
+programs were 120 µs of the 155 µs a report's decode took). OpenAPI still publishes the pattern
+(Litestar writes a Meta's ``extra_json_schema["extra"]`` into the field's schema)."""
 Text = Annotated[str, msgspec.Meta(max_length=4096, pattern=NO_NUL)]
 """Free text: paths, certificate subjects, error reasons."""
 

@@ -20,7 +20,7 @@ def unbounded(node: mi.Type, where: str, seen: set[type]) -> Iterator[str]:
     """Paths of the str/int/float/list/dict fields under ``node`` that lack a bound."""
     if isinstance(node, mi.Metadata) and isinstance(node.type, mi.StrType):
         # The no-NUL rule checked on the whole body (agent.wire.bounds.ListedName), published here.
-        if node.type.max_length is None or (node.extra_json_schema or {}).get("pattern") != NO_NUL:
+        if node.type.max_length is None or (node.extra_json_schema or {}).get("extra", {}).get("pattern") != NO_NUL:
             yield f"{where}: str without max_length or the no-NUL pattern"
     elif isinstance(node, mi.UnionType):
         for member in node.types:
