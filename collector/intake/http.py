@@ -113,11 +113,17 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
 ReportCommitter = GroupCommitter[ReportJob, tuple[ReportAck, StoreOutcome]]
 
 
+WRITERS = {"postgresql": 4, "sqlite": 1}
+"""Batches in flight at once per process: on PostgreSQL a batch mostly waits for the server's
+answers, so four overlap (bench/ingest.py: 155 → see README); SQLite has one writer anyway."""
+
+
 def install_group_commit(app: Litestar, state: CollectorState) -> None:
-    """The app's writer of reports (collector.intake.batch): the reports that arrive together are
+    """The app's writers of reports (collector.intake.batch): the reports that arrive together are
     stored in one transaction; it ends with the app, after storing those it holds."""
     committer: ReportCommitter = GroupCommitter(
-        lambda jobs: ingest_reports(state.db, jobs, state.limits, state.rules))
+        lambda jobs: ingest_reports(state.db, jobs, state.limits, state.rules),
+        writers=WRITERS.get(state.db.engine.dialect.name, 1))
     app.state.report_committer = committer
     app.on_shutdown.append(lambda: committer.stop())
 

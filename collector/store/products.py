@@ -26,6 +26,7 @@ from collector.models.machines import Machine
 from collector.models.products import NAME_MAX, MachineProduct, ProductName
 from collector.models.units import Unit
 from collector.store.scope import Scope, path_range
+from collector.store.shared_rows import shared_rows
 from rules.licences import LicenceTerm
 
 
@@ -89,20 +90,24 @@ def record_machine_products(session: Session, machine_id: int, unit_id: int, nam
 
 
 def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
-    """Ids of ``names`` in product_names, adding the missing ones (safe against a concurrent add)."""
+    """Ids of ``names`` in product_names, adding the missing ones as shared rows
+    (collector.store.shared_rows; safe against a concurrent add)."""
     wanted = sorted(set(names))
     ids: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        ids.update(session.execute(select(ProductName.name, ProductName.id).where(ProductName.name.in_(chunk))).all())
+        ids.update(session.execute(_NAME_IDS, {"names": chunk}).all())  # type: ignore[arg-type]
         missing = [n for n in chunk if n not in ids]
         if missing:
             builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            session.execute(builder(ProductName).on_conflict_do_nothing(index_elements=["name"]),
-                            [{"name": n} for n in missing])
-            ids.update(session.execute(select(ProductName.name, ProductName.id)
-                                       .where(ProductName.name.in_(missing))).all())
+            with shared_rows(session) as rows:
+                rows.execute(builder(ProductName).on_conflict_do_nothing(index_elements=["name"]),
+                             [{"name": n} for n in missing])
+                ids.update(rows.execute(_NAME_IDS, {"names": missing}).all())  # type: ignore[arg-type]
     return ids
+
+
+_NAME_IDS = select(ProductName.name, ProductName.id).where(ProductName.name.in_(bindparam("names", expanding=True)))
 
 
 def matching_names(names: Iterable[tuple[int, str]], pattern: str) -> list[int]:

@@ -14,13 +14,14 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import Connection, bindparam, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.wire.sections import join, marks, split
 from collector.errors import Conflict, NotFound
 from collector.models.reports import ReportSection, ReportSectionSet, ReportSectionSetMember, StoredReport
+from collector.store.shared_rows import shared_rows
 
 
 class SectionsNeeded(Conflict):
@@ -55,7 +56,8 @@ def split_for_storage(body: bytes) -> tuple[bytes, dict[str, bytes]]:
 
 def store_section_set(session: Session, sections: Mapping[str, bytes], also: Iterable[str] = ()) -> int | None:
     """The id of the set of ``sections`` (hash -> bytes, stored when new) plus the already stored
-    sections of hashes ``also``; None when both are empty. Safe against a concurrent store."""
+    sections of hashes ``also``; None when both are empty. Safe against a concurrent store; a new
+    set and its new sections are added as shared rows (collector.store.shared_rows)."""
     digests = sorted(set(sections) | set(also))
     if not digests:
         return None
@@ -63,15 +65,20 @@ def store_section_set(session: Session, sections: Mapping[str, bytes], also: Ite
     found = session.execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar()
     if found is not None:  # its members are stored (they are what names them): nothing to look up
         return int(found)
-    ids = _section_ids(session, sections, digests)
-    inserted = session.execute(_insert(session, ReportSectionSet).values(digest=set_digest)
-                               .on_conflict_do_nothing(index_elements=["digest"])
-                               .returning(ReportSectionSet.id)).scalar()
+    dialect = session.get_bind().dialect.name
+    with shared_rows(session) as rows:
+        return _add_set(rows, dialect, set_digest, _section_ids(rows, dialect, sections, digests))
+
+
+def _add_set(rows: Session | Connection, dialect: str, set_digest: str, ids: Mapping[str, int]) -> int:
+    inserted = rows.execute(_insert(dialect, ReportSectionSet).values(digest=set_digest)
+                            .on_conflict_do_nothing(index_elements=["digest"])
+                            .returning(ReportSectionSet.id)).scalar()
     if inserted is None:  # another transaction made the same set in between
-        return session.scalar(select(ReportSectionSet.id).where(ReportSectionSet.digest == set_digest))
-    session.execute(_insert(session, ReportSectionSetMember),
-                    [{"set_id": inserted, "section_id": ids[d]} for d in digests])
-    return inserted
+        return int(rows.execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar_one())
+    rows.execute(_insert(dialect, ReportSectionSetMember),
+                 [{"set_id": inserted, "section_id": section_id} for section_id in ids.values()])
+    return int(inserted)
 
 
 _SECTIONS, _SETS = ReportSection.__table__, ReportSectionSet.__table__
@@ -81,22 +88,22 @@ _SET_BY_DIGEST = select(_SETS.c.id).where(_SETS.c.digest == bindparam("digest"))
 """Built once in Core: read for every report stored."""
 
 
-def _section_ids(session: Session, sections: Mapping[str, bytes], digests: list[str]) -> dict[str, int]:
-    ids: dict[str, int] = dict(session.execute(_SECTION_IDS, {"digests": digests}).all())  # type: ignore[arg-type]
+def _section_ids(rows: Session | Connection, dialect: str, sections: Mapping[str, bytes],
+                 digests: list[str]) -> dict[str, int]:
+    ids: dict[str, int] = dict(rows.execute(_SECTION_IDS, {"digests": digests}).all())  # type: ignore[arg-type]
     new = [{"sha256": d, "body_zlib": zlib.compress(sections[d], 6), "raw_bytes": len(sections[d])}
            for d in digests if d not in ids and d in sections]
     if new:
-        session.execute(_insert(session, ReportSection).on_conflict_do_nothing(index_elements=["sha256"]), new)
-        ids.update(session.execute(select(ReportSection.sha256, ReportSection.id)
-                                   .where(ReportSection.sha256.in_([n["sha256"] for n in new]))).all())
+        rows.execute(_insert(dialect, ReportSection).on_conflict_do_nothing(index_elements=["sha256"]), new)
+        ids.update(rows.execute(_SECTION_IDS, {"digests": [n["sha256"] for n in new]}).all())  # type: ignore[arg-type]
     missing = [d for d in digests if d not in ids]
     if missing:
         raise NotFound(f"sections {', '.join(missing)} are not stored", code="section_not_found")
     return ids
 
 
-def _insert(session: Session, model: type) -> postgresql.Insert | sqlite.Insert:
-    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _insert(dialect: str, model: type) -> postgresql.Insert | sqlite.Insert:
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return builder(model)
 
 

@@ -151,3 +151,20 @@ def test_a_report_that_waits_too_long_on_another_writer_is_refused_alone_as_tran
     assert results[0] == "NEW-1" and results[2] == "NEW-2"
     assert isinstance(results[1], StoreUnavailable) and results[1].status == 503
     assert world.count("units WHERE code LIKE 'NEW-%'") == 2
+
+
+def test_a_name_or_section_one_batch_adds_never_holds_up_another_batch(world: World) -> None:
+    """PostgreSQL runs several batches at once (collector.intake.http.WRITERS): the shared rows one
+    brings are committed at once (collector.store.shared_rows), so another batch bringing the same
+    names and sections neither waits for it nor deadlocks with it."""
+    if world.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the batch holds the write lock from its start")
+    from collector.store.products import name_ids
+    from collector.store.report_sections import store_section_set
+
+    sections = {"ab" * 32: b'{"programs":[]}'}
+    with world.db.session() as first:  # a batch still open...
+        first_ids = name_ids(first, ["Zalo", "UltraViewer 6.6"]), store_section_set(first, sections)
+        with world.db.session() as second:  # ...while another brings the same rows
+            second.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            assert (name_ids(second, ["UltraViewer 6.6", "Zalo"]), store_section_set(second, sections)) == first_ids
