@@ -21,7 +21,7 @@ from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, Pa
 from collector.intake.batch import ReportJob, run_batch
 from collector.intake.expand import expand_unchanged
 from collector.judging.memo import memo
-from collector.judging.report import CurrentMachine, judge_safely
+from collector.judging.report import judge_safely
 from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
 from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
@@ -132,9 +132,8 @@ def _verify_and_store(session: Session, known: AgentCredentials | None, signed: 
         raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
     whole, state_body = expand_unchanged(session, report, body)
     stored = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
-    if stored.current_in_unit is not None:
-        judge_safely(session, CurrentMachine(agent.machine_id, stored.current_in_unit, agent.unit_path), whole,
-                     job.now, job.via_network, rules)
+    if stored.current is not None:
+        judge_safely(session, stored.current, whole, job.now, job.via_network, rules)
     settings = None
     if report.schema_version >= SCHEMA_VERSION:
         effective = memo(session, ("settings", agent.unit_path), lambda: effective_settings(session, agent.unit_path))

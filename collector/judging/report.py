@@ -4,7 +4,6 @@ it reads of the units and the licence register is read once per batch (collector
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -15,20 +14,11 @@ from collector.judging.rules import LoadedRules, log
 from collector.store.alerts import Subject, apply_findings
 from collector.store.licences import licence_terms, machine_covers
 from collector.store.readiness import record_machine_readiness
-from collector.store.reports import previous_collected_at
+from collector.store.reports import CurrentMachine
 from collector.store.unit_context import machine_context, report_year
 from collector.store.units import unit_codes_on_path
 from rules.engine import evaluate
 from rules.facts import av_licence_verdict, machine_facts
-
-
-@dataclass(frozen=True)
-class CurrentMachine:
-    """The machine whose current state a report just became, and its unit (as stored said)."""
-
-    id: int
-    unit_id: int
-    unit_path: str
 
 
 def judge_report(session: Session, machine: CurrentMachine, report: Report, now: datetime,
@@ -41,7 +31,7 @@ def judge_report(session: Session, machine: CurrentMachine, report: Report, now:
                       lambda: rules.indicators.for_unit(chain, report_year(now)))
     terms = memo(session, "licence terms", lambda: licence_terms(session))
     meta = machine_context(indicators, via_network=via_network, last_seen_at=now,
-                           previous_collected_at=previous_collected_at(session, machine.id, now),
+                           previous_collected_at=machine.previous_collected_at,
                            licences=machine_covers(session, machine.id, path, terms))
     facts = machine_facts(report, meta, now)
     record_machine_readiness(session, machine.id, machine.unit_id, path, report, facts, now,

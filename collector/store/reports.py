@@ -39,14 +39,26 @@ class StoreOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class CurrentMachine:
+    """The machine whose current state a report just became: what judging it needs
+    (collector.judging.report)."""
+
+    id: int
+    unit_id: int
+    unit_path: str
+    previous_collected_at: datetime | None
+    """The agent clock of the machine's state before this report (its previous report); None
+    for its first."""
+
+
+@dataclass(frozen=True)
 class Stored:
     """What storing a report did: its outcome and, when it became the machine's current state,
-    the machine's unit (what judging it needs: collector.judging.report)."""
+    that machine."""
 
     outcome: StoreOutcome
-    current_in_unit: int | None = None
-    """The machine's unit id when the report is now the machine's current state; None when it
-    went to history only (an older sequence) or was already stored."""
+    current: CurrentMachine | None = None
+    """None when the report went to history only (an older sequence) or was already stored."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ _MACHINES = Machine.__table__
 _SEEN = (update(_MACHINES).where(_MACHINES.c.id == bindparam("machine_id"))
          .values(last_seen_at=case((_MACHINES.c.last_seen_at.is_(None) | (_MACHINES.c.last_seen_at < bindparam("now")),
                                     bindparam("now")), else_=_MACHINES.c.last_seen_at))
-         .returning(_MACHINES.c.products_digest))
+         .returning(_MACHINES.c.products_digest, _MACHINES.c.last_collected_at))
 _BECOME_CURRENT = (
     update(_MACHINES)
     .where(_MACHINES.c.id == bindparam("machine_id"), _MACHINES.c.current_agent_id == bindparam("agent_id"),
@@ -143,11 +155,11 @@ its product names rewritten only when their digest changed (machine moves move t
 
 
 def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes,
-                    now: datetime) -> int | None:
+                    now: datetime) -> CurrentMachine | None:
     """The machine seen now and, when ``report`` is newer than its state, that state moved to it;
-    the machine's unit id then, None when the report is older (history only)."""
+    the machine then, None when the report is older (history only)."""
     identity = report.identity
-    names_before = session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now}).scalar()
+    names_before, collected_before = session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now}).one()
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
     unit_id = session.execute(_BECOME_CURRENT, {
         "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
@@ -163,15 +175,4 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
         record_machine_products(session, agent.machine_id, unit_id, names)
     if report.users is not None:
         record_machine_users(session, agent.machine_id, report.users.users)
-    return int(unit_id)
-
-
-def previous_collected_at(session: Session, machine_id: int, received_before: datetime) -> datetime | None:
-    """The agent clock of the machine's newest report received before ``received_before``."""
-    return session.execute(_PREVIOUS, {"machine_id": machine_id, "before": received_before}).scalar()
-
-
-_REPORTS = StoredReport.__table__
-_PREVIOUS = (select(_REPORTS.c.collected_at)
-             .where(_REPORTS.c.machine_id == bindparam("machine_id"), _REPORTS.c.received_at < bindparam("before"))
-             .order_by(_REPORTS.c.received_at.desc()).limit(1))
+    return CurrentMachine(agent.machine_id, int(unit_id), agent.unit_path, collected_before)

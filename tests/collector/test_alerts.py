@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 from sqlalchemy import select
 
 from agent.wire.schema import Antivirus, AntivirusProduct, encode_report
@@ -101,3 +102,29 @@ def test_a_broken_rule_never_costs_a_report(world: World, monkeypatch) -> None: 
     creds = world.enroll()
     send(world, creds, 1, Antivirus())
     assert world.count("reports") == 1 and world.count("alerts") == 0
+
+
+def test_an_offline_pc_is_judged_against_its_previous_state_not_a_late_older_report(world: World) -> None:
+    """"Since the last report" is since the machine's state before this report: an older report
+    that arrives late (history only) does not move that moment back, so a connection that the
+    state after it already covered does not open the incident again."""
+    from agent.wire.schema import Network, NetworkProfile, Role
+
+    creds = world.enroll()
+    cafe = NetworkProfile(name="Quán cà phê", kind="wifi", last_connected=world.clock.now - timedelta(days=4))
+
+    def offline(sequence: int, days_ago: float, profiles: list[NetworkProfile]) -> None:
+        report = make_report(creds["agent_id"], sequence, collected_at=world.clock.now - timedelta(days=days_ago))
+        report.role, report.network = Role.OFFLINE, Network(profiles=profiles)
+        body = encode_report(report)
+        response = world.client.post("/api/v1/reports", content=body,
+                                     headers=signed(creds["agent_id"], creds["key"], body, world.clock.now))
+        assert response.status_code == 201, response.text
+        world.clock.advance(minutes=1)  # each received after the one before
+
+    offline(3, 2, [cafe])  # the first report: nothing before it to compare with
+    offline(2, 6, [])  # older, arriving late: history only
+    offline(4, 0, [cafe])  # the connection of 4 days ago was before report 3 already
+    assert alert(world, "offline.network_evidence") is None
+    offline(5, -1, [msgspec.structs.replace(cafe, last_connected=world.clock.now + timedelta(hours=12))])  # after 4
+    assert alert(world, "offline.network_evidence").status == "open"  # type: ignore[union-attr]
