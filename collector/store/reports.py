@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,6 @@ from collector.store.machine_search import search_text
 from collector.store.officials import record_machine_users
 from collector.store.products import names_digest, product_names, record_machine_products
 from collector.store.report_sections import split_for_storage, store_section_set
-from collector.store.scan import lock_machine
 
 
 class StoreOutcome(enum.StrEnum):
@@ -104,7 +103,9 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
     ``left_out``: the sections it named by hash; ``state_body``: the whole report for the machine's
     state when it differs from ``body`` (collector.intake.expand).
     """
-    lock_machine(session, agent.machine_id)  # reports of one machine at two workers take turns
+    # The machine seen now; on PostgreSQL the UPDATE holds its row until the transaction ends, so
+    # reports of one machine at two workers take turns (the lock collector.store.scan.lock_machine takes).
+    before = session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now}).one()
     digest = hashlib.sha256(body).hexdigest()
     sequence = report.identity.sequence
     skeleton, sections = split_for_storage(body)
@@ -114,7 +115,7 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
               "section_set_id": store_section_set(session, sections, (left_out or {}).values())}
     if session.execute(_insert_report(session.get_bind().dialect.name), values).first() is None:
         return Stored(_outcome_of_resend(session, agent.id, sequence, digest))
-    return Stored(StoreOutcome.STORED, _update_machine(session, agent, report, state_body or body, now))
+    return Stored(StoreOutcome.STORED, _update_machine(session, agent, report, state_body or body, before))
 
 
 @cache
@@ -155,11 +156,11 @@ its product names rewritten only when their digest changed (machine moves move t
 
 
 def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes,
-                    now: datetime) -> CurrentMachine | None:
-    """The machine seen now and, when ``report`` is newer than its state, that state moved to it;
+                    before: Row[tuple[str | None, datetime | None]]) -> CurrentMachine | None:
+    """The machine's state moved to ``report`` when it is newer (``before``: what _SEEN returned);
     the machine then, None when the report is older (history only)."""
     identity = report.identity
-    names_before, collected_before = session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now}).one()
+    names_before, collected_before = before
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
     unit_id = session.execute(_BECOME_CURRENT, {
         "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
