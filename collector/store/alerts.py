@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import enum
 import json
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import msgspec
-from sqlalchemy import Row, Select, case, func, select, update
+from sqlalchemy import Row, Select, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from collector.errors import Conflict, NotFound
 from collector.models.alerts import Alert, AlertEvent
@@ -34,7 +37,8 @@ class Subject:
     machine_id: int | None = None
 
 
-def _state(alert: Alert) -> AlertState:
+def _state(alert: Alert | Row[Any]) -> AlertState:
+    """The lifecycle state of a stored alert (an ORM object or a row of its columns)."""
     return AlertState(status=AlertStatus(alert.status), severity=_severity(alert.severity), count=alert.count,
                       first_seen=alert.first_seen_at, last_seen=alert.last_seen_at, opened_at=alert.opened_at,
                       resolved_at=alert.resolved_at, acked_at=alert.acked_at, acked_by=alert.acked_by,
@@ -42,14 +46,19 @@ def _state(alert: Alert) -> AlertState:
                       acked_evidence=None if alert.acked_evidence is None else tuple(json.loads(alert.acked_evidence)))
 
 
+def _state_values(state: AlertState) -> dict[str, Any]:
+    """The columns of an alert that hold ``state``."""
+    return {"status": str(state.status), "severity": str(state.severity), "count": state.count,
+            "first_seen_at": state.first_seen, "last_seen_at": state.last_seen, "opened_at": state.opened_at,
+            "resolved_at": state.resolved_at, "acked_at": state.acked_at, "acked_by": state.acked_by,
+            "ack_comment": state.ack_comment, "evidence": json.dumps(list(state.evidence), ensure_ascii=False),
+            "acked_evidence": None if state.acked_evidence is None
+            else json.dumps(list(state.acked_evidence), ensure_ascii=False)}
+
+
 def _store_state(alert: Alert, state: AlertState) -> None:
-    alert.status, alert.severity, alert.count = str(state.status), str(state.severity), state.count
-    alert.first_seen_at, alert.last_seen_at, alert.opened_at = state.first_seen, state.last_seen, state.opened_at
-    alert.resolved_at, alert.acked_at = state.resolved_at, state.acked_at
-    alert.acked_by, alert.ack_comment = state.acked_by, state.ack_comment
-    alert.evidence = json.dumps(list(state.evidence), ensure_ascii=False)
-    alert.acked_evidence = None if state.acked_evidence is None else json.dumps(list(state.acked_evidence),
-                                                                                  ensure_ascii=False)
+    for name, value in _state_values(state).items():
+        setattr(alert, name, value)
 
 
 def _record(session: Session, alert: Alert, change: Transition, now: datetime, actor: str | None = None,
@@ -65,43 +74,148 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
     """Move every alert of ``subject`` one step: findings fire (or keep unknown); an alert of the
     subject with no finding resolves. ``only``: the rules judged (the others' alerts are left as they
     are). Returns the (rule id, transition) pairs that changed something."""
-    query = select(Alert).where(Alert.subject == subject.key)
-    if only is not None:
-        query = query.where(Alert.rule_id.in_(list(only)))
-        findings = [f for f in findings if f.rule_id in only]
-    existing = {a.rule_id: a for a in session.scalars(query)}
-    by_rule = {f.rule_id: f for f in findings}
-    changed: list[tuple[Alert, Transition]] = []
-    for rule_id in by_rule.keys() | existing.keys():
-        finding = by_rule.get(rule_id)
-        alert = existing.get(rule_id)
-        severity = finding.severity if finding else _severity(alert.severity) if alert else Severity.INFO
-        state, change = transition(_state(alert) if alert else None, finding.outcome if finding else None,
+    return [(rule_id, change) for _, rule_id, change in apply_many_findings(session, [(subject, findings)], rules,
+                                                                           now, only)]
+
+
+def apply_many_findings(session: Session, judged: Sequence[tuple[Subject, Sequence[Finding]]],
+                        rules: Mapping[str, Rule], now: datetime,
+                        only: Collection[str] | None = None) -> list[tuple[str, str, Transition]]:
+    """:func:`apply_findings` for many subjects (each once) together: their alerts read by one query
+    per ``SUBJECTS_READ`` subjects, the changes written by one statement per kind (executemany).
+    Returns the (subject key, rule id, transition) triples that changed something."""
+    assert len({subject.key for subject, _ in judged}) == len(judged), "each subject once"
+    session.flush()  # this session's pending ORM changes to alerts are read as they will be stored
+    stored = _stored_alerts(session, [subject.key for subject, _ in judged], only)
+    changes = [change for subject, findings in judged
+               for change in _changes(subject, findings, stored.get(subject.key, {}), now, only)]
+    _write_changes(session, changes, rules, now)
+    return [(change.subject.key, change.rule_id, change.transition) for change in changes]
+
+
+SUBJECTS_READ = 500
+"""Subjects whose alerts one query reads (an IN list well below every backend's parameter limit)."""
+
+_ALERTS, _EVENTS = Alert.__table__, AlertEvent.__table__
+_STORED_COLUMNS = tuple(_ALERTS.c[name] for name in (
+    "id", "subject", "rule_id", "machine_id", "status", "severity", "count", "first_seen_at", "last_seen_at",
+    "opened_at", "resolved_at", "acked_at", "acked_by", "ack_comment", "evidence", "acked_evidence"))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """An alert as the lifecycle needs it (its id and machine for the history and the incident register)."""
+
+    id: int
+    machine_id: int | None
+    state: AlertState
+
+
+@dataclass(eq=False)
+class _Change:
+    """One alert moved one step; ``alert_id`` None until a new alert is inserted."""
+
+    subject: Subject
+    rule_id: str
+    alert_id: int | None
+    machine_id: int | None
+    state: AlertState
+    transition: Transition
+    firing: Finding | None
+    """The firing finding whose title and evidence in words the alert takes (None: not firing)."""
+
+
+def _stored_alerts(session: Session, keys: Sequence[str],
+                   only: Collection[str] | None) -> dict[str, dict[str, _Stored]]:
+    """Subject key -> rule id -> its stored alert (of the ``only`` rules when given)."""
+    found: dict[str, dict[str, _Stored]] = defaultdict(dict)
+    for start in range(0, len(keys), SUBJECTS_READ):
+        query = select(*_STORED_COLUMNS).where(_ALERTS.c.subject.in_(keys[start:start + SUBJECTS_READ]))
+        if only is not None:
+            query = query.where(_ALERTS.c.rule_id.in_(list(only)))
+        for row in session.execute(query):
+            found[row.subject][row.rule_id] = _Stored(row.id, row.machine_id, _state(row))
+    return found
+
+
+def _changes(subject: Subject, findings: Sequence[Finding], existing: Mapping[str, _Stored], now: datetime,
+             only: Collection[str] | None) -> list[_Change]:
+    """The lifecycle's step (rules.lifecycle.transition) for each alert of ``subject``, the ones that change."""
+    by_rule = {f.rule_id: f for f in findings if only is None or f.rule_id in only}
+    changes = []
+    for rule_id in [*by_rule, *(r for r in existing if r not in by_rule)]:
+        finding, alert = by_rule.get(rule_id), existing.get(rule_id)
+        severity = finding.severity if finding else alert.state.severity if alert else Severity.INFO
+        state, change = transition(alert.state if alert else None, finding.outcome if finding else None,
                                    severity, now, finding.evidence if finding else ())
         if change is Transition.NONE or state is None:
             continue
-        if alert is None:
-            alert = Alert(rule_id=rule_id, subject=subject.key, unit_id=subject.unit_id, machine_id=subject.machine_id)
-            session.add(alert)
-        _store_state(alert, state)
-        if finding is not None and finding.outcome is Outcome.FIRING:
-            _describe(alert, finding, rules.get(rule_id))
-        alert.unit_id = subject.unit_id
-        changed.append((alert, change))
-    if changed:
-        session.flush()  # once: new alerts get their ids for the history below
-    for alert, change in changed:
-        _record(session, alert, change, now)
-        record_incident(session, alert, change, rules.get(alert.rule_id), now)
-    return [(alert.rule_id, change) for alert, change in changed]
+        firing = finding if finding is not None and finding.outcome is Outcome.FIRING else None
+        changes.append(_Change(subject, rule_id, alert.id if alert else None,
+                               alert.machine_id if alert else subject.machine_id, state, change, firing))
+    return changes
 
 
-def _describe(alert: Alert, finding: Finding, rule: Rule | None) -> None:
+def _write_changes(session: Session, changes: Sequence[_Change], rules: Mapping[str, Rule], now: datetime) -> None:
+    """New alerts inserted (their ids kept in the changes), changed ones updated, the history and
+    the incident register written; ORM copies of the changed alerts in this session expired."""
+    new = [change for change in changes if change.alert_id is None]
+    stored = [change for change in changes if change.alert_id is not None]
+    if new:
+        inserted = session.execute(insert(_ALERTS).returning(_ALERTS.c.id, sort_by_parameter_order=True),
+                                   [{**_values(change, rules), "rule_id": change.rule_id, "subject": change.subject.key,
+                                     "machine_id": change.subject.machine_id} for change in new])
+        for change, alert_id in zip(new, inserted.scalars(), strict=True):
+            change.alert_id = alert_id
+    _update_alerts(session, stored, rules)
+    events = [_event(change, now) for change in changes if change.transition is not Transition.REPEATED]
+    if events:
+        session.execute(insert(_EVENTS), events)
+    for change in changes:
+        rule = rules.get(change.rule_id)
+        if rule is not None and rule.incident:
+            record_incident(session, _detached_alert(change, rules), change.transition, rule, now)
+
+
+def _update_alerts(session: Session, changed: Sequence[_Change], rules: Mapping[str, Rule]) -> None:
+    """One executemany per set of columns (firing alerts take their description too)."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for change in changed:
+        values = {**_values(change, rules), "alert_id": change.alert_id}
+        by_columns[tuple(values)].append(values)
+    for rows in by_columns.values():
+        session.execute(update(_ALERTS).where(_ALERTS.c.id == bindparam("alert_id")), rows)
+    for change in changed:
+        loaded = session.identity_map.get(identity_key(Alert, change.alert_id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+def _values(change: _Change, rules: Mapping[str, Rule]) -> dict[str, Any]:
+    values = {**_state_values(change.state), "unit_id": change.subject.unit_id}
+    if change.firing is not None:
+        values.update(_description(change.firing, rules.get(change.rule_id)))
+    return values
+
+
+def _description(finding: Finding, rule: Rule | None) -> dict[str, str]:
     """Title (of the level fired), evidence in words and remediation, as people read them."""
-    alert.title = rule.title_for(finding.severity).both() if rule else finding.rule_id
     words = evidence_words(finding.read)
-    alert.detail = words.both() if words.vi else finding.reason
-    alert.remediation = rule.remediation.both() if rule else ""
+    return {"title": rule.title_for(finding.severity).both() if rule else finding.rule_id,
+            "detail": words.both() if words.vi else finding.reason,
+            "remediation": rule.remediation.both() if rule else ""}
+
+
+def _event(change: _Change, now: datetime) -> dict[str, Any]:
+    return {"alert_id": change.alert_id, "at": now, "transition": str(change.transition),
+            "status": str(change.state.status), "severity": str(change.state.severity), "actor": None,
+            "comment": None, "notify": change.transition in NOTIFY_ON}
+
+
+def _detached_alert(change: _Change, rules: Mapping[str, Rule]) -> Alert:
+    """The changed alert as the incident register reads it (not added to the session: stored above)."""
+    return Alert(id=change.alert_id, rule_id=change.rule_id, subject=change.subject.key,
+                 machine_id=change.machine_id, **_values(change, rules))
 
 
 class AlertRow(msgspec.Struct, kw_only=True):
