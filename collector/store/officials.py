@@ -7,8 +7,9 @@ Every change a person makes is recorded in the audit log in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import Select, delete, func, insert, select, update
@@ -217,22 +218,67 @@ class MachineUserRow(msgspec.Struct, frozen=True, kw_only=True):
 
 def record_machine_users(session: Session, machine_id: int, users: Iterable[InteractiveUser]) -> None:
     """Make the machine's stored users those of its current report (one row per account)."""
+    session.execute(delete(MachineUser).where(MachineUser.machine_id == machine_id))
+    rows = _user_rows(machine_id, users)
+    if rows:
+        session.execute(insert(MachineUser), rows)
+
+
+def sync_machine_users(session: Session, users: Mapping[int, Iterable[InteractiveUser]]) -> int:
+    """:func:`record_machine_users` for many machines (machine id -> its report's users): their
+    stored users read by one query per ``USERS_READ`` machines, and rewritten only for the
+    machines whose users differ. Returns how many machines' users were rewritten."""
+    wanted = {machine_id: _user_rows(machine_id, listed) for machine_id, listed in users.items()}
+    ids = list(wanted)
+    stale: list[int] = []
+    for start in range(0, len(ids), USERS_READ):
+        chunk = ids[start:start + USERS_READ]
+        stored = _stored_user_rows(session, chunk)
+        stale += [m for m in chunk if _user_set(wanted[m]) != stored.get(m, set())]
+    for start in range(0, len(stale), USERS_READ):
+        session.execute(delete(MachineUser).where(MachineUser.machine_id.in_(stale[start:start + USERS_READ])))
+    rows = [row for machine_id in stale for row in wanted[machine_id]]
+    if rows:
+        session.execute(insert(MachineUser), rows)
+    return len(stale)
+
+
+USERS_READ = 500
+"""Machines whose users one query reads (an IN list well below every backend's parameter limit)."""
+
+
+def _user_rows(machine_id: int, users: Iterable[InteractiveUser]) -> list[dict[str, Any]]:
+    """The machine_users rows of ``users``: one per normalised account (the same account from two
+    sources, a profile and a session, is one row: signed in if either is, its latest use)."""
     wanted: dict[str, InteractiveUser] = {}
     for user in users:
         account = normalise_account(user.name)[:128]
         kept = wanted.get(account)
         if not account:
             continue
-        if kept is not None:  # the same account from two sources (profile and session): one row
+        if kept is not None:
             newest = max((u.last_use for u in (kept, user) if u.last_use), default=None)
             user = InteractiveUser(name=kept.name, signed_in=kept.signed_in or user.signed_in, last_use=newest,
                                    source=kept.source)
         wanted[account] = user
-    session.execute(delete(MachineUser).where(MachineUser.machine_id == machine_id))
-    if wanted:
-        session.execute(insert(MachineUser), [
-            {"machine_id": machine_id, "account": account, "name": user.name[:255], "signed_in": user.signed_in,
-             "last_use": user.last_use} for account, user in wanted.items()])
+    return [{"machine_id": machine_id, "account": account, "name": user.name[:255], "signed_in": user.signed_in,
+             "last_use": user.last_use} for account, user in wanted.items()]
+
+
+_UserKey = tuple[str, str, bool, datetime | None]
+
+
+def _user_set(rows: Iterable[Mapping[str, Any]]) -> set[_UserKey]:
+    return {(row["account"], row["name"], bool(row["signed_in"]), row["last_use"]) for row in rows}
+
+
+def _stored_user_rows(session: Session, machine_ids: Sequence[int]) -> dict[int, set[_UserKey]]:
+    found: dict[int, set[_UserKey]] = {}
+    for machine_id, account, name, signed_in, last_use in session.execute(
+            select(MachineUser.machine_id, MachineUser.account, MachineUser.name, MachineUser.signed_in,
+                   MachineUser.last_use).where(MachineUser.machine_id.in_(list(machine_ids)))):
+        found.setdefault(machine_id, set()).add((account, name, bool(signed_in), last_use))
+    return found
 
 
 def machine_users(session: Session, machine_id: int) -> list[MachineUserRow]:

@@ -1,5 +1,6 @@
-"""Readiness storage: each machine's readiness row (written as its report is stored, refreshed by
-the scheduled scan), the per-unit SQL aggregate every figure comes from, and the daily snapshot.
+"""Readiness storage: the ingest hook for a machine's readiness row (the rows themselves:
+collector.store.readiness_rows), the per-unit SQL aggregate every figure comes from, the daily
+snapshot and the scan's readiness step.
 
 The heavy part is one ``GROUP BY unit_id`` over ``machine_readiness``, read from one covering
 index (ix_machine_readiness_counts); the tree rollup then adds those per-unit counts up the units
@@ -9,71 +10,33 @@ unit's children only (:func:`children_sums`, rules.readiness.rollup_children).
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-import msgspec
 from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report, Role
-from collector.models.machines import Machine
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.models.units import Unit
-from collector.store.licences import licence_terms, seat_holders
-from collector.store.machines import agentless_machines
-from collector.store.officials import record_machine_users
-from collector.store.unit_context import UnitContexts, machine_context
+from collector.store.readiness_rows import readiness_row, refresh_machine_readiness, upsert_rows
+from collector.store.unit_context import UnitContexts
 from collector.store.units import live_units
-from rules.facts import av_licence_verdict, machine_facts
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
-from rules.licences import covers_of
 from rules.readiness import (
-    ComputedReadiness,
     UnitNode,
-    agentless_readiness,
     below_target,
     count_keys,
     figure,
-    machine_readiness,
     official_keys,
     rollup,
     rollup_children,
 )
 
-log = logging.getLogger("canhgac.readiness")
-_CHUNK = 500
 _ROLLED_KEPT = 512  # units whose rollup a CountsSnapshot keeps (then it starts again)
-
-
-def readiness_row(machine_id: int, unit_id: int, unit_path: str, report: Report, facts: Mapping[str, Any],
-                  seen_at: datetime, now: datetime, indicators: IndicatorSet | None = None,
-                  av_licence: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``machine_readiness`` row of a machine from its rules facts (pure); ``indicators`` as
-    they apply in its unit."""
-    computed = machine_readiness(facts, report, now, indicators or builtin_indicators(), av_licence)
-    return _row(machine_id, unit_id, unit_path, str(facts["role"]), seen_at, now, facts.get("report.via_network"),
-                computed)
-
-
-def agentless_row(machine_id: int, unit_id: int, unit_path: str, role: str, seen_at: datetime, now: datetime,
-                  lan_seen: bool) -> dict[str, Any]:
-    """The row of a machine declared from a LAN device (rules.readiness.agentless_readiness)."""
-    return _row(machine_id, unit_id, unit_path, role, seen_at, now, None, agentless_readiness(lan_seen))
-
-
-def _row(machine_id: int, unit_id: int, unit_path: str, role: str, seen_at: datetime, now: datetime,
-         via_network: bool | None, computed: ComputedReadiness) -> dict[str, Any]:
-    return {"machine_id": machine_id, "unit_id": unit_id, "unit_path": unit_path, "role": role,
-            "seen_at": seen_at, "updated_at": now, "via_network": via_network,
-            **computed.values, "detail_json": json.dumps(computed.detail, ensure_ascii=False, default=str)}
 
 
 def record_machine_readiness(session: Session, machine_id: int, unit_id: int, unit_path: str, report: Report,
@@ -82,72 +45,6 @@ def record_machine_readiness(session: Session, machine_id: int, unit_id: int, un
     """Ingest hook: the machine's readiness row from the report just judged (one upsert)."""
     upsert_rows(session, [readiness_row(machine_id, unit_id, unit_path, report, facts, now, now, indicators,
                                         av_licence)])
-
-
-def upsert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or replace readiness rows; ``via_network`` is kept when the new row does not know it."""
-    if not rows:
-        return
-    statement = _upsert_statement(session.get_bind().dialect.name, tuple(rows[0]))
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(statement, list(rows[start:start + _CHUNK]))
-
-
-@lru_cache(maxsize=8)
-def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
-    """Built once per dialect: parameters bound at execution, so SQLAlchemy compiles it once
-    (a ``.values(...)`` statement would be compiled again for every report)."""
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = MachineReadiness.__table__  # Core, not the ORM's bulk insert: one executemany, no ORM work
-    statement = builder(table)
-    updates: dict[str, Any] = {c: statement.excluded[c] for c in columns if c != "machine_id"}
-    updates["via_network"] = func.coalesce(statement.excluded.via_network, table.c.via_network)
-    return statement.on_conflict_do_update(index_elements=["machine_id"], set_=updates)
-
-
-def refresh_machine_readiness(session: Session, now: datetime, only_missing: bool = False,
-                              indicators: IndicatorSet | None = None,
-                              changed: Collection[int] | None = None) -> int:
-    """Recompute every machine's row from its stored state at ``now`` (ages change with time; rows
-    of machines stored before this table existed are created), and the rows of the machines
-    declared without an agent. Returns how many rows were written.
-
-    ``changed`` (the incremental scan's judged machines): only those, the rows not yet refreshed
-    today (UTC) and missing rows; the ages a row holds count whole days, so a row refreshed today
-    stays right until tomorrow unless the machine's own inputs changed."""
-    indicators = indicators or builtin_indicators()
-    query = select(Machine.id, Machine.unit_id, Machine.state_json, Machine.last_seen_at, Unit.path) \
-        .join(Unit, Machine.unit_id == Unit.id).where(Machine.state_json.is_not(None))
-    if changed is not None:
-        today = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
-        kept = select(MachineReadiness.machine_id).where(MachineReadiness.machine_id == Machine.id,
-                                                         MachineReadiness.updated_at >= today)
-        query = query.where(Machine.id.in_(list(changed)) | ~kept.exists())
-    if only_missing:
-        query = query.where(~select(MachineReadiness.machine_id)
-                            .where(MachineReadiness.machine_id == Machine.id).exists())
-    terms = licence_terms(session)
-    holders = seat_holders(session, terms)
-    units = UnitContexts(session, indicators, now)
-    rows = []
-    for machine_id, unit_id, state_json, last_seen, path in session.execute(query):
-        try:
-            report = msgspec.json.decode(state_json, type=Report)
-        except msgspec.DecodeError:
-            log.warning("machine %s: stored state does not decode; no readiness row", machine_id)
-            continue
-        unit = units.of(path)
-        meta = machine_context(unit, last_seen_at=last_seen, licences=covers_of(machine_id, path, terms, holders))
-        facts = machine_facts(report, meta, now)
-        rows.append(readiness_row(machine_id, unit_id, path, report, facts, last_seen or now, now, unit,
-                                  av_licence_verdict(report, meta, now).as_detail()))
-        if not only_missing and report.users is not None:
-            record_machine_users(session, machine_id, report.users.users)
-    rows += [agentless_row(m.id, m.unit_id, m.unit_path, m.role, m.seen_at, now, m.lan_seen)
-             for m in agentless_machines(session, only_missing)]
-    if rows:
-        upsert_rows(session, rows)
-    return len(rows)
 
 
 # --- the SQL aggregate ------------------------------------------------------------------------

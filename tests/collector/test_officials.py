@@ -194,3 +194,22 @@ def test_the_cli_lists_edits_retires_and_assigns(world: World, db_url: str, tmp_
     assert refused.exit_code == 1 and "retired" in refused.output
     with world.db.session() as session:
         assert session.scalar(select(Machine.usage).where(Machine.id == machine)) == MachineUsage.PERSONAL
+
+
+def test_many_machines_users_are_made_those_of_their_reports_rewriting_only_what_differs(world: World) -> None:
+    from collector.store.officials import record_machine_users, sync_machine_users
+
+    an_pc, binh_pc, cuong_pc = (_machine(world, f"uid-{u}", f"xa-{u}", u) for u in ("an", "binh", "cuong"))
+    later = [InteractiveUser(name="XA\\binh", signed_in=False, last_use=T0, source="profile"),
+             InteractiveUser(name="binh@xa.gov.vn", signed_in=True, last_use=None, source="session"),
+             InteractiveUser(name="XA\\dung", last_use=T0, source="profile")]
+    with world.db.session() as session:
+        as_stored = [InteractiveUser(name="XA\\an", signed_in=True, last_use=T0, source="session")]
+        assert sync_machine_users(session, {an_pc: as_stored, binh_pc: later, cuong_pc: []}) == 2
+        synced = {m: machine_users(session, m) for m in (an_pc, binh_pc, cuong_pc)}
+        for machine_id, users in ((an_pc, as_stored), (binh_pc, later), (cuong_pc, [])):
+            record_machine_users(session, machine_id, users)  # what one machine at a time leaves
+        assert {m: machine_users(session, m) for m in (an_pc, binh_pc, cuong_pc)} == synced
+        assert sync_machine_users(session, {an_pc: as_stored, binh_pc: later, cuong_pc: []}) == 0
+    assert [(u.account, u.signed_in) for u in synced[binh_pc]] == [("binh", True), ("dung", False)]
+    assert synced[cuong_pc] == []
