@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -42,17 +43,37 @@ _COMPARED = r"(<=|>=|<|>|==|!=)\s*(-?\d+)\b"
 def next_change(compiled: Iterable[CompiledRule], facts: Mapping[str, Any], now: datetime) -> datetime | None:
     """The earliest time any of ``compiled`` could judge ``facts`` differently by the clock alone
     (``now`` when it cannot be told); None when no verdict depends on the clock."""
-    soonest: datetime | None = None
-    for item in compiled:
-        for source in item.sources:
-            when = _source_change(source, facts, now)
+    return clock_plan(compiled).next_change(facts, now)
+
+
+_Analysis = tuple[tuple[tuple[str, timedelta, int, "frozenset[int] | None"], ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ClockPlan:
+    """The clock analysis of some compiled rules, read once for many subjects: each source that
+    names a clock or dated fact, with what it names (:func:`_analysis`)."""
+
+    sources: tuple[_Analysis, ...]
+
+    def next_change(self, facts: Mapping[str, Any], now: datetime) -> datetime | None:
+        """As :func:`next_change` of the rules this plan was made of."""
+        soonest: datetime | None = None
+        for analysis in self.sources:
+            when = _source_change(analysis, facts, now)
             if when is not None and (soonest is None or when < soonest):
                 soonest = when
-    return soonest
+        return soonest
 
 
-def _source_change(source: str, facts: Mapping[str, Any], now: datetime) -> datetime | None:
-    uses, dated = _analysis(source)
+def clock_plan(compiled: Iterable[CompiledRule]) -> ClockPlan:
+    """The plan of ``compiled`` (sources naming no clock or dated fact can never be due: left out)."""
+    analyses = (_analysis(source) for item in compiled for source in item.sources)
+    return ClockPlan(tuple(analysis for analysis in analyses if analysis[0] or analysis[1]))
+
+
+def _source_change(analysis: _Analysis, facts: Mapping[str, Any], now: datetime) -> datetime | None:
+    uses, dated = analysis
     soonest: datetime | None = None
     for fact, step, direction, bounds in uses:
         value = facts.get(fact)
@@ -72,7 +93,7 @@ def _source_change(source: str, facts: Mapping[str, Any], now: datetime) -> date
 
 
 @lru_cache(maxsize=4096)
-def _analysis(source: str) -> tuple[tuple[tuple[str, timedelta, int, frozenset[int] | None], ...], tuple[str, ...]]:
+def _analysis(source: str) -> _Analysis:
     """The clock facts ``source`` names (each with its step, direction and flip values, None when
     not only compared with literals) and the date-bearing facts its dated facts hang on."""
     uses = tuple((fact, step, direction, _literals(source, cel_name(fact)))
