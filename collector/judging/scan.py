@@ -4,17 +4,17 @@ unit rules over every machine's stored state and every unit's subtree."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from collector.db import Database
-from collector.judging.machine_sweep import Counted, sweep_machines
+from collector.judging.machine_sweep import UnitCount, sweep_machines
 from collector.judging.rules import LoadedRules
 from collector.network.scan import PartResult, run_network_parts
-from collector.store.alerts import Subject, apply_findings
+from collector.store.alerts import Subject, apply_many_findings
 from collector.store.enrollment import KeyHistory, key_histories
 from collector.store.lan import LanFacts, lan_facts
 from collector.store.licences import licence_terms, seat_holders
@@ -30,9 +30,6 @@ from rules.facts import UnitAggregate, agentless_facts, unit_facts
 from rules.licences import LicenceTerm, days_to_expiry, seats_exceeded
 from rules.model import RuleScope
 
-FEW_CHANGED = 5000
-"""Up to this many judged machines, the readiness step refreshes only their rows (and the day's)."""
-
 
 @dataclass
 class ScanSummary:
@@ -44,13 +41,6 @@ class ScanSummary:
     undecodable: list[int] = field(default_factory=list)
     network: list[PartResult] = field(default_factory=list)
     """One result per subnet swept, device polled and link judged (collector.network.scan)."""
-
-
-@dataclass
-class _UnitTally:
-    machines: int = 0
-    offline: int = 0
-    line: list[bool] = field(default_factory=list)
 
 
 def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = True) -> ScanSummary:
@@ -72,10 +62,9 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
         swept = sweep_machines(session, rules, units, terms, now, summary, seen)
         summary.judged = swept.judged
         _scan_agentless(session, rules, units, now, summary, seen)
-        # rows refreshed, today's snapshot, below target with the failing members
-        # the judged machines' rows (every row once a day); a sweep of most machines refreshes all
-        changed = swept.judged_ids if len(swept.judged_ids) <= FEW_CHANGED else None
-        readiness = scan_readiness(session, now, rules.indicators, line_reach=line, changed=changed)
+        # The judged machines' readiness rows were written as they were judged; the others' once a
+        # day (their ages count whole days). Then today's snapshot, below target with the failing members.
+        readiness = scan_readiness(session, now, rules.indicators, line_reach=line, changed=())
         _scan_units(session, rules, units, terms, swept.counted, now, summary, seen, readiness)
     return summary
 
@@ -99,24 +88,27 @@ def _scan_agentless(session: Session, rules: LoadedRules, units: Sequence[UnitRo
     end-of-support rule) and, for the offline role, their MAC on the LAN; everything else unknown."""
     by_id = {u.id: u for u in units}
     chains = unit_chains(units)
+    judged = []
     for machine in agentless_machines(session):
         facts = agentless_facts(machine.os_name, machine.role, seen.network.mac_seen_since(machine.id, None))
         subject = Subject(f"machine:{machine.id}", machine.unit_id, machine.id)
-        findings = evaluate(rules.ruleset, facts, now, subject=subject.key, units=chains[by_id[machine.unit_id].id])
-        summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
+        judged.append((subject, evaluate(rules.ruleset, facts, now, subject=subject.key,
+                                         units=chains[by_id[machine.unit_id].id])))
         summary.machines += 1
+    summary.changes += len(apply_many_findings(session, judged, rules.rules, now))
 
 
 def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
-                counted: Sequence[Counted], now: datetime, summary: ScanSummary,
+                counted: Mapping[str, UnitCount], now: datetime, summary: ScanSummary,
                 seen: _Seen, readiness: ReadinessScan | None = None) -> None:
-    tallies: dict[int, _UnitTally] = defaultdict(_UnitTally)
-    for machine in counted:
-        for unit_id in path_ids(machine.unit_path):  # the machine's unit and each ancestor
-            _tally(tallies[unit_id], machine)
+    tallies: dict[int, UnitCount] = defaultdict(UnitCount)
+    for unit_path, count in counted.items():
+        for unit_id in path_ids(unit_path):  # the unit and each ancestor
+            tallies[unit_id].add(count)
     chains = unit_chains(units)
     valid = [t for t in terms if t.valid_on(now.date())]
     over = seats_exceeded(valid, licence_installs(session, EVERYTHING, valid))
+    judged = []
     for unit in units:
         if not unit.live:
             continue
@@ -125,7 +117,7 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
         aggregate = UnitAggregate(
             kind=unit.kind, machines=tally.machines, offline_pcs=tally.offline,
             # The unit's own configured link when its state is known, else what its agents reached.
-            dedicated_line_reachable=seen.line.get(unit.id, any(tally.line) if tally.line else None),
+            dedicated_line_reachable=seen.line.get(unit.id, tally.line),
             unknown_devices=seen.network.unknown_devices.get(unit.id, 0) if seen.network.lan_swept else None,
             devices_without_agent=seen.network.no_agent.get(unit.id, 0) if seen.network.lan_swept else None,
             seats_exceeded=[t.product for t, _ in over if t.unit_path == unit.path],
@@ -134,14 +126,8 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
             readiness_below_target=None if readiness is None else readiness.below.get(unit.id, []),
             readiness_failing=None if readiness is None else readiness.failing.get(unit.id, []))
         subject = Subject(f"unit:{unit.code}", unit.id)
-        findings = evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key, scope=RuleScope.UNIT,
-                            units=chains[unit.id])
-        summary.changes += len(apply_findings(session, subject, findings, rules.rules, now))
+        judged.append((subject, evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key,
+                                         scope=RuleScope.UNIT, units=chains[unit.id])))
         summary.units += 1
+    summary.changes += len(apply_many_findings(session, judged, rules.rules, now))
 
-
-def _tally(tally: _UnitTally, machine: Counted) -> None:
-    tally.machines += 1
-    tally.offline += machine.offline
-    if machine.line is not None:
-        tally.line.append(machine.line)

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, cast, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from collector.db import Database
 from collector.models.machines import Machine
 from collector.models.scan import JobLease, ScanMark
+from collector.store.machines import StoredState
 
 TURN = 0.9
 """A lease lasts this share of the job's interval: the next run of the same scheduler, a little
@@ -69,12 +70,33 @@ def lock_machine(session: Session, machine_id: int) -> None:
         session.execute(select(Machine.id).where(Machine.id == machine_id).with_for_update())
 
 
-def lock_if_unchanged(session: Session, machine_id: int, state_sequence: int, last_seen_at: datetime | None) -> bool:
-    """Lock the machine (``lock_machine``) and say whether its state is still the one the scan read:
-    False when a report arrived meanwhile (its own judging, on fresher facts, stands)."""
-    lock_machine(session, machine_id)
-    row = session.execute(select(Machine.state_sequence, Machine.last_seen_at).where(Machine.id == machine_id)).first()
-    return row is not None and row.state_sequence == state_sequence and row.last_seen_at == last_seen_at
+@dataclass(frozen=True)
+class CurrentState:
+    """A machine's current report (JSON) and what says which one it is."""
+
+    state_json: str
+    state_sequence: int
+    last_seen_at: datetime | None
+
+
+STATES_READ = 1000
+"""Machines one query reads (an IN list well below every backend's parameter limit)."""
+
+
+def lock_current_states(session: Session, machine_ids: Sequence[int]) -> dict[int, CurrentState]:
+    """Lock these machines (as :func:`lock_machine` does, in id order, ``STATES_READ`` at a time)
+    and read their current reports: a report stored after this waits for the transaction, and one
+    stored before it shows in its sequence and last-seen time. Machines without a report are absent."""
+    ids = sorted(machine_ids)
+    lock = session.get_bind().dialect.name == "postgresql"
+    found: dict[int, CurrentState] = {}
+    for start in range(0, len(ids), STATES_READ):
+        query = (select(Machine.id, Machine.state_json, Machine.state_sequence, Machine.last_seen_at)
+                 .where(Machine.id.in_(ids[start:start + STATES_READ]), Machine.state_json.is_not(None))
+                 .order_by(Machine.id))
+        for row in session.execute(query.with_for_update() if lock else query):
+            found[row.id] = CurrentState(row.state_json, row.state_sequence, row.last_seen_at)
+    return found
 
 
 @dataclass(frozen=True)
@@ -85,10 +107,20 @@ class Mark:
     line: bool | None = None
 
 
-def scan_marks(session: Session) -> dict[str, Mark]:
-    """Every subject's mark of the last scan, by subject key."""
-    return {row.subject: Mark(row.inputs, row.due_at, row.offline, row.line) for row in session.execute(
-        select(ScanMark.subject, ScanMark.inputs, ScanMark.due_at, ScanMark.offline, ScanMark.line))}
+def machines_and_marks(session: Session) -> Iterator[tuple[StoredState, Mark | None]]:
+    """Every machine that has a current report (its ``state_json`` left out: "") with its mark of
+    the last scan (None: never judged by a scan), read in one pass."""
+    machines, marks = Machine.__table__, ScanMark.__table__
+    subject = literal("machine:") + cast(machines.c.id, String)  # as alerts and marks name a machine
+    rows = session.execute(
+        select(machines.c.id, machines.c.unit_id, machines.c.last_seen_at, machines.c.state_sequence,
+               marks.c.inputs, marks.c.due_at, marks.c.offline, marks.c.line)
+        .select_from(machines.outerjoin(marks, marks.c.subject == subject))
+        .where(machines.c.state_json.is_not(None)))
+    for machine_id, unit_id, last_seen_at, sequence, inputs, due_at, offline, line in rows:
+        yield (StoredState(id=machine_id, unit_id=unit_id, last_seen_at=last_seen_at, state_json="",
+                           state_sequence=sequence),
+               None if inputs is None else Mark(inputs, due_at, offline, line))
 
 
 def save_marks(session: Session, marks: Iterable[tuple[str, Mark]], now: datetime) -> int:
@@ -100,16 +132,6 @@ def save_marks(session: Session, marks: Iterable[tuple[str, Mark]], now: datetim
         session.execute(delete(ScanMark).where(ScanMark.subject.in_([r["subject"] for r in chunk])))
         session.execute(ScanMark.__table__.insert(), chunk)
     return len(rows)
-
-
-def states_of(session: Session, machine_ids: list[int]) -> dict[int, str]:
-    """The current report (JSON) of each of these machines, read 1,000 at a time."""
-    found: dict[int, str] = {}
-    for start in range(0, len(machine_ids), 1000):
-        chunk = machine_ids[start:start + 1000]
-        found.update((row[0], row[1]) for row in session.execute(
-            select(Machine.id, Machine.state_json).where(Machine.id.in_(chunk))))
-    return found
 
 
 def forget_marks(session: Session) -> None:

@@ -4,7 +4,7 @@ Reports arrive through the real ingest; the clock is frozen. SQLite and PostgreS
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -128,3 +128,85 @@ def test_every_fact_that_moves_with_the_clock_is_declared() -> None:
             later = machine_facts(report, meta, NOW + timedelta(days=days))
             moved |= {name for name in later if later[name] != base[name]}
     assert moved <= set(CLOCK_FACTS) | set(DATED_FACTS)
+
+
+def _inputs(world: World, **params: object) -> tuple[object, object]:
+    """The scan's VerdictInputs over ``world`` (its rules; the units' indicators with ``params``
+    for os_activated) and a machine's own inputs."""
+    import dataclasses
+
+    from collector.judging.machine_inputs import MachineInputs, VerdictInputs
+    from collector.judging.scan import _Seen
+    from collector.store.lan import LanFacts
+    from collector.store.unit_context import UnitContexts
+    from rules.indicators import IndicatorSet
+
+    indicators = world.rules.indicators
+    changed = [dataclasses.replace(i, parameters={**i.parameters, **params}) if i.id == "os_activated" else i
+               for i in indicators.indicators]
+    units = IndicatorSet(tuple(changed), indicators.in_use_days, indicators.unit_kinds, indicators.overrides)
+    with world.db.session() as session:
+        seen = _Seen(LanFacts(), {}, {}, {}, UnitContexts(session, units, NOW))
+    # Times as the database gives them back (collector.models.base.UTCDateTime): in UTC.
+    return VerdictInputs(world.rules, [], NOW, seen), MachineInputs(NOW.astimezone(UTC), [], None, 0, None, None)
+
+
+def test_the_digest_changes_with_every_input_and_only_with_them(world: World) -> None:
+    from collector.judging.machine_inputs import MachineInputs
+    from rules.licences import LicenceCover
+
+    inputs, own = _inputs(world)
+    base = inputs.digest(1, "/1/2/", own)  # type: ignore[attr-defined]
+    assert inputs.digest(1, "/1/2/", MachineInputs(*own)) == base  # type: ignore[attr-defined, misc]
+    others = {"last_seen_at": NOW - timedelta(hours=1),
+              "licences": [LicenceCover("BKAV Pro", "*bkav*", 10, NOW.date(), None, 3)],
+              "mac_seen_on_lan": True, "rejected_reports": 2, "reenrolled": False, "key_enrolled_at": NOW}
+    assert set(others) == set(MachineInputs._fields)
+    digests = {inputs.digest(1, "/1/2/", own._replace(**{name: value}))  # type: ignore[attr-defined]
+               for name, value in others.items()}
+    digests |= {inputs.digest(2, "/1/2/", own), inputs.digest(1, "/1/3/", own)}  # type: ignore[attr-defined]
+    kms, _ = _inputs(world, kms_hosts=["kms.tinh.gov.vn"])  # the unit's shared part: its KMS hosts
+    digests.add(kms.digest(1, "/1/2/", own))  # type: ignore[attr-defined]
+    assert len(digests) == len(others) + 3 and base not in digests
+
+
+def test_the_digest_is_the_same_in_another_process(world: World) -> None:
+    import os
+    import subprocess
+    import sys
+
+    inputs, own = _inputs(world)
+    script = ("import sys; from datetime import datetime, UTC; from collector.judging.machine_inputs import "
+              "MachineInputs, VerdictInputs; v = VerdictInputs.__new__(VerdictInputs); v.fingerprint = sys.argv[1]; "
+              "v._shared = {'/1/2/': sys.argv[2]}; "
+              f"print(v.digest(1, '/1/2/', MachineInputs(datetime({NOW.year}, {NOW.month}, {NOW.day}, {NOW.hour}, "
+              "tzinfo=UTC).astimezone(UTC), [], None, 0, None, None)))")
+    digest = inputs.digest(1, "/1/2/", own)  # type: ignore[attr-defined]
+    shared = inputs._shared["/1/2/"]  # type: ignore[attr-defined]
+    answer = subprocess.run([sys.executable, "-c", script, inputs.fingerprint, shared],  # type: ignore[attr-defined]
+                            capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True)
+    assert answer.stdout.strip() == digest
+
+
+def test_a_report_stored_while_the_scan_judges_is_left_to_ingest_and_judged_at_the_next_scan(
+        world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import collector.judging.machine_sweep as sweep
+    from collector.store.scan import CurrentState
+
+    creds = world.enroll(machine_uid="uid-0", hostname="pc-0")
+    _send(world, creds, 1, "uid-0")
+    world.clock.advance(days=3)  # silent by now: the scan would open agent.silent
+    real = sweep.lock_current_states
+
+    def newer(session, machine_ids):  # type: ignore[no-untyped-def]
+        # as if the machine's next report was stored between the sweep's first read and the lock
+        return {m: CurrentState(s.state_json, s.state_sequence + 1, world.clock.now)
+                for m, s in real(session, machine_ids).items()}
+
+    monkeypatch.setattr(sweep, "lock_current_states", newer)
+    summary = scan_all(world.db, world.clock.now, world.rules, network=False)
+    assert summary.judged == 1 and summary.machines == 1
+    assert not any(rule == "agent.silent" for _, rule, _, _ in _alerts(world))  # ingest's judging stands
+    monkeypatch.setattr(sweep, "lock_current_states", real)
+    assert scan_all(world.db, world.clock.now, world.rules, network=False).judged == 1  # not marked as judged
+    assert any(rule == "agent.silent" and status == "open" for _, rule, status, _ in _alerts(world))

@@ -1,0 +1,101 @@
+"""What a machine's verdicts depend on besides its report and the rules, and the digest of it all
+that the incremental scan keeps per machine (collector.judging.machine_sweep).
+
+The rules judge a machine on its report and its context (rules.facts.MachineContext). The scan
+makes that context of two parts only: what every machine of its unit shares (from the unit's
+indicators: KMS hosts, certificate issuers and days) and the machine's own
+(:class:`MachineInputs`, the rest of collector.store.unit_context.machine_context's arguments). The
+digest covers both, with the report's sequence, the unit's path and the rules' fingerprint; each
+part by its ``repr`` (plain values, dates, tuples, lists and frozen dataclasses of them: the same
+text in every process). Times come from the database in UTC; one that reads differently (the same
+instant in another zone) only has its machine judged once more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from collector.judging.rules import LoadedRules
+from collector.store.machines import StoredState
+from collector.store.unit_context import machine_context, report_year
+from rules.facts import MachineContext
+from rules.licences import LicenceCover, LicenceTerm, covers_of
+
+if TYPE_CHECKING:
+    from collector.judging.scan import _Seen
+
+
+class MachineInputs(NamedTuple):
+    """A machine's own part of its context, as the scan knows it."""
+
+    last_seen_at: datetime | None
+    licences: list[LicenceCover]
+    mac_seen_on_lan: bool | None
+    rejected_reports: int
+    reenrolled: bool | None
+    key_enrolled_at: datetime | None
+
+
+class VerdictInputs:
+    """One scan's view of what verdicts depend on: the rules' fingerprint, the licence register
+    and what the collector observed (``seen``); each unit's shared part made once."""
+
+    def __init__(self, rules: LoadedRules, terms: Sequence[LicenceTerm], now: datetime, seen: _Seen) -> None:
+        self.fingerprint = rules_fingerprint(rules, now)
+        self.terms, self.seen = terms, seen
+        self._shared: dict[str, str] = {}
+
+    def of(self, machine: StoredState, unit_path: str) -> MachineInputs:
+        keys = self.seen.keys.get(machine.id)
+        return MachineInputs(machine.last_seen_at, covers_of(machine.id, unit_path, self.terms, self.seen.holders),
+                             self.seen.network.mac_seen_since(machine.id, machine.last_seen_at),
+                             self.seen.rejections.get(machine.id, 0), keys.reenrolled if keys else None,
+                             keys.enrolled_at if keys else None)
+
+    def context(self, unit_path: str, own: MachineInputs) -> MachineContext:
+        """The machine's whole context: its unit's shared part and ``own``."""
+        return machine_context(self.seen.contexts.of(unit_path), **own._asdict())
+
+    def digest(self, state_sequence: int, unit_path: str, own: MachineInputs) -> str:
+        """The digest of everything the machine's verdicts depend on (see the module)."""
+        shared = self._shared.get(unit_path)
+        if shared is None:  # the context of a machine of the unit of which nothing is known
+            shared = self._shared[unit_path] = repr(machine_context(self.seen.contexts.of(unit_path)))
+        text = f"{self.fingerprint}|{state_sequence}|{unit_path}|{shared}|{own!r}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def rules_fingerprint(rules: LoadedRules, now: datetime) -> str:
+    """The digest of everything every machine's verdicts share: rules (as written, with their
+    titles and remediation, which alerts carry), overrides, indicators, the year, and which dated
+    rules are active today."""
+    today = now.date().isoformat()
+    active = sorted(c.rule.id for c in rules.ruleset.rules
+                    if (not c.rule.active_from or today >= c.rule.active_from)
+                    and not (c.rule.active_until and today >= c.rule.active_until))
+    shared = [[_canonical(c.rule) for c in rules.ruleset.rules], _canonical(rules.ruleset.overrides),
+              _canonical(rules.indicators), report_year(now), active]
+    return hashlib.sha256(json.dumps(shared, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as plain JSON-able data, the same in every process (sets sorted, enums by value)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
+    if isinstance(value, set | frozenset):
+        return sorted(str(_canonical(v)) for v in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
