@@ -191,8 +191,14 @@ def _update_alerts(session: Session, changed: Sequence[_Change], rules: Mapping[
             session.expire(loaded)
 
 
+_REPEATED_COLUMNS = ("count", "last_seen_at", "severity", "evidence")
+"""What a repeat changes of an alert (rules.lifecycle.transition): the rest stays as stored."""
+
+
 def _values(change: _Change, rules: Mapping[str, Rule]) -> dict[str, Any]:
     values = {**_state_values(change.state), "unit_id": change.subject.unit_id}
+    if change.transition is Transition.REPEATED:
+        values = {name: values[name] for name in (*_REPEATED_COLUMNS, "unit_id")}
     if change.firing is not None:
         values.update(_description(change.firing, rules.get(change.rule_id)))
     return values

@@ -251,14 +251,24 @@ def counts_snapshot(session: Session, indicators: IndicatorSet, now: datetime,
 
 def write_snapshot(session: Session, sums: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
                    day: date) -> int:
-    """Today's figures of every unit (replacing an earlier snapshot of the same day)."""
-    session.execute(delete(ReadinessSnapshot).where(ReadinessSnapshot.day == day))
-    rows = [{"unit_id": unit_id, "indicator": i.id, "day": day, "numerator": f.n, "denominator": f.d}
-            for unit_id, unit_sums in sums.items() for i in indicators.indicators
-            for f in (figure(i, unit_sums),)]
+    """Today's figures of every unit (replacing an earlier snapshot of the same day: the rows whose
+    figure changed are rewritten, the others kept). Returns how many rows the day has."""
+    wanted = {(unit_id, i.id): (f.n, f.d) for unit_id, unit_sums in sums.items() for i in indicators.indicators
+              for f in (figure(i, unit_sums),)}
+    stored = {(unit_id, indicator): (row_id, (numerator, denominator)) for row_id, unit_id, indicator, numerator,
+              denominator in session.execute(select(ReadinessSnapshot.id, ReadinessSnapshot.unit_id,
+                                                    ReadinessSnapshot.indicator, ReadinessSnapshot.numerator,
+                                                    ReadinessSnapshot.denominator)
+                                             .where(ReadinessSnapshot.day == day))}
+    stale = [row_id for key, (row_id, figures) in stored.items() if wanted.get(key) != figures]
+    for start in range(0, len(stale), 5000):
+        session.execute(delete(ReadinessSnapshot).where(ReadinessSnapshot.id.in_(stale[start:start + 5000])))
+    rows = [{"unit_id": unit_id, "indicator": indicator, "day": day, "numerator": n, "denominator": d}
+            for (unit_id, indicator), (n, d) in wanted.items()
+            if (unit_id, indicator) not in stored or stored[(unit_id, indicator)][1] != (n, d)]
     for start in range(0, len(rows), 5000):
         session.execute(insert(ReadinessSnapshot), rows[start:start + 5000])
-    return len(rows)
+    return len(wanted)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,33 @@ SHOWN = 5
 """Members named per indicator; the rest are counted."""
 
 
+class _Members:
+    """The first ``SHOWN`` members failing an indicator in a unit's subtree, and how many fail:
+    a province's list would otherwise hold every failing machine of every commune, to name five."""
+
+    __slots__ = ("shown", "count")
+
+    def __init__(self, shown: list[str] | None = None, count: int = 0) -> None:
+        self.shown = shown if shown is not None else []
+        self.count = count
+
+    def full(self) -> bool:
+        return len(self.shown) >= SHOWN
+
+    def add(self, member: str | None) -> None:
+        """One more failing member (None: not named, the list being full)."""
+        self.count += 1
+        if member is not None and not self.full():
+            self.shown.append(member)
+
+    def __add__(self, other: _Members) -> _Members:
+        return _Members((self.shown + other.shown)[:SHOWN], self.count + other.count)
+
+    def text(self) -> str:
+        more = self.count - len(self.shown)
+        return ", ".join(self.shown) + (f" và {more} khác" if more > 0 else "")
+
+
 def failing_members(session: Session, units: Sequence[Any], sums: Mapping[int, Mapping[str, int]],
                     below: Mapping[int, Sequence[str]], indicators: IndicatorSet, now: datetime,
                     indicators_of: Callable[[str], IndicatorSet]) -> dict[int, list[str]]:
@@ -48,26 +75,26 @@ def failing_members(session: Session, units: Sequence[Any], sums: Mapping[int, M
             indicator = mine.get(indicator_id)
             value = figure(indicator, sums[unit_id])
             head = f"{indicator.title.vi} {value.n}/{value.d} (mục tiêu {percent_text(indicator.target)})"
-            members = _members(indicator, unit, sums, failing_units, machines, people)
-            shown = ", ".join(members[:SHOWN]) + (f" và {len(members) - SHOWN} khác" if len(members) > SHOWN else "")
+            shown = _members(indicator, unit, sums, failing_units, machines, people).text()
             lines.append(f"{head}: {shown}" if shown else head)
         found[unit_id] = lines
     return found
 
 
 def _members(indicator: Indicator, unit: Any, sums: Mapping[int, Mapping[str, int]],
-             failing_units: Mapping[tuple[int, str], list[str]], machines: Mapping[tuple[int, str], list[str]],
-             people: Mapping[tuple[int, str], list[str]]) -> list[str]:
+             failing_units: Mapping[tuple[int, str], list[str]], machines: Mapping[tuple[int, str], _Members],
+             people: Mapping[tuple[int, str], _Members]) -> _Members:
     if indicator.kind is IndicatorKind.UNIT:
-        return failing_units.get((unit.id, indicator.id)) or [unit_reason(indicator, sums[unit.id]).vi]
+        units = failing_units.get((unit.id, indicator.id)) or [unit_reason(indicator, sums[unit.id]).vi]
+        return _Members(units[:SHOWN], len(units))
     if indicator.kind is IndicatorKind.MACHINE:
-        return machines.get((unit.id, indicator.id), [])
-    listed = people.get((unit.id, indicator.id), [])
+        return machines.get((unit.id, indicator.id), _Members())
+    listed = people.get((unit.id, indicator.id), _Members())
     if indicator.kind is IndicatorKind.OFFICIAL:
-        listed = listed + machines.get((unit.id, indicator.id), [])
+        listed = listed + machines.get((unit.id, indicator.id), _Members())
     short = sums[unit.id].get("sd", 0) - sums[unit.id].get("sn", 0) if indicator.kind is IndicatorKind.STAFF else 0
-    fallback = short - len(listed) if short > len(listed) else 0
-    return listed + ([f"thiếu {fallback} máy theo số biên chế"] if fallback else [])
+    fallback = short - listed.count if short > listed.count else 0
+    return listed + _Members([f"thiếu {fallback} máy theo số biên chế"], 1) if fallback else listed
 
 
 def _unit_members(units: Sequence[Any], sums: Mapping[int, Mapping[str, int]], indicators: IndicatorSet,
@@ -88,7 +115,7 @@ def _unit_members(units: Sequence[Any], sums: Mapping[int, Mapping[str, int]], i
 
 
 def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, wanted: set[int],
-                     registered: set[int]) -> dict[tuple[int, str], list[str]]:
+                     registered: set[int]) -> dict[tuple[int, str], _Members]:
     """(unit id, indicator id) -> "hostname (reason)" of machines of the unit's subtree in use, in
     the denominator and not the numerator, for the units in ``wanted`` (an official indicator
     counts the machines of units without a register only)."""
@@ -99,34 +126,52 @@ def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, 
              .join(Machine, Machine.id == MachineReadiness.machine_id)
              .where(MachineReadiness.seen_at >= in_use_since(indicators, now))
              .order_by(MachineReadiness.unit_path, Machine.hostname))
-    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    checks = [(indicator, columns.index(indicator.counts), tuple(columns.index(c) for c in indicator.only),
+               indicator.kind is IndicatorKind.OFFICIAL) for indicator in kinds]
+    found: dict[tuple[int, str], _Members] = defaultdict(_Members)
+    ancestors_of = _Ancestors(wanted)
     for own_unit, path, role, detail_json, hostname, *flags in session.execute(query):
-        values = dict(zip(columns, flags, strict=True))
-        ancestors = [u for u in path_ids(path) if u in wanted]
+        ancestors = ancestors_of(path)
         if not ancestors:
             continue
         detail: dict[str, Any] | None = None
-        for indicator in kinds:
-            if role in indicator.exclude_roles or not all(values.get(c) for c in indicator.only) \
-                    or values.get(indicator.counts) or (indicator.kind is IndicatorKind.OFFICIAL
-                                                        and own_unit in registered):
-                continue
-            detail = detail if detail is not None else json.loads(detail_json or "{}")
-            reason = machine_reason(indicator, values.get(indicator.counts), detail).vi
-            for unit_id in ancestors:
-                found[(unit_id, indicator.id)].append(f"{hostname} ({reason})")
+        for indicator, counts, only, official in checks:
+            if flags[counts] or role in indicator.exclude_roles or (official and own_unit in registered) \
+                    or not all(flags[c] for c in only):
+                continue  # counted, or not in the denominator
+            lists = [found[(unit_id, indicator.id)] for unit_id in ancestors]
+            name = None
+            if not all(members.full() for members in lists):
+                detail = detail if detail is not None else json.loads(detail_json or "{}")
+                name = f"{hostname} ({machine_reason(indicator, flags[counts], detail).vi})"
+            for members in lists:
+                members.add(name)
     return found
 
 
+class _Ancestors:
+    """Per unit path, its units (itself and its ancestors) that are in ``wanted``, worked out once."""
+
+    def __init__(self, wanted: set[int]) -> None:
+        self.wanted = wanted
+        self._kept: dict[str, list[int]] = {}
+
+    def __call__(self, path: str) -> list[int]:
+        found = self._kept.get(path)
+        if found is None:
+            found = self._kept[path] = [u for u in path_ids(path) if u in self.wanted]
+        return found
+
+
 def _official_members(session: Session, indicators: IndicatorSet, now: datetime,
-                      wanted: set[int]) -> tuple[dict[tuple[int, str], list[str]], set[int]]:
+                      wanted: set[int]) -> tuple[dict[tuple[int, str], _Members], set[int]]:
     """(unit id, indicator id) -> "name (reason)" of officials without a working machine, for the
     staff indicator and the official ones (for those, a working machine missing the column too);
     and the units that have a register."""
     since = in_use_since(indicators, now)
     people = [i for i in indicators.indicators if i.kind in (IndicatorKind.STAFF, IndicatorKind.OFFICIAL)]
     paths = _unit_paths(session)
-    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    found: dict[tuple[int, str], _Members] = defaultdict(_Members)
     registered: set[int] = set()
     for person in official_machines(session, indicators, None):
         registered.add(person.unit_id)
@@ -141,7 +186,7 @@ def _official_members(session: Session, indicators: IndicatorSet, now: datetime,
             reason = no_machine_reason(person, since).vi if not machines else \
                 machine_reason(indicator, machines[0].values.get(indicator.counts), machines[0].detail).vi
             for unit_id in ancestors:
-                found[(unit_id, indicator.id)].append(f"{person.name} ({reason})")
+                found[(unit_id, indicator.id)].add(f"{person.name} ({reason})")
     return found, registered
 
 

@@ -289,3 +289,44 @@ def test_the_count_index_holds_every_column_the_readiness_aggregate_can_read() -
     read = {e.name for name in MACHINE_COLUMNS for e in iterate(column_condition(name)) if isinstance(e, Column)}
     index = next(i for i in MachineReadiness.__table__.indexes if i.name == "ix_machine_readiness_counts")
     assert read | {"unit_id", "seen_at", "role"} <= {c.name for c in index.columns}
+
+
+def test_a_below_target_line_names_five_failing_members_and_counts_the_rest(fleet: Database) -> None:
+    scan_all(fleet, NOW, DEMO_RULES, network=False)
+    with fleet.session() as session:
+        detail = session.scalar(select(Alert.detail).where(Alert.rule_id == "readiness.below_target",
+                                                           Alert.subject == "unit:DT"))
+    assert detail is not None
+    lines = detail.split(" / ")[0].split("; ")
+    certs = next(line for line in lines if line.startswith("Cán bộ, công chức có chứng thư số"))
+    # officials of the registers first, then the machines of units without one, in unit and name order
+    assert certs == ("Cán bộ, công chức có chứng thư số ký số còn hiệu lực 13/37 (mục tiêu 100%): Hoàng Văn Em "
+                     "(chứng thư số ký số chỉ còn 20 ngày (cần từ 30 ngày)), Phan Thị Uyên (tanhoa-pc15 là máy dùng "
+                     "chung, không phải máy riêng), tanlong-pc01 (không rõ: báo cáo của máy không có thông tin này), "
+                     "tanlong-pc02 (không rõ: báo cáo của máy không có thông tin này), tanlong-pc03 (không rõ: báo cáo "
+                     "của máy không có thông tin này) và 19 khác")
+    staff = next(line for line in lines if "Tỷ lệ cán bộ, công chức được trang bị máy tính" in line)
+    assert staff.endswith("Phan Thị Uyên (tanhoa-pc15 là máy dùng chung, không phải máy riêng), thiếu 4 máy theo "
+                          "số biên chế")
+
+
+def test_a_figure_that_moves_within_the_day_replaces_its_snapshot(fleet: Database) -> None:
+    def today(code: str, indicator: str) -> list[tuple[int, int]]:
+        with fleet.session() as session:
+            return [(n, d) for n, d in session.execute(
+                select(ReadinessSnapshot.numerator, ReadinessSnapshot.denominator).join(
+                    Unit, Unit.id == ReadinessSnapshot.unit_id).where(
+                    Unit.code == code, ReadinessSnapshot.indicator == indicator, ReadinessSnapshot.day == NOW.date()))]
+
+    scan_all(fleet, NOW, DEMO_RULES, network=False)
+    assert today("DT", "av_installed") == [(35, 38)]
+    with fleet.session() as session:
+        rows = session.scalar(select(func.count()).select_from(ReadinessSnapshot))
+        one = session.scalar(select(MachineReadiness.machine_id).where(MachineReadiness.av_installed.is_(True))
+                             .order_by(MachineReadiness.machine_id).limit(1))
+        session.execute(MachineReadiness.__table__.update().where(MachineReadiness.machine_id == one)
+                        .values(av_installed=False))  # refreshed today: the scan keeps it as it is
+    scan_all(fleet, NOW + timedelta(minutes=15), DEMO_RULES, network=False)
+    assert today("DT", "av_installed") == [(34, 38)]
+    with fleet.session() as session:
+        assert session.scalar(select(func.count()).select_from(ReadinessSnapshot)) == rows
