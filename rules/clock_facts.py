@@ -12,6 +12,7 @@ its subject is due at every scan. Pure: compiled sources and facts in, a time ou
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,49 +48,62 @@ def next_change(compiled: Iterable[CompiledRule], facts: Mapping[str, Any], now:
 
 
 _Analysis = tuple[tuple[tuple[str, timedelta, int, "frozenset[int] | None"], ...], tuple[str, ...]]
+_Use = tuple[str, timedelta, int, "tuple[int, ...] | None"]
 
 
 @dataclass(frozen=True)
 class ClockPlan:
-    """The clock analysis of some compiled rules, read once for many subjects: each source that
-    names a clock or dated fact, with what it names (:func:`_analysis`)."""
+    """The clock analysis of some compiled rules, read once for many subjects: every use of a
+    clock fact in their sources (its step, direction and flip values, sorted; None: not only
+    compared with literals) and the date-bearing facts their dated facts hang on."""
 
-    sources: tuple[_Analysis, ...]
+    uses: tuple[_Use, ...]
+    dated: tuple[str, ...]
 
     def next_change(self, facts: Mapping[str, Any], now: datetime) -> datetime | None:
-        """As :func:`next_change` of the rules this plan was made of."""
+        """As :func:`next_change` of the rules this plan was made of: the soonest of every use's
+        next flip (``now`` when one cannot be told; nothing is sooner)."""
         soonest: datetime | None = None
-        for analysis in self.sources:
-            when = _source_change(analysis, facts, now)
-            if when is not None and (soonest is None or when < soonest):
-                soonest = when
+        for fact, step, direction, bounds in self.uses:
+            value = facts.get(fact)
+            if value is None:
+                continue
+            if bounds is None or not isinstance(value, int):
+                return now
+            steps = _steps_to_flip(value, bounds, direction)
+            if steps is not None:
+                when = now + step * steps
+                soonest = when if soonest is None or when < soonest else soonest
+        if any(facts.get(source_fact) is not None for source_fact in self.dated):
+            when = now + DAY
+            soonest = when if soonest is None or when < soonest else soonest
         return soonest
 
 
 def clock_plan(compiled: Iterable[CompiledRule]) -> ClockPlan:
-    """The plan of ``compiled`` (sources naming no clock or dated fact can never be due: left out)."""
-    analyses = (_analysis(source) for item in compiled for source in item.sources)
-    return ClockPlan(tuple(analysis for analysis in analyses if analysis[0] or analysis[1]))
+    """The plan of ``compiled`` (each use once: two sources comparing an age with the same
+    literals flip at the same time)."""
+    uses: dict[_Use, None] = {}
+    dated: dict[str, None] = {}
+    for item in compiled:
+        for source in item.sources:
+            source_uses, source_dated = _analysis(source)
+            for fact, step, direction, bounds in source_uses:
+                uses[(fact, step, direction, None if bounds is None else tuple(sorted(bounds)))] = None
+            dated.update(dict.fromkeys(source_dated))
+    return ClockPlan(tuple(uses), tuple(dated))
 
 
-def _source_change(analysis: _Analysis, facts: Mapping[str, Any], now: datetime) -> datetime | None:
-    uses, dated = analysis
-    soonest: datetime | None = None
-    for fact, step, direction, bounds in uses:
-        value = facts.get(fact)
-        if value is None:
-            continue
-        if bounds is None or not isinstance(value, int):
-            return now
-        ahead = [b for b in bounds if (b - value) * direction > 0]
-        if ahead:
-            nearest = min(ahead, key=lambda b: abs(b - value))
-            when = now + step * max(0, abs(nearest - value) - 1)
-            soonest = when if soonest is None or when < soonest else soonest
-    if any(facts.get(source_fact) is not None for source_fact in dated):
-        when = now + DAY
-        soonest = when if soonest is None or when < soonest else soonest
-    return soonest
+def _steps_to_flip(value: int, bounds: tuple[int, ...], direction: int) -> int | None:
+    """Steps of the clock before ``value``, moving in ``direction``, first reaches a flip value
+    (one step short of it: the comparison may flip within that step); None: it never does."""
+    if direction > 0:
+        at = bisect_right(bounds, value)
+        nearest = bounds[at] if at < len(bounds) else None
+    else:
+        at = bisect_left(bounds, value)
+        nearest = bounds[at - 1] if at > 0 else None
+    return None if nearest is None else max(0, abs(nearest - value) - 1)
 
 
 @lru_cache(maxsize=4096)
