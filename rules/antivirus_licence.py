@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -66,9 +67,12 @@ class AvLicenceVerdict:
                 "until": self.until.isoformat() if self.until else None, "seats": self.seats, "rank": self.rank}
 
 
+_BUILTIN_FREE = re.compile("|".join(fnmatch.translate(pattern) for pattern in BUILTIN_FREE_ANTIVIRUS))
+"""The patterns as one expression (each whole-name: fnmatch.translate anchors it)."""
+
+
 def is_builtin_free(name: str) -> bool:
-    lowered = name.strip().lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in BUILTIN_FREE_ANTIVIRUS)
+    return _BUILTIN_FREE.match(name.strip().lower()) is not None
 
 
 def protecting(products: Sequence[AntivirusProduct]) -> tuple[list[AntivirusProduct], bool]:

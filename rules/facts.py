@@ -337,7 +337,8 @@ def _routable(addresses: Sequence[str]) -> bool:
     """An address other than loopback or link-local (169.254/16, fe80::/10: no network handed it out)."""
     for raw in addresses:
         try:
-            address = ipaddress.ip_interface(raw).ip
+            # ip_address for a bare address: the same as ip_interface's .ip, a quarter of its cost
+            address = ipaddress.ip_interface(raw).ip if "/" in raw else ipaddress.ip_address(raw)
         except ValueError:
             continue
         if not (address.is_loopback or address.is_link_local):

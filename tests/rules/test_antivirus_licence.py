@@ -11,7 +11,7 @@ import pytest
 from agent.probes.antivirus import parse_windows_antivirus
 from agent.probes.licence import parse_eset_license
 from agent.wire.schema import Antivirus, AntivirusLicence, AntivirusProduct, Detection, Identity, Licence, Report
-from rules.antivirus_licence import LicenceWhy, judge_av_licence, licence_reason
+from rules.antivirus_licence import LicenceWhy, is_builtin_free, judge_av_licence, licence_reason
 from rules.facts import MachineContext, machine_facts
 from rules.licences import LicenceCover, covers_of, ranks
 
@@ -135,3 +135,12 @@ def test_the_licence_days_left_feed_the_expiry_alert() -> None:
     report = Report(identity=Identity(hostname="pc", collected_at=NOW), antivirus=Antivirus(products=[KASPERSKY]))
     facts = machine_facts(report, MachineContext(licences=[soon]), NOW)
     assert (facts["av.licence_days_left"], facts["av.licence_product"]) == (12, "Kaspersky Endpoint Security")
+
+
+@pytest.mark.parametrize(("name", "free"), [
+    ("Windows Defender", True), ("  windows defender ", True), ("Microsoft Defender Antivirus", True),
+    ("Microsoft Defender", True), ("ClamAV", True), ("ClamAV 1.4.1", True), ("Bitdefender Total Security", False),
+    ("Windows Defender Pro", False), ("Kaspersky", False), ("my clamav", False), ("", False),
+])
+def test_the_built_in_free_products_are_whole_names(name: str, free: bool) -> None:
+    assert is_builtin_free(name) is free

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from agent.wire.schema import (
     Antivirus,
     AntivirusProduct,
@@ -98,6 +100,16 @@ def test_an_offline_pc_with_nothing_connected_shows_no_evidence() -> None:
 def test_a_link_local_address_alone_is_not_a_connection() -> None:
     report = bare(network=Network(interfaces=[Interface(name="eth0", is_up=True, addresses=["169.254.3.4/16"])]))
     assert machine_facts(report, MachineContext(), NOW)["net.connected"] is False
+
+
+@pytest.mark.parametrize(("addresses", "connected"), [
+    (["10.11.0.12"], True), (["10.11.0.12/24"], True), (["169.254.3.4"], False), (["127.0.0.1/8"], False),
+    (["fe80::1%eth0"], False), (["fe80::1/64"], False), (["2001:db8::5"], True), (["2001:db8::5/64"], True),
+    (["10.0.0.1/40"], False), (["not an address"], False), (["10.0.0.01"], False), (["169.254.3.4", "10.1.2.3"], True),
+])
+def test_an_address_given_bare_or_with_its_prefix_reads_the_same(addresses: list[str], connected: bool) -> None:
+    report = bare(network=Network(interfaces=[Interface(name="eth0", is_up=True, addresses=addresses)]))
+    assert machine_facts(report, MachineContext(), NOW)["net.connected"] is connected
 
 
 def test_a_wifi_profile_used_since_the_last_report_is_evidence_beyond_the_lan() -> None:
