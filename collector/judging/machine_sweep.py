@@ -58,10 +58,17 @@ class UnitCount:
     """Whether a dedicated-line target answered any of them (None: none was probed)."""
 
     def add(self, other: UnitCount) -> None:
-        self.machines += other.machines
-        self.offline += other.offline
-        if other.line is not None:
-            self.line = other.line if self.line is None else self.line or other.line
+        """Another count (a unit's own machines, added to each of its ancestors')."""
+        self._add(other.machines, other.offline, other.line)
+
+    def add_machine(self, offline: bool, line: bool | None) -> None:
+        self._add(1, int(offline), line)
+
+    def _add(self, machines: int, offline: int, line: bool | None) -> None:
+        self.machines += machines
+        self.offline += offline
+        if line is not None:
+            self.line = line if self.line is None else self.line or line
 
 
 @dataclass
@@ -72,7 +79,7 @@ class SweepResult:
     """Machines judged again in this scan (the others' verdicts could not have changed)."""
 
     def count(self, unit_path: str, mark: Mark) -> None:
-        self.counted[unit_path].add(UnitCount(1, int(mark.offline), mark.line))
+        self.counted[unit_path].add_machine(mark.offline, mark.line)
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,7 @@ def sync_machine_users(session: Session, users: Mapping[int, Iterable[Interactiv
         session.execute(delete(MachineUser).where(MachineUser.machine_id.in_(stale[start:start + USERS_READ])))
     rows = [row for machine_id in stale for row in wanted[machine_id]]
     if rows:
-        session.execute(insert(MachineUser), rows)
+        session.execute(insert(MachineUser.__table__), rows)  # Core: one executemany, no ORM bulk work
     return len(stale)
 
 

@@ -284,7 +284,9 @@ class ReadinessScan:
 def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | None = None,
                    line_reach: Mapping[int, bool] | None = None,
                    changed: Collection[int] | None = None) -> ReadinessScan:
-    """The scheduled scan's readiness step: refresh every machine's row, snapshot today's figures
+    """The scheduled scan's readiness step: refresh the machines' rows (``changed`` as for
+    :func:`refresh_machine_readiness`; the scan passes none: it wrote the rows of the machines it
+    judged), snapshot today's figures
     of every unit, and give each unit's indicators below its target (per unit and year) with the
     members failing them (for rule readiness.below_target). ``line_reach`` as for
     :func:`subtree_sums` (the scan has just worked the link states out)."""
@@ -292,7 +294,7 @@ def scan_readiness(session: Session, now: datetime, indicators: IndicatorSet | N
 
     indicators = indicators or builtin_indicators()
     refresh_machine_readiness(session, now, indicators=indicators, changed=changed)
-    units = subtree_units(session, None)
+    units = subtree_unit_rows(session, None)
     sums = subtree_sums(session, units, indicators, now, None, line_reach)
     write_snapshot(session, sums, indicators, now.date())
     contexts = UnitContexts(session, indicators, now)
