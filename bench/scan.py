@@ -9,8 +9,9 @@ then the machine and unit rules of ``scan_all`` (no network parts) as the schedu
     python bench/scan.py [--machines 10000 100000 200000] [--postgresql] [--json]
 
 Prints seconds (wall and this process's CPU), machines judged, and each step's cost as a ratio of
-the full sweep of the same run. SQLite in a temporary folder by default; --postgresql works in a
-fresh schema of CANHGAC_TEST_PG_URL (or postgresql+psycopg://postgres@127.0.0.1:5432/test).
+the full sweep of the same run; and the process's peak RSS so far (the sizes run in one process).
+SQLite in a temporary folder by default; --postgresql works in a fresh schema of
+CANHGAC_TEST_PG_URL (or postgresql+psycopg://postgres@127.0.0.1:5432/test).
 No network: traffic stays in the process and the local database.
 """
 
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -99,7 +101,8 @@ def measure(url: str, machines: int) -> dict[str, object]:
         full = steps["full"]["cpu_s"] or 1e-9
         for step in steps.values():
             step["cpu_ratio_to_full"] = round(step["cpu_s"] / full, 3)
-        return {"db": db.engine.dialect.name, "machines": machines, "built_s": round(built, 1), **steps}
+        return {"db": db.engine.dialect.name, "machines": machines, "built_s": round(built, 1), **steps,
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     finally:
         db.dispose()
 
@@ -120,7 +123,8 @@ def main() -> None:
         if args.json:
             print(json.dumps(result))
             continue
-        print(f"{result['db']} {machines} machines (built in {result['built_s']} s):")
+        print(f"{result['db']} {machines} machines (built in {result['built_s']} s, peak RSS so far "
+              f"{result['peak_rss_mib']} MiB):")
         for name in ("full", "unchanged", "one_percent_reported", "a_day_later"):
             step = result[name]
             assert isinstance(step, dict)

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from agent.wire.schema import ReachKind, Report, Role
 from collector.judging.machine_inputs import MachineInputs, VerdictInputs
 from collector.judging.rules import LoadedRules
-from collector.memory import collector_paused
 from collector.store.alerts import Subject, apply_many_findings
 from collector.store.machines import StoredState
 from collector.store.readiness_rows import JudgedState, record_judged_readiness
@@ -94,14 +93,8 @@ class _Due:
 
 def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
                    now: datetime, summary: ScanSummary, seen: _Seen) -> SweepResult:
-    """Judge the machines whose inputs changed or whose clock time came; count every machine.
-    (The collector pauses meanwhile: collector.memory.collector_paused.)"""
-    with collector_paused():
-        return _sweep(session, rules, units, VerdictInputs(rules, terms, now, seen), now, summary)
-
-
-def _sweep(session: Session, rules: LoadedRules, units: Sequence[UnitRow], inputs: VerdictInputs, now: datetime,
-           summary: ScanSummary) -> SweepResult:
+    """Judge the machines whose inputs changed or whose clock time came; count every machine."""
+    inputs = VerdictInputs(rules, terms, now, seen)
     paths = {u.id: u.path for u in units}
     result = SweepResult()
     due: list[_Due] = []

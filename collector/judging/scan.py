@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from collector.db import Database
 from collector.judging.machine_sweep import UnitCount, sweep_machines
 from collector.judging.rules import LoadedRules
+from collector.memory import collector_paused
 from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_many_findings
 from collector.store.enrollment import KeyHistory, key_histories
@@ -53,7 +54,8 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
     line: dict[int, bool] = {}
     if network:
         summary.network, line = run_network_parts(db, now)
-    with db.session() as session:
+    # The collector pauses for the passes over every machine (collector.memory.collector_paused).
+    with db.session() as session, collector_paused():
         units = list_units(session, include_ended=True)  # every machine's unit; only live ones are judged
         terms = licence_terms(session)
         seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, seat_holders(session, terms),
