@@ -21,6 +21,25 @@ for _name in ("CANHGAC_INTERNET_TARGETS", "CANHGAC_DEDICATED_LINE_TARGETS"):
 pytest_plugins = ["tests.api_world"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The collector's default data directory is this test process's own folder, not the machine's
+    (/var/lib/canhgac as root): a PostgreSQL database opened without a data_dir keeps its agent-keys
+    secret there, in this process and in the `canhgac` processes it starts (CANHGAC_DATA_DIR), so
+    parallel test processes (pytest-xdist workers) never create and read one file at once, and no
+    test leaves a secret on the machine."""
+    import collector.config
+
+    folder = tmp_path_factory.mktemp("data-dir")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CANHGAC_DATA_DIR", str(folder))
+    patch.setattr(collector.config, "default_data_dir", lambda: folder)
+    try:
+        yield folder
+    finally:
+        patch.undo()
+
+
 def _pg_schema_url(base_url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from agent.config import ConfigError, parse_server_url
 from agent.enrollment import ASK_FOR_TOKEN, enroll_next_step
 from canhgac.cli import main
+from tests.ports import free_port
 
 
 def run(*args: str) -> Result:
@@ -37,10 +38,7 @@ def test_a_bad_db_url_is_one_line(url: str) -> None:
 
 
 def closed_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # closed now: nothing listens there
+    return free_port()  # closed: nothing listens there
 
 
 def test_postgresql_not_running_is_one_line() -> None:

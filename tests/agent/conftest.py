@@ -22,6 +22,7 @@ from agent.config import QUIET, AgentConfig
 from agent.state import AgentState, save_state
 from agent.wire.schema import EnrollRequest, EnrollResponse, ReportAck, decode_report
 from agent.wire.signing import AGENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature, new_key
+from tests.ports import free_port
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -129,12 +130,7 @@ def collector() -> Iterator[FakeCollector]:
 @pytest.fixture
 def closed_port_url() -> str:
     """A 127.0.0.1 URL where nothing listens (bound once, then released)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture

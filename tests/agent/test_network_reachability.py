@@ -15,6 +15,7 @@ from agent.probes import ProbeContext, network, reachability
 from agent.probes.network_history import Lease, parse_dhclient_leases, parse_nm_timestamps, parse_nmconnection
 from agent.wire.schema import Interface, Network, NetworkProfile, Role
 from tests.agent.conftest import T0
+from tests.ports import free_port
 
 DHCLIENT_LEASE = """lease {
   interface "enp0s3";
@@ -42,9 +43,7 @@ def listening_port() -> Iterator[int]:
 
 @pytest.fixture
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def test_a_listening_loopback_port_is_reachable_with_its_latency(listening_port: int) -> None:

@@ -29,6 +29,7 @@ from tests.api_world import World
 from tests.collector.test_import import OfflinePC, files
 from tests.factories import make_report, report_body, signed
 from tests.fixtures.snmp.agent import COMMUNITY, SnmpdAgent, free_udp_port, running_snmpd, snmpd_binary
+from tests.ports import free_port
 
 
 def send(world: World, creds: dict[str, str], sequence: int, *, key: str | None = None, skew_s: float = 0,
@@ -128,9 +129,7 @@ def loopback_listener() -> Iterator[str]:
 
 
 def closed_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{sock.getsockname()[1]}"
+    return f"127.0.0.1:{free_port()}"
 
 
 def test_the_dedicated_line_state_comes_from_the_configured_link(world: World, loopback_listener: str) -> None:

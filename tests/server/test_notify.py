@@ -3,7 +3,6 @@ grouped per unit, sent once, a failing channel retried and never blocking the ot
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -20,6 +19,7 @@ from server.notify.webhook import WebhookChannel
 from tests.api_world import World
 from tests.factories import make_report, signed
 from tests.fixtures.webhook import webhook_receiver
+from tests.ports import free_port
 
 
 class Inbox:
@@ -29,12 +29,6 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

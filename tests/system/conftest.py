@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.ports import free_port
+
 
 def canhgac(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``python -m canhgac ARGS`` to completion (same interpreter as the tests)."""
     return subprocess.run([sys.executable, "-m", "canhgac", *args], capture_output=True, text=True, input=stdin,
                           env={**os.environ, **(env or {})}, timeout=timeout, check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -19,7 +19,7 @@ from agent.state import load_state
 from collector.db import create_db_engine
 from collector.models.machines import Machine
 from collector.models.reports import StoredReport
-from tests.system.conftest import Server, canhgac
+from tests.system.conftest import Server, canhgac, free_port
 
 pytestmark = pytest.mark.system
 
@@ -79,9 +79,7 @@ def test_settings_set_at_the_province_reach_and_steer_the_agent(server: Server, 
     assert version == 1 and _reached(state_json) == {f"127.0.0.1:{listener}": True}
 
     # A change at the centre: the next acknowledgement brings it; the report after runs with it.
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        closed_port = closed.getsockname()[1]
+    closed_port = free_port()
     ok(canhgac("units", "config", "XA", "--set", f"internet_targets=127.0.0.1:{closed_port}", env=db))
     ok(canhgac("agent", "run", "--once", "--state-dir", str(state_dir)))
     state = load_state(state_dir)
