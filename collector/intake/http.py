@@ -115,7 +115,8 @@ ReportCommitter = GroupCommitter[ReportJob, tuple[ReportAck, StoreOutcome]]
 
 WRITERS = {"postgresql": 4, "sqlite": 1}
 """Batches in flight at once per process: on PostgreSQL a batch mostly waits for the server's
-answers, so four overlap (bench/ingest.py: 155 → see README); SQLite has one writer anyway."""
+answers, so four overlap (bench/ingest.py at load 5: 155 reports/s with one writer, 208-282 with
+four, 170 with two, 248 with eight); SQLite has one writer at a time anyway."""
 
 
 def install_group_commit(app: Litestar, state: CollectorState) -> None:
