@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import Select, bindparam, func, literal, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Role, normalise_mac
@@ -81,17 +80,6 @@ class StoredState(msgspec.Struct, frozen=True, kw_only=True):
     last_seen_at: datetime | None
     state_json: str
     state_sequence: int = 0
-
-
-def machines_with_state(session: Session, with_json: bool = True) -> Iterator[StoredState]:
-    """Every machine that has a current report, one at a time (``with_json`` False: its
-    ``state_json`` is "", for the scan that reads only the reports it judges)."""
-    state = Machine.state_json if with_json else literal("")
-    rows = session.execute(select(Machine.id, Machine.unit_id, Machine.last_seen_at, state.label("state_json"),
-                                  Machine.state_sequence).where(Machine.state_json.is_not(None)))
-    for row in rows:
-        yield StoredState(id=row.id, unit_id=row.unit_id, last_seen_at=row.last_seen_at, state_json=row.state_json,
-                          state_sequence=row.state_sequence)
 
 
 class CurrentAgent(msgspec.Struct, frozen=True, kw_only=True):
