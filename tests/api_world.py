@@ -67,9 +67,9 @@ def seed(db: Database) -> tuple[dict[str, str], dict[str, str]]:
 
 
 @pytest.fixture
-def world(db_url: str, tmp_path: Path) -> Iterator[World]:
-    """The app on ``db_url``; its data directory (the agent-keys secret of a PostgreSQL database) is
-    the test's own."""
+def world(db_url: str, db_at_head: None, tmp_path: Path) -> Iterator[World]:
+    """The app on ``db_url`` (a copy of a database at the newest revision: ``db_at_head``); its data
+    directory (the agent-keys secret of a PostgreSQL database) is the test's own."""
     db = open_database(db_url, data_dir=tmp_path)
     clock = FrozenClock()
     tokens, people = seed(db)

@@ -62,7 +62,7 @@ BEFORE = {  # the same figures before issue 15 (git a67223a), where they differ
 
 
 @pytest.fixture
-def fleet(db_url: str) -> Iterator[Database]:
+def fleet(db_url: str, db_at_head: None) -> Iterator[Database]:
     db = open_database(db_url)
     seed_demo_fleet(db, NOW)
     yield db

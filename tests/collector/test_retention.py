@@ -59,7 +59,7 @@ CHANGE_DAYS = 2
 
 
 @pytest.fixture
-def history(db_url: str) -> Iterator[tuple[Database, dict[str, bytes]]]:
+def history(db_url: str, db_at_head: None) -> Iterator[tuple[Database, dict[str, bytes]]]:
     """Two machines, four reports a day for 45 days; the program list changes every 2 days."""
     db = open_database(db_url)
     bodies: dict[str, bytes] = {}

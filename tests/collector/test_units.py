@@ -81,7 +81,7 @@ class Province:
 
 
 @pytest.fixture
-def province(db_url: str) -> Iterator[Province]:
+def province(db_url: str, db_at_head: None) -> Iterator[Province]:
     """P (province) > D (district) > C1 (> C1-VP), C2, C3 communes; CX a commune directly under P."""
     db = open_database(db_url)
     with db.session() as s:

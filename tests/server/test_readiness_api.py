@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # a fixed day: the demo's incide
 
 
 @pytest.fixture
-def api(db_url: str) -> Iterator[tuple[TestClient, DemoAccess]]:
+def api(db_url: str, db_at_head: None) -> Iterator[tuple[TestClient, DemoAccess]]:
     db = open_database(db_url)
     access = seed_demo_fleet(db, NOW)
     with TestClient(create_app(CollectorConfig(db_url=db_url), db, lambda: NOW)) as client:
