@@ -61,16 +61,20 @@ def begin_batch(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def run_batch(db: Database, items: list[T], work: Callable[[Session, T], R]) -> list[R | BaseException]:
+def run_batch(db: Database, items: list[T], work: Callable[[Session, T], R],
+              finish: Callable[[Session], None] | None = None) -> list[R | BaseException]:
     """``work(session, item)`` for each item, each in a savepoint of one transaction committed
-    once; per item its result or the exception it raised (its savepoint rolled back). When the
-    transaction itself fails, StoreUnavailable for every item."""
+    once, then ``finish(session)`` in the same transaction (what the batch does with the items
+    stored: judging them); per item its result or the exception it raised (its savepoint rolled
+    back). When the transaction itself fails, StoreUnavailable for every item."""
     results: list[R | BaseException] = []
     try:
         with db.session() as session:
             begin_batch(session)
             for item in items:
                 results.append(_in_savepoint(session, item, work))
+            if finish is not None:
+                finish(session)
     except SQLAlchemyError as exc:
         log.warning("a batch of %d reports was not committed: %s", len(items), exc)
         return [StoreUnavailable("the collector could not store the report now; send it again")] * len(items)

@@ -21,10 +21,17 @@ from collector.errors import CanhgacError, Conflict, Forbidden, InvalidInput, Pa
 from collector.intake.batch import ReportJob, run_batch
 from collector.intake.expand import expand_unchanged
 from collector.judging.memo import memo
-from collector.judging.report import judge_safely
+from collector.judging.report import ReportToJudge, judge_reports
 from collector.judging.rules import LoadedRules
 from collector.store.rejections import COUNTED_REASONS, count_rejection
-from collector.store.reports import AgentCredentials, StoreOutcome, find_agent, store_report
+from collector.store.reports import (
+    AgentCredentials,
+    Stored,
+    StoreOutcome,
+    find_sealed_agents,
+    opened_agent,
+    store_report,
+)
 from collector.store.settings import effective_settings, settings_for_report
 
 
@@ -85,7 +92,7 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
     """Verify, decode and store one report. ``body`` is as received; the signature covers the
     report JSON (after gunzip). Raises a CanhgacError subtype; stores nothing then.
 
-    A newly stored report is judged by the machine rules (collector.judging.scan); ``via_network`` says
+    A newly stored report is judged by the machine rules (collector.judging.report); ``via_network`` says
     how it came (True over HTTP, False from a file, None when the caller does not say)."""
     result = ingest_reports(db, [ReportJob(headers, body, now, via_network)], limits, rules)[0]
     if isinstance(result, BaseException):
@@ -96,24 +103,33 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
 def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, rules: LoadedRules,
                    ) -> list[tuple[ReportAck, StoreOutcome] | BaseException]:
     """``ingest_report`` for each job, in one transaction committed once (collector.intake.batch):
-    per job its answer or the error it gets, in order. Refusals of a known agent are counted after."""
+    per job its answer or the error it gets, in order. The senders are read by one query; the
+    reports stored as their machines' state are judged together once all are stored
+    (collector.judging.report.judge_reports). Refusals of a known agent are counted after."""
     refused: list[tuple[AgentCredentials, str, datetime]] = []
+    to_judge: list[ReportToJudge] = []
 
     def ingest_one(session: Session, job: ReportJob) -> tuple[ReportAck, StoreOutcome]:
         body = decoded_body(job.body, job.headers.get("content-encoding"), limits.max_body_bytes)
         signed = read_signature_headers(job.headers)
-        known = find_agent(session, signed.agent_id)
+        sealed = memo(session, "agents", lambda: find_sealed_agents(session, agent_ids)).get(signed.agent_id)
+        agent = None if sealed is None else opened_agent(session, sealed)
         try:
-            return _verify_and_store(session, known, signed, body, job, limits, rules)
+            ack, stored, report = _verify_and_store(session, agent, signed, body, job, limits)
         except (Unauthorized, Conflict) as exc:
-            if known is not None and exc.code in COUNTED_REASONS:
-                refused.append((known, exc.code, job.now))
+            if agent is not None and exc.code in COUNTED_REASONS:
+                refused.append((agent, exc.code, job.now))
             raise
+        if stored.current is not None:
+            to_judge.append(ReportToJudge(stored.current, report, job.now, job.via_network))
+        return ack, stored.outcome
 
     # Machines in one order in every batch, so that batches of two processes (PostgreSQL) take the
     # machines' rows in one order; a stable sort keeps an agent's reports in their order.
     order = sorted(range(len(jobs)), key=lambda i: str(jobs[i].headers.get(AGENT_HEADER) or ""))
-    in_order = run_batch(db, [jobs[i] for i in order], ingest_one)
+    agent_ids = sorted({str(jobs[i].headers.get(AGENT_HEADER) or "") for i in order})
+    in_order = run_batch(db, [jobs[i] for i in order], ingest_one,
+                         finish=lambda session: judge_reports(session, to_judge, rules))
     results: list[tuple[ReportAck, StoreOutcome] | BaseException] = [None] * len(jobs)  # type: ignore[list-item]
     for position, result in zip(order, in_order, strict=True):
         results[position] = result
@@ -123,7 +139,9 @@ def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, ru
 
 
 def _verify_and_store(session: Session, known: AgentCredentials | None, signed: SignedRequest, body: bytes,
-                      job: ReportJob, limits: IngestLimits, rules: LoadedRules) -> tuple[ReportAck, StoreOutcome]:
+                      job: ReportJob, limits: IngestLimits) -> tuple[ReportAck, Stored, Report]:
+    """The report verified, decoded and stored; its answer, what storing did, and the whole report
+    (its unchanged sections filled in) for judging."""
     agent = _check_agent_and_signature(known, signed, body, job.now, limits)
     report = _decode(body)
     if report.identity.agent_id != agent.id:
@@ -132,15 +150,13 @@ def _verify_and_store(session: Session, known: AgentCredentials | None, signed: 
         raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
     whole, state_body = expand_unchanged(session, report, body)
     stored = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
-    if stored.current is not None:
-        judge_safely(session, stored.current, whole, job.now, job.via_network, rules)
     settings = None
     if report.schema_version >= SCHEMA_VERSION:
         effective = memo(session, ("settings", agent.unit_path), lambda: effective_settings(session, agent.unit_path))
         settings = settings_for_report(session, agent.machine_id, agent.key, report.settings_version, job.now,
                                        effective)
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(stored.outcome),
-                     settings=settings), stored.outcome
+                     settings=settings), stored, whole
 
 
 def _check_agent_and_signature(agent: AgentCredentials | None, signed: SignedRequest, body: bytes, now: datetime,

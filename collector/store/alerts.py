@@ -80,16 +80,21 @@ def apply_findings(session: Session, subject: Subject, findings: Sequence[Findin
 
 def apply_many_findings(session: Session, judged: Sequence[tuple[Subject, Sequence[Finding]]],
                         rules: Mapping[str, Rule], now: datetime,
-                        only: Collection[str] | None = None) -> list[tuple[str, str, Transition]]:
+                        only: Collection[str] | None = None,
+                        moments: Mapping[str, datetime] | None = None) -> list[tuple[str, str, Transition]]:
     """:func:`apply_findings` for many subjects (each once) together: their alerts read by one query
     per ``SUBJECTS_READ`` subjects, the changes written by one statement per kind (executemany).
-    Returns the (subject key, rule id, transition) triples that changed something."""
+    ``moments``: subject key -> when its findings were made, where not ``now`` (the reports of one
+    batch, each judged at its own arrival). Returns the (subject key, rule id, transition) triples
+    that changed something."""
     assert len({subject.key for subject, _ in judged}) == len(judged), "each subject once"
     session.flush()  # this session's pending ORM changes to alerts are read as they will be stored
     stored = _stored_alerts(session, [subject.key for subject, _ in judged], only)
+    moments = moments or {}
     changes = [change for subject, findings in judged
-               for change in _changes(subject, findings, stored.get(subject.key, {}), now, only)]
-    _write_changes(session, changes, rules, now)
+               for change in _changes(subject, findings, stored.get(subject.key, {}),
+                                      moments.get(subject.key, now), only)]
+    _write_changes(session, changes, rules)
     return [(change.subject.key, change.rule_id, change.transition) for change in changes]
 
 
@@ -123,19 +128,24 @@ class _Change:
     transition: Transition
     firing: Finding | None
     """The firing finding whose title and evidence in words the alert takes (None: not firing)."""
+    at: datetime
+    """When the step was taken (its event's moment)."""
 
 
 def _stored_alerts(session: Session, keys: Sequence[str],
                    only: Collection[str] | None) -> dict[str, dict[str, _Stored]]:
     """Subject key -> rule id -> its stored alert (of the ``only`` rules when given)."""
     found: dict[str, dict[str, _Stored]] = defaultdict(dict)
+    query, rule_ids = (_ALERTS_OF, {}) if only is None else (_ALERTS_OF_RULES, {"rule_ids": list(only)})
     for start in range(0, len(keys), SUBJECTS_READ):
-        query = select(*_STORED_COLUMNS).where(_ALERTS.c.subject.in_(keys[start:start + SUBJECTS_READ]))
-        if only is not None:
-            query = query.where(_ALERTS.c.rule_id.in_(list(only)))
-        for row in session.execute(query):
+        for row in session.execute(query, {"subjects": keys[start:start + SUBJECTS_READ], **rule_ids}):
             found[row.subject][row.rule_id] = _Stored(row.id, row.machine_id, _state(row))
     return found
+
+
+_ALERTS_OF = select(*_STORED_COLUMNS).where(_ALERTS.c.subject.in_(bindparam("subjects", expanding=True)))
+_ALERTS_OF_RULES = _ALERTS_OF.where(_ALERTS.c.rule_id.in_(bindparam("rule_ids", expanding=True)))
+"""Built once, the lists bound at execution: building ``in_(list)`` anew cost 0.17 ms a report."""
 
 
 def _changes(subject: Subject, findings: Sequence[Finding], existing: Mapping[str, _Stored], now: datetime,
@@ -152,24 +162,24 @@ def _changes(subject: Subject, findings: Sequence[Finding], existing: Mapping[st
             continue
         firing = finding if finding is not None and finding.outcome is Outcome.FIRING else None
         changes.append(_Change(subject, rule_id, alert.id if alert else None,
-                               alert.machine_id if alert else subject.machine_id, state, change, firing))
+                               alert.machine_id if alert else subject.machine_id, state, change, firing, now))
     return changes
 
 
-def _write_changes(session: Session, changes: Sequence[_Change], rules: Mapping[str, Rule], now: datetime) -> None:
+def _write_changes(session: Session, changes: Sequence[_Change], rules: Mapping[str, Rule]) -> None:
     """New alerts inserted (their ids kept in the changes), changed ones updated, the history and
     the incident register written; ORM copies of the changed alerts in this session expired."""
     new = [change for change in changes if change.alert_id is None]
     stored = [change for change in changes if change.alert_id is not None]
     _insert_alerts(session, new, rules)
     _update_alerts(session, stored, rules)
-    events = [_event(change, now) for change in changes if change.transition is not Transition.REPEATED]
+    events = [_event(change) for change in changes if change.transition is not Transition.REPEATED]
     if events:
         session.execute(insert(_EVENTS), events)
     for change in changes:
         rule = rules.get(change.rule_id)
         if rule is not None and rule.incident:
-            record_incident(session, _detached_alert(change, rules), change.transition, rule, now)
+            record_incident(session, _detached_alert(change, rules), change.transition, rule, change.at)
 
 
 def _insert_alerts(session: Session, new: Sequence[_Change], rules: Mapping[str, Rule]) -> None:
@@ -225,8 +235,8 @@ def _description(finding: Finding, rule: Rule | None) -> dict[str, str]:
             "remediation": rule.remediation.both() if rule else ""}
 
 
-def _event(change: _Change, now: datetime) -> dict[str, Any]:
-    return {"alert_id": change.alert_id, "at": now, "transition": str(change.transition),
+def _event(change: _Change) -> dict[str, Any]:
+    return {"alert_id": change.alert_id, "at": change.at, "transition": str(change.transition),
             "status": str(change.state.status), "severity": str(change.state.severity), "actor": None,
             "comment": None, "notify": change.transition in NOTIFY_ON}
 

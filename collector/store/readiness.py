@@ -1,6 +1,5 @@
-"""Readiness storage: the ingest hook for a machine's readiness row (the rows themselves:
-collector.store.readiness_rows), the per-unit SQL aggregate every figure comes from, the daily
-snapshot and the scan's readiness step.
+"""Readiness storage (each machine's row: collector.store.readiness_rows), the per-unit SQL
+aggregate every figure comes from, the daily snapshot and the scan's readiness step.
 
 The heavy part is one ``GROUP BY unit_id`` over ``machine_readiness``, read from one covering
 index (ix_machine_readiness_counts); the tree rollup then adds those per-unit counts up the units
@@ -19,10 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
-from agent.wire.schema import Report, Role
+from agent.wire.schema import Role
 from collector.models.readiness import MachineReadiness, ReadinessSnapshot
 from collector.models.units import Unit
-from collector.store.readiness_rows import readiness_row, refresh_machine_readiness, upsert_rows
+from collector.store.readiness_rows import refresh_machine_readiness
 from collector.store.unit_context import UnitContexts
 from collector.store.units import live_units
 from rules.indicators import Indicator, IndicatorKind, IndicatorSet, builtin_indicators
@@ -37,14 +36,6 @@ from rules.readiness import (
 )
 
 _ROLLED_KEPT = 512  # units whose rollup a CountsSnapshot keeps (then it starts again)
-
-
-def record_machine_readiness(session: Session, machine_id: int, unit_id: int, unit_path: str, report: Report,
-                             facts: Mapping[str, Any], now: datetime, indicators: IndicatorSet | None = None,
-                             av_licence: Mapping[str, Any] | None = None) -> None:
-    """Ingest hook: the machine's readiness row from the report just judged (one upsert)."""
-    upsert_rows(session, [readiness_row(machine_id, unit_id, unit_path, report, facts, now, now, indicators,
-                                        av_licence)])
 
 
 # --- the SQL aggregate ------------------------------------------------------------------------

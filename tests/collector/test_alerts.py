@@ -98,7 +98,7 @@ def test_a_broken_rule_never_costs_a_report(world: World, monkeypatch) -> None: 
     def explode(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("rules broke")
 
-    monkeypatch.setattr(collector.judging.report, "judge_report", explode)
+    monkeypatch.setattr(collector.judging.report, "evaluate", explode)
     creds = world.enroll()
     send(world, creds, 1, Antivirus())
     assert world.count("reports") == 1 and world.count("alerts") == 0

@@ -83,9 +83,10 @@ def test_an_imported_report_is_judged_as_not_via_the_network(world: World, tmp_p
     import collector.intake.ingest
 
     seen: list[bool | None] = []
-    real = collector.intake.ingest.judge_safely
-    monkeypatch.setattr(collector.intake.ingest, "judge_safely",
-                        lambda *args: (seen.append(args[4]), real(*args))[1])  # via_network
+    real = collector.intake.ingest.judge_reports
+    monkeypatch.setattr(collector.intake.ingest, "judge_reports",
+                        lambda session, reports, rules: (seen.extend(r.via_network for r in reports),
+                                                         real(session, reports, rules))[1])
     pc = OfflinePC(world.tokens["XA"])
     import_files(world.db, files(tmp_path, enroll=pc.enrollment(), report=pc.report(1)), world.clock(), world.rules)
     assert seen == [False]
