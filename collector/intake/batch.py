@@ -2,8 +2,10 @@
 each in its own savepoint, and committed once (collector.intake.ingest does the work of one).
 
 An acknowledgement still means "stored": each report's answer is handed out only after the commit
-of the batch that holds it. A report refused inside the batch (a bad signature, a conflict, a
-failure of its own) rolls back its savepoint alone; when the commit fails, every report of the
+of the batch that holds it. A report refused inside the batch stores nothing: a refusal found
+while checking (a bad signature, an unknown agent, a bad body) before anything is written; a
+failure while storing (a conflict, a lock timeout) rolls the batch back and runs it again with each
+report in a savepoint of its own (:func:`run_batch`). When the commit fails, every report of the
 batch gets a transient error and none is stored, so their agents send them again.
 
 On SQLite the batch takes the write lock as it begins (BEGIN IMMEDIATE): one writer at a time is
@@ -30,6 +32,7 @@ from collector.errors import CanhgacError
 
 log = logging.getLogger("canhgac.intake")
 T = TypeVar("T")
+C = TypeVar("C")
 R = TypeVar("R")
 
 MAX_BATCH = 64
@@ -61,24 +64,60 @@ def begin_batch(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def run_batch(db: Database, items: list[T], work: Callable[[Session, T], R],
+def run_batch(db: Database, items: list[T], store: Callable[[Session, C], R],
+              check: Callable[[Session, T], C] | None = None,
               finish: Callable[[Session], None] | None = None) -> list[R | BaseException]:
-    """``work(session, item)`` for each item, each in a savepoint of one transaction committed
-    once, then ``finish(session)`` in the same transaction (what the batch does with the items
-    stored: judging them); per item its result or the exception it raised (its savepoint rolled
-    back). When the transaction itself fails, StoreUnavailable for every item."""
-    results: list[R | BaseException] = []
+    """For each item ``store(session, check(session, item))`` in one transaction committed once,
+    then ``finish(session)`` in the same transaction (what the batch does with the items stored:
+    judging them); per item its result or the exception it raised, which stores nothing of it.
+    When the transaction itself fails, StoreUnavailable for every item.
+
+    ``check`` reads and verifies, never writes (default: the item as it is): a CanhgacError it
+    raises refuses the item at no cost. ``store`` writes. The batch runs first without a savepoint
+    per item (two statements less a report); when a ``store`` fails (a conflict, a lock timeout),
+    that attempt is rolled back whole and the batch runs again with each item in its own
+    savepoint, so that the failing item alone is rolled back."""
+    checking: Callable[[Session, T], C] = check or (lambda _session, item: item)  # type: ignore[assignment,return-value]
     try:
-        with db.session() as session:
-            begin_batch(session)
-            for item in items:
-                results.append(_in_savepoint(session, item, work))
-            if finish is not None:
-                finish(session)
+        try:
+            return _attempt(db, items, lambda session, item: _checked_then_stored(session, item, checking, store),
+                            finish)
+        except _StoreFailed:
+            return _attempt(db, items, lambda session, item: _in_savepoint(
+                session, item, lambda s, i: store(s, checking(s, i))), finish)
     except SQLAlchemyError as exc:
         log.warning("a batch of %d reports was not committed: %s", len(items), exc)
         return [StoreUnavailable("the collector could not store the report now; send it again")] * len(items)
+
+
+class _StoreFailed(Exception):
+    """An item's store failed in an attempt without savepoints: the attempt is given up."""
+
+
+def _attempt(db: Database, items: list[T], one: Callable[[Session, T], R | BaseException],
+             finish: Callable[[Session], None] | None) -> list[R | BaseException]:
+    with db.session() as session:
+        begin_batch(session)
+        results = [one(session, item) for item in items]
+        if finish is not None:
+            finish(session)
     return results
+
+
+def _checked_then_stored(session: Session, item: T, check: Callable[[Session, T], C],
+                         store: Callable[[Session, C], R]) -> R | BaseException:
+    """The item's refusal by ``check`` as its answer, else what ``store`` gives; _StoreFailed when
+    anything else fails (the transaction may hold part of the item's writes, or be aborted)."""
+    try:
+        checked = check(session, item)
+    except CanhgacError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - a database error while reading: the transaction may be aborted
+        raise _StoreFailed from exc
+    try:
+        return store(session, checked)
+    except Exception as exc:  # noqa: BLE001 - given up: the batch runs again, each item in a savepoint
+        raise _StoreFailed from exc
 
 
 def _in_savepoint(session: Session, item: T, work: Callable[[Session, T], R]) -> R | BaseException:

@@ -103,45 +103,72 @@ def ingest_report(db: Database, headers: Mapping[str, str], body: bytes, now: da
 def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, rules: LoadedRules,
                    ) -> list[tuple[ReportAck, StoreOutcome] | BaseException]:
     """``ingest_report`` for each job, in one transaction committed once (collector.intake.batch):
-    per job its answer or the error it gets, in order. The senders are read by one query; the
-    reports stored as their machines' state are judged together once all are stored
+    per job its answer or the error it gets, in order. Each report is checked (its sender read with
+    the batch's others by one query, its signature and body verified) before anything of it is
+    written; the reports stored as their machines' state are judged together once all are stored
     (collector.judging.report.judge_reports). Refusals of a known agent are counted after."""
-    refused: list[tuple[AgentCredentials, str, datetime]] = []
-    to_judge: list[ReportToJudge] = []
+    refused: dict[int, tuple[AgentCredentials, str, datetime]] = {}  # by job: a batch run again counts once
 
-    def ingest_one(session: Session, job: ReportJob) -> tuple[ReportAck, StoreOutcome]:
+    def counted(job: ReportJob, agent: AgentCredentials | None, exc: CanhgacError) -> None:
+        if agent is not None and exc.code in COUNTED_REASONS:
+            refused[id(job)] = (agent, exc.code, job.now)
+
+    def check(session: Session, job: ReportJob) -> _Checked:
         body = decoded_body(job.body, job.headers.get("content-encoding"), limits.max_body_bytes)
         signed = read_signature_headers(job.headers)
         sealed = memo(session, "agents", lambda: find_sealed_agents(session, agent_ids)).get(signed.agent_id)
         agent = None if sealed is None else opened_agent(session, sealed)
         try:
-            ack, stored, report = _verify_and_store(session, agent, signed, body, job, limits)
-        except (Unauthorized, Conflict) as exc:
-            if agent is not None and exc.code in COUNTED_REASONS:
-                refused.append((agent, exc.code, job.now))
+            return _checked(session, job, agent, signed, body, limits)
+        except Unauthorized as exc:
+            counted(job, agent, exc)
+            raise
+
+    def store(session: Session, checked: _Checked) -> tuple[ReportAck, StoreOutcome]:
+        try:
+            ack, stored = _stored(session, checked)
+        except Conflict as exc:
+            counted(checked.job, checked.agent, exc)
             raise
         if stored.current is not None:
-            to_judge.append(ReportToJudge(stored.current, report, job.now, job.via_network))
+            _to_judge(session).append(ReportToJudge(stored.current, checked.whole, checked.job.now,
+                                                    checked.job.via_network))
         return ack, stored.outcome
 
     # Machines in one order in every batch, so that batches of two processes (PostgreSQL) take the
     # machines' rows in one order; a stable sort keeps an agent's reports in their order.
     order = sorted(range(len(jobs)), key=lambda i: str(jobs[i].headers.get(AGENT_HEADER) or ""))
     agent_ids = sorted({str(jobs[i].headers.get(AGENT_HEADER) or "") for i in order})
-    in_order = run_batch(db, [jobs[i] for i in order], ingest_one,
-                         finish=lambda session: judge_reports(session, to_judge, rules))
+    in_order = run_batch(db, [jobs[i] for i in order], store, check=check,
+                         finish=lambda session: judge_reports(session, _to_judge(session), rules))
     results: list[tuple[ReportAck, StoreOutcome] | BaseException] = [None] * len(jobs)  # type: ignore[list-item]
     for position, result in zip(order, in_order, strict=True):
         results[position] = result
-    for agent, code, now in refused:  # each in its own transaction, after the batch's ended
+    for agent, code, now in refused.values():  # each in its own transaction, after the batch's ended
         count_rejection(db, agent.id, agent.machine_id, code, now)
     return results
 
 
-def _verify_and_store(session: Session, known: AgentCredentials | None, signed: SignedRequest, body: bytes,
-                      job: ReportJob, limits: IngestLimits) -> tuple[ReportAck, Stored, Report]:
-    """The report verified, decoded and stored; its answer, what storing did, and the whole report
-    (its unchanged sections filled in) for judging."""
+def _to_judge(session: Session) -> list[ReportToJudge]:
+    """The reports this attempt at the batch stored as their machines' state (kept with its session)."""
+    return memo(session, "to judge", list)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A report verified and decoded, nothing of it written yet."""
+
+    job: ReportJob
+    agent: AgentCredentials
+    body: bytes
+    report: Report
+    whole: Report
+    """With the sections it named by their hash filled in (collector.intake.expand)."""
+    state_body: bytes
+
+
+def _checked(session: Session, job: ReportJob, known: AgentCredentials | None, signed: SignedRequest, body: bytes,
+             limits: IngestLimits) -> _Checked:
     agent = _check_agent_and_signature(known, signed, body, job.now, limits)
     report = _decode(body)
     if report.identity.agent_id != agent.id:
@@ -149,14 +176,22 @@ def _verify_and_store(session: Session, known: AgentCredentials | None, signed: 
     if report.identity.sequence < 1:
         raise InvalidInput("identity.sequence must be 1 or more", code="invalid_report")
     whole, state_body = expand_unchanged(session, report, body)
-    stored = store_report(session, agent, whole, body, job.now, state_body=state_body, left_out=report.unchanged)
+    return _Checked(job, agent, body, report, whole, state_body)
+
+
+def _stored(session: Session, checked: _Checked) -> tuple[ReportAck, Stored]:
+    """The checked report stored; its answer (with the centre's settings when the agent runs with
+    others) and what storing did."""
+    agent, report = checked.agent, checked.report
+    stored = store_report(session, agent, checked.whole, checked.body, checked.job.now, state_body=checked.state_body,
+                          left_out=report.unchanged)
     settings = None
     if report.schema_version >= SCHEMA_VERSION:
         effective = memo(session, ("settings", agent.unit_path), lambda: effective_settings(session, agent.unit_path))
-        settings = settings_for_report(session, agent.machine_id, agent.key, report.settings_version, job.now,
-                                       effective)
+        settings = settings_for_report(session, agent.machine_id, agent.key, report.settings_version,
+                                       checked.job.now, effective)
     return ReportAck(agent_id=agent.id, sequence=report.identity.sequence, status=str(stored.outcome),
-                     settings=settings), stored, whole
+                     settings=settings), stored
 
 
 def _check_agent_and_signature(agent: AgentCredentials | None, signed: SignedRequest, body: bytes, now: datetime,

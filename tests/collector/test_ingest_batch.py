@@ -4,11 +4,12 @@ per batch (collector.judging.memo) is read again by the next batch."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
@@ -168,3 +169,47 @@ def test_a_name_or_section_one_batch_adds_never_holds_up_another_batch(world: Wo
         with world.db.session() as second:  # ...while another brings the same rows
             second.execute(text("SET LOCAL lock_timeout = '300ms'"))
             assert (name_ids(second, ["UltraViewer 6.6", "Zalo"]), store_section_set(second, sections)) == first_ids
+
+
+def savepoints_during(db: Database, work: Callable[[], object]) -> int:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    return sum(statement.startswith("SAVEPOINT") for statement in statements)
+
+
+def test_a_batch_whose_reports_are_checked_or_refused_before_writing_needs_no_savepoint_per_report(
+        world: World) -> None:
+    first, second = world.enroll(machine_uid="uid-1"), world.enroll(machine_uid="uid-2", hostname="pc-02")
+    jobs = [job(first, report_body(first["agent_id"], 1)),
+            job(second, report_body(second["agent_id"], 1), key="00" * 32),  # refused while checking
+            job(second, report_body(second["agent_id"], 2, hostname="pc-02"))]
+    savepoints = savepoints_during(world.db, lambda: ingest_reports(world.db, jobs, LIMITS, world.rules))
+    assert savepoints == 1  # judging's, once for the batch
+    assert stored_sequences(world.db) == sorted([(first["agent_id"], 1), (second["agent_id"], 2)])
+    assert world.count("ingest_rejections") == 1
+
+
+def test_a_conflict_while_storing_runs_the_batch_again_each_report_alone_and_counts_it_once(world: World) -> None:
+    first, second = world.enroll(machine_uid="uid-1"), world.enroll(machine_uid="uid-2", hostname="pc-02")
+    ingest_reports(world.db, [job(first, report_body(first["agent_id"], 1))], LIMITS, world.rules)
+    jobs = [job(first, report_body(first["agent_id"], 1, hostname="other")),  # sequence 1 again, other content
+            job(first, report_body(first["agent_id"], 2)),
+            job(second, report_body(second["agent_id"], 1, hostname="pc-02"))]
+    results: list[object] = []
+    savepoints = savepoints_during(world.db, lambda: results.extend(ingest_reports(world.db, jobs, LIMITS,
+                                                                                    world.rules)))
+    assert [r.code if isinstance(r, Exception) else r[1].value for r in results] == [  # type: ignore[union-attr,index]
+        "sequence_conflict", "stored", "stored"]
+    assert savepoints >= 3  # the second run: a savepoint per report
+    assert stored_sequences(world.db) == sorted([(first["agent_id"], 1), (first["agent_id"], 2),
+                                                 (second["agent_id"], 1)])
+    with world.db.session() as session:
+        assert session.execute(text("SELECT reason, count FROM ingest_rejections")).all() == [("sequence_conflict", 1)]
