@@ -2,11 +2,14 @@
 signed report of 150 programs (verify, decode, store, judge), without HTTP or other clients.
 CPU time of this process, so that it reads the same on a busy machine (wall time printed too).
 
-    python bench/ingest_work.py [--agents 50] [--reports 2000] [--batch 32] [--programs 150] [--postgresql]
+    python bench/ingest_work.py [--agents 50] [--reports 2000] [--batch 32] [--programs 150] [--licensed]
+                                [--postgresql]
 
 The reports are those of bench/ingest.py (one program in 20 updated per report); they are
 ingested ``--batch`` at a time through collector.intake.ingest.ingest_reports (the group commit's
-path; --batch 1 is a transaction per report).
+path; --batch 1 is a transaction per report). ``--licensed``: the unit has a licence register entry
+matching some of the programs (as a province registers its antivirus), so judging ranks each machine
+among the entry's installs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -36,15 +39,20 @@ from collector.intake.batch import ReportJob
 from collector.intake.ingest import IngestLimits, ingest_reports
 from collector.judging.rules import load_rules
 from collector.store.enrollment import create_enrollment_token, enroll
+from collector.store.licences import add_licence
 from collector.store.units import add_unit
 from server.demo_fleet import DemoMachine, demo_report
 
 LIMITS = IngestLimits(max_body_bytes=1024 * 1024, signature_window_s=300)
 
 
-def enrolled_agents(db: Database, count: int, now: datetime) -> list[tuple[DemoMachine, str, str]]:
+def enrolled_agents(db: Database, count: int, now: datetime, licensed: bool = False,
+                    ) -> list[tuple[DemoMachine, str, str]]:
     with db.session() as session:
         add_unit(session, "BENCH", "Đơn vị đo tải", "commune", now, staff_count=0)
+        if licensed:
+            add_licence(session, "Bench Program 00xx", "Bench Program 00*", count // 2, date(2030, 12, 31), "BENCH",
+                        now)
         token, _ = create_enrollment_token(session, "BENCH", timedelta(hours=1), now, max_machines=None)
     agents = []
     for index in range(count):
@@ -81,11 +89,11 @@ def signed_jobs(agents: list[tuple[DemoMachine, str, str]], reports: int, progra
     return jobs
 
 
-def measure(db_url: str, agents: int, reports: int, batch: int, programs: int) -> str:
+def measure(db_url: str, agents: int, reports: int, batch: int, programs: int, licensed: bool = False) -> str:
     now = datetime.now(UTC)
     db = open_database(db_url)
     rules = load_rules(None)
-    jobs = signed_jobs(enrolled_agents(db, agents, now), reports, programs, now)
+    jobs = signed_jobs(enrolled_agents(db, agents, now, licensed), reports, programs, now)
     statements = 0
 
     def count(*_args: object) -> None:
@@ -101,7 +109,8 @@ def measure(db_url: str, agents: int, reports: int, batch: int, programs: int) -
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     db.dispose()
     backend = "postgresql" if db_url.startswith("postgresql") else "sqlite"
-    return (f"{backend}: {reports} reports ({programs} programs, batch {batch}): {cpu / reports * 1000:.2f} ms CPU "
+    return (f"{backend}: {reports} reports ({programs} programs, batch {batch}{', licensed' if licensed else ''}): "
+            f"{cpu / reports * 1000:.2f} ms CPU "
             f"and {statements / reports:.1f} SQL statements per report, {reports / wall:.0f} reports/s in one "
             f"thread (wall {wall:.1f} s); refused {failed}")
 
@@ -112,11 +121,12 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--programs", type=int, default=150)
+    parser.add_argument("--licensed", action="store_true", help="A licence register entry covers the unit")
     parser.add_argument("--postgresql", action="store_true")
     args = parser.parse_args()
 
     def run(url: str) -> str:
-        return measure(url, args.agents, args.reports, args.batch, args.programs)
+        return measure(url, args.agents, args.reports, args.batch, args.programs, args.licensed)
 
     if args.postgresql:
         print(with_fresh_pg_schema(os.environ.get("CANHGAC_TEST_PG_URL", DEFAULT_PG), run))

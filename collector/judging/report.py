@@ -6,7 +6,9 @@ rounds: the first report of each machine in the batch, then each machine's secon
 that every report is still judged on its own, after the one before it of the same machine. A round
 reads its machines' alerts with one query and writes their changes and readiness rows with one
 statement per kind (collector.store.alerts.apply_many_findings, readiness_rows.upsert_rows). What
-it reads of the units and the licence register is read once per batch (collector.judging.memo).
+it reads of the units and the licence register is read once per batch (collector.judging.memo),
+after the batch's reports are stored: each machine's rank among a licence's installs is the one
+the batch leaves (the scan ranks them the same way).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from agent.wire.schema import Report
 from collector.judging.memo import memo
 from collector.judging.rules import LoadedRules, log
 from collector.store.alerts import Subject, apply_many_findings
-from collector.store.licences import licence_terms, machine_covers
+from collector.store.licences import licence_terms, machine_covers, seat_holders
 from collector.store.readiness_rows import readiness_row, upsert_rows
 from collector.store.reports import CurrentMachine
 from collector.store.unit_context import machine_context, report_year
@@ -106,9 +108,10 @@ def _judged(session: Session, item: ReportToJudge, rules: LoadedRules) -> _Judge
     indicators = memo(session, ("indicators", path, report_year(now)),
                       lambda: rules.indicators.for_unit(chain, report_year(now)))
     terms = memo(session, "licence terms", lambda: licence_terms(session))
+    holders = memo(session, "seat holders", lambda: seat_holders(session, terms))
     meta = machine_context(indicators, via_network=item.via_network, last_seen_at=now,
                            previous_collected_at=machine.previous_collected_at,
-                           licences=machine_covers(session, machine.id, path, terms))
+                           licences=machine_covers(session, machine.id, path, terms, holders))
     facts = machine_facts(report, meta, now)
     row = readiness_row(machine.id, machine.unit_id, path, report, facts, now, now, indicators,
                         av_licence_verdict(report, meta, now).as_detail())

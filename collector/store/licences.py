@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -148,7 +149,9 @@ def seat_holders(session: Session, terms: list[LicenceTerm]) -> dict[int, dict[i
 
 
 def machine_covers(session: Session, machine_id: int, unit_path: str,
-                   terms: list[LicenceTerm] | None = None) -> list[LicenceCover]:
-    """The register entries covering one machine's unit, with its rank among their installs."""
+                   terms: list[LicenceTerm] | None = None,
+                   holders: Mapping[int, Mapping[int, int]] | None = None) -> list[LicenceCover]:
+    """The register entries covering one machine's unit, with its rank among their installs
+    (``holders``: :func:`seat_holders` of at least those entries, when the caller has them)."""
     terms = [t for t in (terms if terms is not None else licence_terms(session)) if t.covers(unit_path)]
-    return covers_of(machine_id, unit_path, terms, seat_holders(session, terms))
+    return covers_of(machine_id, unit_path, terms, holders if holders is not None else seat_holders(session, terms))

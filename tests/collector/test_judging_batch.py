@@ -4,18 +4,20 @@ of the rules never costs a report, nor another machine's judging."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import collector.judging.report
-from agent.wire.schema import Antivirus, AntivirusProduct, encode_report
+from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
 from collector.intake.batch import ReportJob
 from collector.intake.ingest import IngestLimits, ingest_reports
 from collector.judging.report import ReportToJudge, rounds
 from collector.models.alerts import Alert, AlertEvent
+from collector.models.readiness import MachineReadiness
+from collector.store.licences import add_licence
 from collector.store.reports import CurrentMachine
 from tests.api_world import World
 from tests.factories import T0, make_report, signed
@@ -85,3 +87,35 @@ def test_rules_failing_on_one_machine_leave_the_others_judged_and_every_report_s
     assert [r[1].value for r in results] == ["stored"] * 3  # type: ignore[index]
     assert [bool(absent_av_history(world, a["machine_id"])) for a in agents] == [True, False, True]
     assert world.count("reports") == 3
+
+
+def kaspersky_job(agent: dict[str, str], sequence: int) -> ReportJob:
+    report = make_report(agent["agent_id"], sequence, machine_uid=agent["machine_uid"])
+    report.antivirus = Antivirus(products=[AntivirusProduct(name="Kaspersky Endpoint Security", vendor="Kaspersky",
+                                                            enabled=True, realtime_on=True)])
+    report.software = Software(programs=[Program(name="Kaspersky Endpoint Security")])
+    body = encode_report(report)
+    return ReportJob(signed(agent["agent_id"], agent["key"], body), body, T0, via_network=True)
+
+
+def test_a_batch_ranks_its_machines_among_a_licences_installs_once_and_as_it_leaves_them(world: World) -> None:
+    """One seat for three machines reporting in one batch: the first enrolled holds it; the licence
+    register's installs are read once for the batch, not once per report."""
+    agents = [enrolled(world, i) for i in range(3)]
+    with world.db.session() as session:
+        add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 1, date(2027, 12, 31), "XA", T0)
+    names_read: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.rstrip().endswith("FROM product_names"):  # every name, matched against the patterns
+            names_read.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", seen)
+    try:
+        ingest_reports(world.db, [kaspersky_job(a, 1) for a in agents], LIMITS, world.rules)
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", seen)
+    with world.db.session() as session:
+        licensed = dict(session.execute(select(MachineReadiness.machine_id, MachineReadiness.av_licensed)).all())
+    assert [licensed[int(a["machine_id"])] for a in agents] == [True, False, False]
+    assert len(names_read) == 1
