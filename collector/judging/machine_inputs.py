@@ -33,6 +33,7 @@ from collector.judging.rules import LoadedRules
 from collector.store.machines import StoredState
 from collector.store.unit_context import machine_context, report_year
 from rules.facts import MachineContext
+from rules.indicators import IndicatorSet
 from rules.licences import LicenceCover, LicenceTerm, covers_of
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class VerdictInputs:
         self.fingerprint = rules_fingerprint(rules, now)
         self.terms, self.seen = terms, seen
         self._units: dict[str, str] = {}
+        self._shared: dict[int, tuple[IndicatorSet, str]] = {}
 
     def of(self, machine: StoredState, unit_path: str) -> MachineInputs:
         keys = self.seen.keys.get(machine.id)
@@ -73,12 +75,20 @@ class VerdictInputs:
     def unit_digest(self, unit_path: str) -> str:
         """The digest of what every machine of the unit at ``unit_path`` shares (see the module)."""
         digest = self._units.get(unit_path)
-        if digest is None:  # the context of a machine of the unit of which nothing is known
-            shared = repr(machine_context(self.seen.contexts.of(unit_path)))
+        if digest is None:
+            shared = self._shared_text(self.seen.contexts.of(unit_path))
             covering = repr(covers_of(0, unit_path, self.terms, {}))  # the entries, no machine's rank
             text = f"{self.fingerprint}|{unit_path}|{shared}|{self.seen.network.lan_swept}|{covering}"
             digest = self._units[unit_path] = hashlib.sha256(text.encode()).hexdigest()
         return digest
+
+    def _shared_text(self, indicators: IndicatorSet) -> str:
+        """The context of a machine of a unit with these indicators of which nothing else is known,
+        as text; made once per set (units without overrides of their own share one)."""
+        kept = self._shared.get(id(indicators))
+        if kept is None or kept[0] is not indicators:
+            kept = self._shared[id(indicators)] = (indicators, repr(machine_context(indicators)))
+        return kept[1]
 
     @staticmethod
     def own_digest(own: MachineInputs) -> str:
