@@ -1,14 +1,22 @@
-"""What a machine's verdicts depend on besides its report and the rules, and the digest of it all
+"""What a machine's verdicts depend on besides its report and the rules, and the digests of it
 that the incremental scan keeps per machine (collector.judging.machine_sweep).
 
 The rules judge a machine on its report and its context (rules.facts.MachineContext). The scan
 makes that context of two parts only: what every machine of its unit shares (from the unit's
 indicators: KMS hosts, certificate issuers and days) and the machine's own
-(:class:`MachineInputs`, the rest of collector.store.unit_context.machine_context's arguments). The
-digest covers both, with the report's sequence, the unit's path and the rules' fingerprint; each
-part by its ``repr`` (plain values, dates, tuples, lists and frozen dataclasses of them: the same
-text in every process). Times come from the database in UTC; one that reads differently (the same
-instant in another zone) only has its machine judged once more.
+(:class:`MachineInputs`, the rest of collector.store.unit_context.machine_context's arguments).
+
+The mark keeps them in three parts, so that a machine of which nothing changed is never read:
+- the unit's digest (:meth:`VerdictInputs.unit_digest`): the rules' fingerprint, the unit's path
+  and shared context, whether a LAN was ever swept, the licence entries covering the unit;
+- the machine's own observations' digest (:meth:`VerdictInputs.own_digest`): its rank among each
+  covering entry's seat holders, its MAC seen on the LAN, refused reports; "" when it has none,
+  so that only the machines named in those registers (:meth:`VerdictInputs.observed`) and the
+  marks holding one are compared;
+- its row's unit, state sequence and last-seen time and its key history, kept as columns and
+  compared in SQL (collector.store.scan_marks.changed_machines).
+Each digest is made of ``repr`` texts (plain values, dates, tuples, lists and frozen dataclasses of
+them: the same text in every process).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from collector.judging.rules import LoadedRules
 from collector.store.machines import StoredState
 from collector.store.unit_context import machine_context, report_year
 from rules.facts import MachineContext
+from rules.indicators import IndicatorSet
 from rules.licences import LicenceCover, LicenceTerm, covers_of
 
 if TYPE_CHECKING:
@@ -49,7 +58,8 @@ class VerdictInputs:
     def __init__(self, rules: LoadedRules, terms: Sequence[LicenceTerm], now: datetime, seen: _Seen) -> None:
         self.fingerprint = rules_fingerprint(rules, now)
         self.terms, self.seen = terms, seen
-        self._shared: dict[str, str] = {}
+        self._units: dict[str, str] = {}
+        self._shared: dict[int, tuple[IndicatorSet, str]] = {}
 
     def of(self, machine: StoredState, unit_path: str) -> MachineInputs:
         keys = self.seen.keys.get(machine.id)
@@ -62,13 +72,41 @@ class VerdictInputs:
         """The machine's whole context: its unit's shared part and ``own``."""
         return machine_context(self.seen.contexts.of(unit_path), **own._asdict())
 
-    def digest(self, state_sequence: int, unit_path: str, own: MachineInputs) -> str:
-        """The digest of everything the machine's verdicts depend on (see the module)."""
-        shared = self._shared.get(unit_path)
-        if shared is None:  # the context of a machine of the unit of which nothing is known
-            shared = self._shared[unit_path] = repr(machine_context(self.seen.contexts.of(unit_path)))
-        text = f"{self.fingerprint}|{state_sequence}|{unit_path}|{shared}|{own!r}"
-        return hashlib.sha256(text.encode()).hexdigest()
+    def unit_digest(self, unit_path: str) -> str:
+        """The digest of what every machine of the unit at ``unit_path`` shares (see the module)."""
+        digest = self._units.get(unit_path)
+        if digest is None:
+            shared = self._shared_text(self.seen.contexts.of(unit_path))
+            covering = repr(covers_of(0, unit_path, self.terms, {}))  # the entries, no machine's rank
+            text = f"{self.fingerprint}|{unit_path}|{shared}|{self.seen.network.lan_swept}|{covering}"
+            digest = self._units[unit_path] = hashlib.sha256(text.encode()).hexdigest()
+        return digest
+
+    def _shared_text(self, indicators: IndicatorSet) -> str:
+        """The context of a machine of a unit with these indicators of which nothing else is known,
+        as text; made once per set (units without overrides of their own share one)."""
+        kept = self._shared.get(id(indicators))
+        if kept is None or kept[0] is not indicators:
+            kept = self._shared[id(indicators)] = (indicators, repr(machine_context(indicators)))
+        return kept[1]
+
+    @staticmethod
+    def own_digest(own: MachineInputs) -> str:
+        """The digest of the machine's own observations; "" when it has none (see the module)."""
+        ranks = tuple(cover.rank for cover in own.licences)
+        if not own.mac_seen_on_lan and not own.rejected_reports and all(rank is None for rank in ranks):
+            return ""
+        return hashlib.sha256(repr((ranks, own.mac_seen_on_lan, own.rejected_reports)).encode()).hexdigest()
+
+    def observed(self) -> set[int]:
+        """The machines that have observations of their own now (a seat, their MAC on a swept LAN,
+        refused reports): the others' :meth:`own_digest` is ""."""
+        found = set(self.seen.rejections)
+        for holders in self.seen.holders.values():
+            found.update(holders)
+        if self.seen.network.lan_swept:
+            found.update(self.seen.network.mac_seen_at)
+        return found
 
 
 def rules_fingerprint(rules: LoadedRules, now: datetime) -> str:

@@ -4,9 +4,10 @@ depend on changed since its last scan, or when the clock may have changed one.
 What a verdict depends on (collector.judging.machine_inputs): the stored report (its sequence),
 the machine's unit, when it was last seen, the licence entries covering it, its MAC seen on the
 LAN, refused reports, its agent's key history, and, for every machine, the rules, overrides and
-indicators and the year. Their digest is kept per machine (scan_marks) with the first time a
-clock fact could change a verdict (rules.clock_facts); the unit rules' counts (offline PC,
-dedicated line) are kept beside it, so an unchanged machine's report is not even read.
+indicators and the year. It is kept per machine (scan_marks, collector.store.scan_marks) with the
+first time a clock fact could change a verdict (rules.clock_facts); the unit rules' counts
+(offline PC, dedicated line) are kept beside it and summed in SQL. The machines due are found by
+queries (:func:`due_machines`): a machine of which nothing changed is not read at all.
 
 The machines to judge go ``CHUNK`` at a time: their reports read (and, on PostgreSQL, their rows
 locked) 1,000 to a query, judged rule by rule (rules.engine.evaluate_fleet), and their alerts,
@@ -30,7 +31,18 @@ from collector.judging.rules import LoadedRules
 from collector.store.alerts import Subject, apply_many_findings
 from collector.store.machines import StoredState
 from collector.store.readiness_rows import JudgedState, record_judged_readiness
-from collector.store.scan import CurrentState, Mark, lock_current_states, machines_and_marks, save_marks
+from collector.store.scan import CurrentState, lock_current_states
+from collector.store.scan_marks import (
+    Mark,
+    changed_machines,
+    drop_marks,
+    machines_marked_in,
+    marked_counts,
+    marked_own,
+    marked_states,
+    marked_unit_inputs,
+    save_marks,
+)
 from collector.store.stored_state import decode_state
 from collector.store.units import UnitRow, unit_chains
 from rules.clock_facts import ClockPlan, clock_plan
@@ -77,9 +89,6 @@ class SweepResult:
     judged: int = 0
     """Machines judged again in this scan (the others' verdicts could not have changed)."""
 
-    def count(self, unit_path: str, mark: Mark) -> None:
-        self.counted[unit_path].add_machine(mark.offline, mark.line)
-
 
 @dataclass(frozen=True)
 class _Due:
@@ -88,7 +97,8 @@ class _Due:
     machine: StoredState
     own: MachineInputs
     inputs: str
-    """The digest of its inputs."""
+    """The digest of its unit's shared inputs."""
+    own_digest: str
 
 
 def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow], terms: Sequence[LicenceTerm],
@@ -96,26 +106,39 @@ def sweep_machines(session: Session, rules: LoadedRules, units: Sequence[UnitRow
     """Judge the machines whose inputs changed or whose clock time came; count every machine."""
     inputs = VerdictInputs(rules, terms, now, seen)
     paths = {u.id: u.path for u in units}
-    result = SweepResult()
-    due: list[_Due] = []
-    for machine, mark in machines_and_marks(session):
-        path = paths[machine.unit_id]
-        own = inputs.of(machine, path)
-        digest = inputs.digest(machine.state_sequence, path, own)
-        summary.machines += 1
-        if mark is not None and mark.inputs == digest and (mark.due_at is None or mark.due_at > now):
-            result.count(path, mark)
-        else:
-            due.append(_Due(machine, own, digest))
+    due = due_machines(session, inputs, paths, now)
     judge = _ChunkJudge(session, rules, paths, unit_chains(units), now, summary, inputs)
     new_marks = []
     for start in range(0, len(due), CHUNK):
-        for machine, mark in judge.judge(due[start:start + CHUNK]):
-            new_marks.append((f"machine:{machine.id}", mark))
-            result.count(paths[machine.unit_id], mark)
+        new_marks += judge.judge(due[start:start + CHUNK])
     save_marks(session, new_marks, now)
-    result.judged = len(due)
+    drop_marks(session, summary.undecodable)
+    result = SweepResult(judged=len(due))
+    for unit_id, count in marked_counts(session).items():
+        result.counted[paths[unit_id]].add(UnitCount(count.machines, count.offline, count.line))
+        summary.machines += count.machines
     return result
+
+
+def due_machines(session: Session, inputs: VerdictInputs, paths: dict[int, str], now: datetime) -> list[_Due]:
+    """The machines to judge (in id order): their row or agents changed or their clock time came
+    (collector.store.scan_marks.changed_machines), their unit's shared inputs changed, or their own
+    observations did (compared for the machines that have some, now or at their last judging)."""
+    found = {machine.id: machine for machine in changed_machines(session, now)}
+    stale = {unit_id for unit_id, digest in marked_unit_inputs(session)
+             if digest and unit_id in paths and digest != inputs.unit_digest(paths[unit_id])}
+    for machine in machines_marked_in(session, stale):
+        found.setdefault(machine.id, machine)
+    for machine, own in marked_states(session, (inputs.observed() | marked_own(session)) - found.keys()):
+        if own != inputs.own_digest(inputs.of(machine, paths[machine.unit_id])):
+            found[machine.id] = machine
+    due = []
+    for machine_id in sorted(found):
+        machine = found[machine_id]
+        path = paths[machine.unit_id]
+        own = inputs.of(machine, path)
+        due.append(_Due(machine, own, inputs.unit_digest(path), inputs.own_digest(own)))
+    return due
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,7 @@ class _ChunkJudge:
         self.now, self.summary, self.inputs = now, summary, inputs
         self._plans: dict[tuple[tuple[str, ...], Any], ClockPlan] = {}
 
-    def judge(self, due: Sequence[_Due]) -> list[tuple[StoredState, Mark]]:
+    def judge(self, due: Sequence[_Due]) -> list[tuple[int, Mark]]:
         """Each judged machine's new mark; alerts and readiness rows of the unchanged ones written."""
         groups: dict[tuple[str, ...], list[_Read]] = {}
         for item in self._read(due):
@@ -151,7 +174,7 @@ class _ChunkJudge:
             found = evaluate_fleet(self.rules.ruleset, [(f"machine:{m.due.machine.id}", m.facts) for m in members],
                                    self.now, units=chain)
             for item, findings in zip(members, found, strict=True):
-                marks.append((item.due.machine, self._mark(item, chain)))
+                marks.append((item.due.machine.id, self._mark(item, chain)))
                 if item.unchanged:
                     judged.append((item, findings))
         # Facts only ingest knows (report.via_network) are None here: those rules judge unknown,
@@ -173,16 +196,19 @@ class _ChunkJudge:
                 report = decode_state(state.state_json if state else "")
             except msgspec.DecodeError:
                 self.summary.undecodable.append(machine.id)
-                self.summary.machines -= 1
                 continue
             meta = self.inputs.context(self.paths[machine.unit_id], item.own)
             read.append(_Read(item, report, meta, machine_facts(report, meta, self.now), _same(machine, state)))
         return read
 
     def _mark(self, item: _Read, chain: tuple[str, ...]) -> Mark:
+        machine = item.due.machine
+        keys = self.inputs.seen.keys.get(machine.id)
         return Mark(item.due.inputs if item.unchanged else "",  # "": judged again at the next scan
                     self._clock(chain, item.facts.get("role")).next_change(item.facts, self.now),
-                    item.report.role == Role.OFFLINE, _line(item.report))
+                    item.report.role == Role.OFFLINE, _line(item.report), item.due.own_digest,
+                    machine.unit_id, machine.state_sequence, machine.last_seen_at,
+                    keys.agents if keys else 0, keys.enrolled_at if keys else None)
 
     def _clock(self, chain: tuple[str, ...], role: Any) -> ClockPlan:
         """The clock analysis of the machine rules that judge ``role`` in ``chain``, made once."""

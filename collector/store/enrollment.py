@@ -280,6 +280,8 @@ class KeyHistory(msgspec.Struct, frozen=True):
     """Its current agent replaced an earlier one."""
     enrolled_at: datetime
     """When its current (newest) agent was enrolled."""
+    agents: int = 1
+    """How many agents it had (the incremental scan compares it, collector.store.scan_marks)."""
 
 
 def key_histories(session: Session, machine_id: int | None = None) -> dict[int, KeyHistory]:
@@ -287,7 +289,8 @@ def key_histories(session: Session, machine_id: int | None = None) -> dict[int, 
     query = select(Agent.machine_id, func.count(Agent.id), func.max(Agent.created_at)).group_by(Agent.machine_id)
     if machine_id is not None:
         query = query.where(Agent.machine_id == machine_id)
-    return {row[0]: KeyHistory(reenrolled=row[1] > 1, enrolled_at=_aware(row[2])) for row in session.execute(query)}
+    return {row[0]: KeyHistory(reenrolled=row[1] > 1, enrolled_at=_aware(row[2]), agents=row[1])
+            for row in session.execute(query)}
 
 
 def _aware(value: datetime) -> datetime:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from collector.models.machines import Machine
@@ -121,11 +121,12 @@ def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, 
     counts the machines of units without a register only)."""
     kinds = [i for i in indicators.indicators if i.kind in (IndicatorKind.MACHINE, IndicatorKind.OFFICIAL)]
     columns = sorted({i.counts for i in kinds} | {c for i in kinds for c in i.only})
-    query = (select(MachineReadiness.unit_id, MachineReadiness.unit_path, MachineReadiness.role,
-                    MachineReadiness.detail_json, Machine.hostname, *(getattr(MachineReadiness, c) for c in columns))
-             .join(Machine, Machine.id == MachineReadiness.machine_id)
-             .where(MachineReadiness.seen_at >= in_use_since(indicators, now))
-             .order_by(MachineReadiness.unit_path, Machine.hostname))
+    rows, machines = MachineReadiness.__table__, Machine.__table__  # Core: no ORM work per row
+    query = (select(rows.c.unit_id, rows.c.unit_path, rows.c.role, rows.c.detail_json, machines.c.hostname,
+                    *(rows.c[c] for c in columns))
+             .join(machines, machines.c.id == rows.c.machine_id)
+             .where(rows.c.seen_at >= in_use_since(indicators, now), or_(*(_failing(rows, i) for i in kinds)))
+             .order_by(rows.c.unit_path, machines.c.hostname))
     checks = [(indicator, columns.index(indicator.counts), tuple(columns.index(c) for c in indicator.only),
                indicator.kind is IndicatorKind.OFFICIAL) for indicator in kinds]
     found: dict[tuple[int, str], _Members] = defaultdict(_Members)
@@ -147,6 +148,16 @@ def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, 
             for members in lists:
                 members.add(name)
     return found
+
+
+def _failing(rows: Any, indicator: Indicator) -> ColumnElement[bool]:
+    """SQL: the row may fail ``indicator`` (in its denominator, not its numerator): every row the
+    loop of :func:`_machine_members` names for it, the others left in the database."""
+    counted = rows.c[indicator.counts]
+    parts = [or_(counted.is_(None), counted == false()), *(rows.c[c] == true() for c in indicator.only)]
+    if indicator.exclude_roles:
+        parts.append(or_(rows.c.role.is_(None), rows.c.role.not_in(sorted(indicator.exclude_roles))))
+    return and_(*parts)
 
 
 class _Ancestors:

@@ -1,23 +1,23 @@
 """The scheduled scan's own rows: job leases (one run per database and interval, however many
-processes serve it) and scan marks (what each subject was last judged on, for the incremental
-scan); and the per-machine lock that orders the judging of one machine between processes."""
+processes serve it; the scan marks, what each machine was last judged on, are
+collector.store.scan_marks'); and the per-machine lock that orders the judging of one machine
+between processes."""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, delete, literal, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from collector.db import Database
 from collector.models.machines import Machine
-from collector.models.scan import JobLease, ScanMark
-from collector.store.machines import StoredState
+from collector.models.scan import JobLease
 
 TURN = 0.9
 """A lease lasts this share of the job's interval: the next run of the same scheduler, a little
@@ -97,43 +97,3 @@ def lock_current_states(session: Session, machine_ids: Sequence[int]) -> dict[in
         for row in session.execute(query.with_for_update() if lock else query):
             found[row.id] = CurrentState(row.state_json, row.state_sequence, row.last_seen_at)
     return found
-
-
-@dataclass(frozen=True)
-class Mark:
-    inputs: str
-    due_at: datetime | None
-    offline: bool = False
-    line: bool | None = None
-
-
-def machines_and_marks(session: Session) -> Iterator[tuple[StoredState, Mark | None]]:
-    """Every machine that has a current report (its ``state_json`` left out: "") with its mark of
-    the last scan (None: never judged by a scan), read in one pass."""
-    machines, marks = Machine.__table__, ScanMark.__table__
-    subject = literal("machine:") + cast(machines.c.id, String)  # as alerts and marks name a machine
-    rows = session.execute(
-        select(machines.c.id, machines.c.unit_id, machines.c.last_seen_at, machines.c.state_sequence,
-               marks.c.inputs, marks.c.due_at, marks.c.offline, marks.c.line)
-        .select_from(machines.outerjoin(marks, marks.c.subject == subject))
-        .where(machines.c.state_json.is_not(None)))
-    for machine_id, unit_id, last_seen_at, sequence, inputs, due_at, offline, line in rows:
-        yield (StoredState(id=machine_id, unit_id=unit_id, last_seen_at=last_seen_at, state_json="",
-                           state_sequence=sequence),
-               None if inputs is None else Mark(inputs, due_at, offline, line))
-
-
-def save_marks(session: Session, marks: Iterable[tuple[str, Mark]], now: datetime) -> int:
-    """Replace the marks of these subjects (the ones just judged); returns how many."""
-    rows = [{"subject": subject, "inputs": mark.inputs, "due_at": mark.due_at, "judged_at": now,
-             "offline": mark.offline, "line": mark.line} for subject, mark in marks]
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start:start + 1000]
-        session.execute(delete(ScanMark).where(ScanMark.subject.in_([r["subject"] for r in chunk])))
-        session.execute(ScanMark.__table__.insert(), chunk)
-    return len(rows)
-
-
-def forget_marks(session: Session) -> None:
-    """The next scan judges every subject (rules or their inputs changed in a way not digested)."""
-    session.execute(delete(ScanMark))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from agent.wire.schema import encode_report
 from collector.judging.scan import scan_all
 from collector.models.alerts import Alert
-from collector.store.scan import forget_marks
+from collector.store.scan_marks import forget_marks
 from rules.clock_facts import next_change
 from rules.engine import compile_rules
 from rules.loader import load_builtin
@@ -151,41 +151,41 @@ def _inputs(world: World, **params: object) -> tuple[object, object]:
     return VerdictInputs(world.rules, [], NOW, seen), MachineInputs(NOW.astimezone(UTC), [], None, 0, None, None)
 
 
-def test_the_digest_changes_with_every_input_and_only_with_them(world: World) -> None:
-    from collector.judging.machine_inputs import MachineInputs
+def test_the_digests_change_with_every_input_and_only_with_them(world: World) -> None:
+    """The unit's digest with the path and the unit's context, the machine's own with each of its
+    observations; its row's unit, sequence, last-seen time and agents are compared in SQL (below)."""
     from rules.licences import LicenceCover
 
     inputs, own = _inputs(world)
-    base = inputs.digest(1, "/1/2/", own)  # type: ignore[attr-defined]
-    assert inputs.digest(1, "/1/2/", MachineInputs(*own)) == base  # type: ignore[attr-defined, misc]
-    others = {"last_seen_at": NOW - timedelta(hours=1),
-              "licences": [LicenceCover("BKAV Pro", "*bkav*", 10, NOW.date(), None, 3)],
-              "mac_seen_on_lan": True, "rejected_reports": 2, "reenrolled": False, "key_enrolled_at": NOW}
-    assert set(others) == set(MachineInputs._fields)
-    digests = {inputs.digest(1, "/1/2/", own._replace(**{name: value}))  # type: ignore[attr-defined]
-               for name, value in others.items()}
-    digests |= {inputs.digest(2, "/1/2/", own), inputs.digest(1, "/1/3/", own)}  # type: ignore[attr-defined]
+    base = inputs.unit_digest("/1/2/")  # type: ignore[attr-defined]
+    assert inputs.unit_digest("/1/2/") == base and inputs.own_digest(own) == ""  # type: ignore[attr-defined]
     kms, _ = _inputs(world, kms_hosts=["kms.tinh.gov.vn"])  # the unit's shared part: its KMS hosts
-    digests.add(kms.digest(1, "/1/2/", own))  # type: ignore[attr-defined]
-    assert len(digests) == len(others) + 3 and base not in digests
+    assert len({base, inputs.unit_digest("/1/3/"), kms.unit_digest("/1/2/")}) == 3  # type: ignore[attr-defined]
+    others = {"licences": [LicenceCover("BKAV Pro", "*bkav*", 10, NOW.date(), None, 3)],
+              "mac_seen_on_lan": True, "rejected_reports": 2}
+    digests = {inputs.own_digest(own._replace(**{name: value})) for name, value in others.items()}  # type: ignore
+    assert len(digests) == len(others) and "" not in digests
+    no_seat = [LicenceCover("BKAV Pro", "*bkav*", 10, NOW.date(), None, None)]  # the unit's entry, no rank
+    assert inputs.own_digest(own._replace(licences=no_seat, mac_seen_on_lan=False)) == ""  # type: ignore
 
 
-def test_the_digest_is_the_same_in_another_process(world: World) -> None:
+def test_the_digests_are_the_same_in_another_process(world: World) -> None:
     import os
     import subprocess
     import sys
 
+    from rules.licences import LicenceCover
+
     inputs, own = _inputs(world)
-    script = ("import sys; from datetime import datetime, UTC; from collector.judging.machine_inputs import "
-              "MachineInputs, VerdictInputs; v = VerdictInputs.__new__(VerdictInputs); v.fingerprint = sys.argv[1]; "
-              "v._shared = {'/1/2/': sys.argv[2]}; "
-              f"print(v.digest(1, '/1/2/', MachineInputs(datetime({NOW.year}, {NOW.month}, {NOW.day}, {NOW.hour}, "
-              "tzinfo=UTC).astimezone(UTC), [], None, 0, None, None)))")
-    digest = inputs.digest(1, "/1/2/", own)  # type: ignore[attr-defined]
-    shared = inputs._shared["/1/2/"]  # type: ignore[attr-defined]
-    answer = subprocess.run([sys.executable, "-c", script, inputs.fingerprint, shared],  # type: ignore[attr-defined]
-                            capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True)
-    assert answer.stdout.strip() == digest
+    script = ("import sys; from datetime import date; from collector.judging.machine_inputs import "
+              "MachineInputs, VerdictInputs; from rules.licences import LicenceCover; "
+              "print(VerdictInputs.own_digest(MachineInputs(None, [LicenceCover('BKAV Pro', '*bkav*', 10, "
+              f"date({NOW.year}, {NOW.month}, {NOW.day}), None, 3)], True, 2, None, None)))")
+    own = own._replace(licences=[LicenceCover("BKAV Pro", "*bkav*", 10, NOW.date(), None, 3)],  # type: ignore
+                       mac_seen_on_lan=True, rejected_reports=2)
+    answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True)
+    assert answer.stdout.strip() == inputs.own_digest(own)  # type: ignore[attr-defined]
 
 
 def test_a_report_stored_while_the_scan_judges_is_left_to_ingest_and_judged_at_the_next_scan(
