@@ -66,54 +66,71 @@ def begin_batch(session: Session) -> None:
 
 def run_batch(db: Database, items: list[T], store: Callable[[Session, C], R],
               check: Callable[[Session, T], C] | None = None,
-              finish: Callable[[Session], None] | None = None) -> list[R | BaseException]:
+              finish: Callable[[Session], None] | None = None,
+              store_order: Callable[[C], int] | None = None) -> list[R | BaseException]:
     """For each item ``store(session, check(session, item))`` in one transaction committed once,
     then ``finish(session)`` in the same transaction (what the batch does with the items stored:
     judging them); per item its result or the exception it raised, which stores nothing of it.
     When the transaction itself fails, StoreUnavailable for every item.
 
     ``check`` reads and verifies, never writes (default: the item as it is): a CanhgacError it
-    raises refuses the item at no cost. ``store`` writes. The batch runs first without a savepoint
-    per item (two statements less a report); when a ``store`` fails (a conflict, a lock timeout),
-    that attempt is rolled back whole and the batch runs again with each item in its own
-    savepoint, so that the failing item alone is rolled back."""
+    raises refuses the item at no cost. Every item is checked first, then the checked ones are
+    stored in the order of ``store_order`` (items of one key in their order): the order in which
+    the scan takes machines' rows, so that a batch and a scan never wait on each other in a circle.
+    The batch runs first without a savepoint per item (two statements less a report); when a
+    ``store`` fails (a conflict, a lock timeout), that attempt is rolled back whole and the batch
+    runs again with each item in its own savepoints, so that the failing item alone is refused."""
     checking: Callable[[Session, T], C] = check or (lambda _session, item: item)  # type: ignore[assignment,return-value]
+    order: Callable[[C], int] = store_order or (lambda _checked: 0)
     try:
         try:
-            return _attempt(db, items, lambda session, item: _checked_then_stored(session, item, checking, store),
-                            finish)
-        except _StoreFailed:
-            return _attempt(db, items, lambda session, item: _in_savepoint(
-                session, item, lambda s, i: store(s, checking(s, i))), finish)
+            return _attempt(db, items, checking, store, order, finish, alone=False)
+        except _StoreFailed as failed:
+            log.info("a report failed while its batch of %d was stored (%s); storing each alone",
+                     len(items), failed.__cause__)
+            return _attempt(db, items, checking, store, order, finish, alone=True)
     except SQLAlchemyError as exc:
         log.warning("a batch of %d reports was not committed: %s", len(items), exc)
         return [StoreUnavailable("the collector could not store the report now; send it again")] * len(items)
 
 
 class _StoreFailed(Exception):
-    """An item's store failed in an attempt without savepoints: the attempt is given up."""
+    """An item failed in an attempt without savepoints (other than by check's refusal): the
+    transaction may hold part of its writes, or be aborted, so the attempt is given up."""
 
 
-def _attempt(db: Database, items: list[T], one: Callable[[Session, T], R | BaseException],
-             finish: Callable[[Session], None] | None) -> list[R | BaseException]:
+def _attempt(db: Database, items: list[T], check: Callable[[Session, T], C], store: Callable[[Session, C], R],
+             order: Callable[[C], int], finish: Callable[[Session], None] | None,
+             alone: bool) -> list[R | BaseException]:
+    """One try at the batch: ``alone``: each item's check and store in savepoints of their own."""
+    results: list[R | BaseException | None] = [None] * len(items)
+    checked: dict[int, C] = {}
     with db.session() as session:
         begin_batch(session)
-        results = [one(session, item) for item in items]
+        for index, item in enumerate(items):
+            outcome = _in_savepoint(session, item, check) if alone else _refused_or_checked(session, item, check)
+            if isinstance(outcome, BaseException):
+                results[index] = outcome
+            else:
+                checked[index] = outcome
+        for index in sorted(checked, key=lambda i: order(checked[i])):  # stable: one key's items in their order
+            results[index] = (_in_savepoint(session, checked[index], store) if alone
+                              else _stored_or_failed(session, checked[index], store))
         if finish is not None:
             finish(session)
-    return results
+    return results  # type: ignore[return-value]
 
 
-def _checked_then_stored(session: Session, item: T, check: Callable[[Session, T], C],
-                         store: Callable[[Session, C], R]) -> R | BaseException:
-    """The item's refusal by ``check`` as its answer, else what ``store`` gives; _StoreFailed when
-    anything else fails (the transaction may hold part of the item's writes, or be aborted)."""
+def _refused_or_checked(session: Session, item: T, check: Callable[[Session, T], C]) -> C | CanhgacError:
     try:
-        checked = check(session, item)
+        return check(session, item)
     except CanhgacError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - a database error while reading: the transaction may be aborted
         raise _StoreFailed from exc
+
+
+def _stored_or_failed(session: Session, checked: C, store: Callable[[Session, C], R]) -> R:
     try:
         return store(session, checked)
     except Exception as exc:  # noqa: BLE001 - given up: the batch runs again, each item in a savepoint

@@ -135,15 +135,12 @@ def ingest_reports(db: Database, jobs: list[ReportJob], limits: IngestLimits, ru
                                                     checked.job.via_network))
         return ack, stored.outcome
 
-    # Machines in one order in every batch, so that batches of two processes (PostgreSQL) take the
-    # machines' rows in one order; a stable sort keeps an agent's reports in their order.
-    order = sorted(range(len(jobs)), key=lambda i: str(jobs[i].headers.get(AGENT_HEADER) or ""))
-    agent_ids = sorted({str(jobs[i].headers.get(AGENT_HEADER) or "") for i in order})
-    in_order = run_batch(db, [jobs[i] for i in order], store, check=check,
-                         finish=lambda session: judge_reports(session, _to_judge(session), rules))
-    results: list[tuple[ReportAck, StoreOutcome] | BaseException] = [None] * len(jobs)  # type: ignore[list-item]
-    for position, result in zip(order, in_order, strict=True):
-        results[position] = result
+    # Stored in machine id order, as the scan takes machines' rows (collector.store.scan), so that
+    # batches of two processes (PostgreSQL) and the scan take them in one order; a machine's
+    # reports in the order they came.
+    agent_ids = sorted({str(job.headers.get(AGENT_HEADER) or "") for job in jobs})
+    results = run_batch(db, jobs, store, check=check, store_order=lambda checked: checked.agent.machine_id,
+                        finish=lambda session: judge_reports(session, _to_judge(session), rules))
     for agent, code, now in refused.values():  # each in its own transaction, after the batch's ended
         count_rejection(db, agent.id, agent.machine_id, code, now)
     return results

@@ -213,3 +213,28 @@ def test_a_conflict_while_storing_runs_the_batch_again_each_report_alone_and_cou
                                                  (second["agent_id"], 1)])
     with world.db.session() as session:
         assert session.execute(text("SELECT reason, count FROM ingest_rejections")).all() == [("sequence_conflict", 1)]
+
+
+def test_a_batch_takes_its_machines_rows_in_id_order_as_the_scan_does(world: World) -> None:
+    """The scan locks machines' rows in id order (collector.store.scan.lock_current_states); a batch
+    that took them in another order (its agents' ids: random) deadlocked with it on PostgreSQL."""
+    agents = [world.enroll(machine_uid=f"uid-{i}", hostname=f"pc-{i:02d}") for i in range(4)]
+    for extra in range(4, 12):  # bounded: until the agents' order is not the machines' order
+        if sorted(agents, key=lambda a: a["agent_id"]) != sorted(agents, key=lambda a: int(a["machine_id"])):
+            break
+        agents.append(world.enroll(machine_uid=f"uid-{extra}", hostname=f"pc-{extra:02d}"))
+    seen: list[int] = []
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+        if statement.startswith("UPDATE machines SET last_seen_at"):
+            seen.append(int(parameters["machine_id"] if isinstance(parameters, dict) else parameters[-1]))  # type: ignore[index,call-overload]
+
+    jobs = [job(a, report_body(a["agent_id"], 1, machine_uid=f"uid-{i}", hostname=f"pc-{i:02d}"))
+            for i, a in enumerate(agents)]
+    event.listen(world.db.engine, "before_cursor_execute", record)
+    try:
+        results = ingest_reports(world.db, list(reversed(jobs)), LIMITS, world.rules)
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", record)
+    assert all(not isinstance(r, BaseException) for r in results)
+    assert seen == sorted(int(a["machine_id"]) for a in agents)
