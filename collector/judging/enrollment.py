@@ -41,7 +41,7 @@ def judge_enrollment(session: Session, machine_id: int, rules: LoadedRules, now:
 
 def judge_enrollment_safely(session: Session, machine_id: int, rules: LoadedRules, now: datetime) -> None:
     """:func:`judge_enrollment` in a savepoint: a failure of the rules is logged and rolled back
-    alone, and the enrollment stands (as collector.judging.report.judge_safely for reports)."""
+    alone, and the enrollment stands (as collector.judging.report.judge_reports does for reports)."""
     try:
         with session.begin_nested():
             judge_enrollment(session, machine_id, rules, now)
