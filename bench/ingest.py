@@ -76,7 +76,10 @@ def start_server(db_url: str, port: int, agents: int, workers: int = 1) -> subpr
     limits = ["--enroll-per-address", str(agents + 1), "--enroll-per-token", str(agents + 1)]
     command = [sys.executable, "-m", "canhgac", "serve", "--db", db_url, "--port", str(port), "--log-level", "warning",
                *limits, *(["--workers", str(workers)] if workers > 1 else [])]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # From this checkout's root: ``-m`` puts the working directory first on sys.path, so the server
+    # runs the code of the checkout this script belongs to (another checkout's, when comparing).
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               cwd=Path(__file__).resolve().parents[1])
     wait_for_health(process, port, "canhgac")
     return process
 
