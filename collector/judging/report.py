@@ -108,7 +108,8 @@ def _judged(session: Session, item: ReportToJudge, rules: LoadedRules) -> _Judge
     indicators = memo(session, ("indicators", path, report_year(now)),
                       lambda: rules.indicators.for_unit(chain, report_year(now)))
     terms = memo(session, "licence terms", lambda: licence_terms(session))
-    holders = memo(session, "seat holders", lambda: seat_holders(session, terms))
+    holders = {term.id: memo(session, ("seat holders", term.id), lambda term=term: seat_holders(session, [term]))
+               .get(term.id, {}) for term in terms if term.covers(path)}  # each entry's once per batch
     meta = machine_context(indicators, via_network=item.via_network, last_seen_at=now,
                            previous_collected_at=machine.previous_collected_at,
                            licences=machine_covers(session, machine.id, path, terms, holders))

@@ -119,3 +119,22 @@ def test_a_batch_ranks_its_machines_among_a_licences_installs_once_and_as_it_lea
         licensed = dict(session.execute(select(MachineReadiness.machine_id, MachineReadiness.av_licensed)).all())
     assert [licensed[int(a["machine_id"])] for a in agents] == [True, False, False]
     assert len(names_read) == 1
+
+
+def test_a_batch_reads_the_installs_only_of_the_licences_covering_its_machines(world: World) -> None:
+    agents = [enrolled(world, i) for i in range(2)]  # both in XA
+    with world.db.session() as session:
+        add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 5, date(2027, 12, 31), "XA", T0)
+        add_licence(session, "Kaspersky (xã B)", "Kaspersky*", 5, date(2027, 12, 31), "XB", T0)
+    installs_read: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("SELECT DISTINCT machine_products.machine_id"):
+            installs_read.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", seen)
+    try:
+        ingest_reports(world.db, [kaspersky_job(a, 1) for a in agents], LIMITS, world.rules)
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", seen)
+    assert len(installs_read) == 1  # XA's entry, once for the batch; XB's is not read
