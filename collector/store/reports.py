@@ -130,7 +130,7 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
     state when it differs from ``body`` (collector.intake.expand).
     """
     # The machine seen now; on PostgreSQL the UPDATE holds its row until the transaction ends, so
-    # reports of one machine at two workers take turns (the lock collector.store.scan.lock_machine takes).
+    # reports of one machine at two workers take turns (and the scan: collector.store.scan.lock_current_states).
     before = session.execute(_SEEN, {"machine_id": agent.machine_id, "now": now}).one()
     digest = hashlib.sha256(body).hexdigest()
     sequence = report.identity.sequence

@@ -61,15 +61,6 @@ def _insert_ignoring_conflict(session: Session, values: Mapping[str, object]) ->
     session.execute(insert(JobLease).values(dict(values)).on_conflict_do_nothing(index_elements=["job"]))
 
 
-def lock_machine(session: Session, machine_id: int) -> None:
-    """Hold the machine's row until the transaction ends, so that two processes judging the same
-    machine (two reports at two workers, a report and the scan) take turns and each reads the
-    other's alerts: PostgreSQL's row lock (SELECT ... FOR UPDATE). SQLite has one writer at a
-    time already (its write lock is the database's), so nothing is needed there."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Machine.id).where(Machine.id == machine_id).with_for_update())
-
-
 @dataclass(frozen=True)
 class CurrentState:
     """A machine's current report (JSON) and what says which one it is."""
@@ -84,8 +75,9 @@ STATES_READ = 1000
 
 
 def lock_current_states(session: Session, machine_ids: Sequence[int]) -> dict[int, CurrentState]:
-    """Lock these machines (as :func:`lock_machine` does, in id order, ``STATES_READ`` at a time)
-    and read their current reports: a report stored after this waits for the transaction, and one
+    """Lock these machines (PostgreSQL's row locks, SELECT ... FOR UPDATE, in id order, ``STATES_READ``
+    at a time: the order a batch of reports stores them in; SQLite's one writer needs none) and read
+    their current reports: a report stored after this waits for the transaction, and one
     stored before it shows in its sequence and last-seen time. Machines without a report are absent."""
     ids = sorted(machine_ids)
     lock = session.get_bind().dialect.name == "postgresql"
