@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
@@ -21,6 +21,7 @@ from collector.store.licences import add_licence
 from collector.store.units import add_unit
 from tests.api_world import World
 from tests.factories import T0, make_report, report_body, signed
+from tests.sql_seen import statements_sent
 
 LIMITS = IngestLimits(max_body_bytes=64 * 1024, signature_window_s=300)
 
@@ -172,17 +173,9 @@ def test_a_name_or_section_one_batch_adds_never_holds_up_another_batch(world: Wo
 
 
 def savepoints_during(db: Database, work: Callable[[], object]) -> int:
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(db) as sent:
         work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
-    return sum(statement.startswith("SAVEPOINT") for statement in statements)
+    return sum(statement.startswith("SAVEPOINT") for statement, _ in sent)
 
 
 def test_a_batch_whose_reports_are_checked_or_refused_before_writing_needs_no_savepoint_per_report(
@@ -223,18 +216,11 @@ def test_a_batch_takes_its_machines_rows_in_id_order_as_the_scan_does(world: Wor
         if sorted(agents, key=lambda a: a["agent_id"]) != sorted(agents, key=lambda a: int(a["machine_id"])):
             break
         agents.append(world.enroll(machine_uid=f"uid-{extra}", hostname=f"pc-{extra:02d}"))
-    seen: list[int] = []
-
-    def record(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
-        if statement.startswith("UPDATE machines SET last_seen_at"):
-            seen.append(int(parameters["machine_id"] if isinstance(parameters, dict) else parameters[-1]))  # type: ignore[index,call-overload]
-
     jobs = [job(a, report_body(a["agent_id"], 1, machine_uid=f"uid-{i}", hostname=f"pc-{i:02d}"))
             for i, a in enumerate(agents)]
-    event.listen(world.db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(world.db) as sent:
         results = ingest_reports(world.db, list(reversed(jobs)), LIMITS, world.rules)
-    finally:
-        event.remove(world.db.engine, "before_cursor_execute", record)
+    seen = [int(parameters["machine_id"] if isinstance(parameters, dict) else parameters[-1])
+            for statement, parameters in sent if statement.startswith("UPDATE machines SET last_seen_at")]
     assert all(not isinstance(r, BaseException) for r in results)
     assert seen == sorted(int(a["machine_id"]) for a in agents)

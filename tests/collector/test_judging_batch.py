@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 import collector.judging.report
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
@@ -21,6 +21,7 @@ from collector.store.licences import add_licence
 from collector.store.reports import CurrentMachine
 from tests.api_world import World
 from tests.factories import T0, make_report, signed
+from tests.sql_seen import statements_sent
 
 LIMITS = IngestLimits(max_body_bytes=64 * 1024, signature_window_s=300)
 DEFENDER = Antivirus(products=[AntivirusProduct(name="Windows Defender", enabled=True, realtime_on=True,
@@ -104,17 +105,9 @@ def test_a_batch_ranks_its_machines_among_a_licences_installs_once_and_as_it_lea
     agents = [enrolled(world, i) for i in range(3)]
     with world.db.session() as session:
         add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 1, date(2027, 12, 31), "XA", T0)
-    names_read: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.rstrip().endswith("FROM product_names"):  # every name, matched against the patterns
-            names_read.append(statement)
-
-    event.listen(world.db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(world.db) as sent:
         ingest_reports(world.db, [kaspersky_job(a, 1) for a in agents], LIMITS, world.rules)
-    finally:
-        event.remove(world.db.engine, "before_cursor_execute", seen)
+    names_read = [s for s, _ in sent if s.rstrip().endswith("FROM product_names")]  # every name, for the patterns
     with world.db.session() as session:
         licensed = dict(session.execute(select(MachineReadiness.machine_id, MachineReadiness.av_licensed)).all())
     assert [licensed[int(a["machine_id"])] for a in agents] == [True, False, False]
@@ -126,15 +119,7 @@ def test_a_batch_reads_the_installs_only_of_the_licences_covering_its_machines(w
     with world.db.session() as session:
         add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 5, date(2027, 12, 31), "XA", T0)
         add_licence(session, "Kaspersky (xã B)", "Kaspersky*", 5, date(2027, 12, 31), "XB", T0)
-    installs_read: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("SELECT DISTINCT machine_products.machine_id"):
-            installs_read.append(statement)
-
-    event.listen(world.db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(world.db) as sent:
         ingest_reports(world.db, [kaspersky_job(a, 1) for a in agents], LIMITS, world.rules)
-    finally:
-        event.remove(world.db.engine, "before_cursor_execute", seen)
+    installs_read = [s for s, _ in sent if s.startswith("SELECT DISTINCT machine_products.machine_id")]
     assert len(installs_read) == 1  # XA's entry, once for the batch; XB's is not read
