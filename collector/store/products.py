@@ -17,12 +17,11 @@ import re
 from collections.abc import Iterable, Sequence
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Report
-from collector.models.machines import Machine
 from collector.models.products import NAME_MAX, MachineProduct, ProductName
 from collector.models.units import Unit
 from collector.store.scope import Scope, path_range
@@ -69,24 +68,31 @@ def names_digest(names: Iterable[str]) -> str:
 
 def record_machine_products(session: Session, machine_id: int, unit_id: int, names: set[str]) -> None:
     """Make the machine's stored names ``names`` (in unit ``unit_id``): delete the gone, add the
-    new, and move the kept ones when the machine's unit changed; their digest with them."""
-    session.execute(update(Machine).where(Machine.id == machine_id).values(products_digest=names_digest(names)))
-    current = {name: (name_id, unit) for name, name_id, unit in session.execute(
-        select(ProductName.name, ProductName.id, MachineProduct.unit_id)
-        .join(MachineProduct, MachineProduct.product_id == ProductName.id)
-        .where(MachineProduct.machine_id == machine_id))}
+    new, and move the kept ones when the machine's unit changed. The caller writes their digest
+    (:func:`names_digest`) to machines.products_digest: store_report does, with the state it writes.
+    Core statements built once: this runs for most reports stored."""
+    current = {name: (name_id, unit) for name, name_id, unit in session.execute(_NAMES_OF, {"machine_id": machine_id})}
     gone = [current[name][0] for name in current.keys() - names]
     if gone:
-        session.execute(delete(MachineProduct).where(MachineProduct.machine_id == machine_id,
-                                                     MachineProduct.product_id.in_(gone)))
+        session.execute(_DELETE_NAMES, {"machine_id": machine_id, "product_ids": gone})
     if any(unit != unit_id for _, unit in current.values()):
-        session.execute(update(MachineProduct).where(MachineProduct.machine_id == machine_id)
-                        .values(unit_id=unit_id))
+        session.execute(_MOVE_NAMES, {"machine_id": machine_id, "unit_id": unit_id})
     new = names - current.keys()
     if new:
         ids = name_ids(session, new)
-        session.execute(insert(MachineProduct),
+        session.execute(_MACHINE_PRODUCTS.insert(),
                         [{"machine_id": machine_id, "product_id": ids[n], "unit_id": unit_id} for n in new])
+
+
+_MACHINE_PRODUCTS, _PRODUCT_NAMES = MachineProduct.__table__, ProductName.__table__
+_NAMES_OF = (select(_PRODUCT_NAMES.c.name, _PRODUCT_NAMES.c.id, _MACHINE_PRODUCTS.c.unit_id)
+             .join(_MACHINE_PRODUCTS, _MACHINE_PRODUCTS.c.product_id == _PRODUCT_NAMES.c.id)
+             .where(_MACHINE_PRODUCTS.c.machine_id == bindparam("machine_id")))
+_DELETE_NAMES = delete(_MACHINE_PRODUCTS).where(_MACHINE_PRODUCTS.c.machine_id == bindparam("machine_id"),
+                                                _MACHINE_PRODUCTS.c.product_id.in_(bindparam("product_ids",
+                                                                                             expanding=True)))
+_MOVE_NAMES = (update(_MACHINE_PRODUCTS).where(_MACHINE_PRODUCTS.c.machine_id == bindparam("machine_id"))
+               .values(unit_id=bindparam("unit_id")))
 
 
 def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
@@ -107,7 +113,8 @@ def name_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     return ids
 
 
-_NAME_IDS = select(ProductName.name, ProductName.id).where(ProductName.name.in_(bindparam("names", expanding=True)))
+_NAME_IDS = (select(_PRODUCT_NAMES.c.name, _PRODUCT_NAMES.c.id)
+             .where(_PRODUCT_NAMES.c.name.in_(bindparam("names", expanding=True))))
 
 
 def matching_names(names: Iterable[tuple[int, str]], pattern: str) -> list[int]:

@@ -174,11 +174,13 @@ _BECOME_CURRENT = (
             last_collected_at=bindparam("collected_at"), role=bindparam("role"),
             agent_version=bindparam("agent_version"), report_schema=bindparam("report_schema"),
             settings_version=bindparam("settings_version"), search_text=bindparam("search_text"),
+            products_digest=bindparam("products_digest"),
             hostname=func.coalesce(bindparam("hostname"), _MACHINES.c.hostname),
             os_name=func.coalesce(bindparam("os_name"), _MACHINES.c.os_name))
     .returning(_MACHINES.c.unit_id))
 """The machine's current state moved forward, built once (Core, not ORM-enabled: the hot path);
-its product names rewritten only when their digest changed (machine moves move them: machine_moves)."""
+its product names' digest with it, the names rewritten only when that digest changed (machine moves
+move them: machine_moves)."""
 
 
 def _update_machine(session: Session, agent: AgentCredentials, report: Report, body: bytes,
@@ -188,17 +190,18 @@ def _update_machine(session: Session, agent: AgentCredentials, report: Report, b
     identity = report.identity
     names_before, collected_before = before
     os_name = " ".join(filter(None, (identity.os_name, identity.os_version)))
+    names = product_names(report)
+    digest = names_digest(names)
     unit_id = session.execute(_BECOME_CURRENT, {
         "machine_id": agent.machine_id, "agent_id": agent.id, "sequence": identity.sequence,
         "state_json": body.decode("utf-8"), "collected_at": identity.collected_at, "role": str(report.role),
         "agent_version": identity.agent_version[:64], "report_schema": report.schema_version,
         "settings_version": report.settings_version, "search_text": search_text(report),
-        "hostname": identity.hostname or None,
+        "products_digest": digest, "hostname": identity.hostname or None,
         "os_name": os_name or None}).scalar()
     if unit_id is None:  # an older report: history only
         return None
-    names = product_names(report)
-    if names_digest(names) != names_before:
+    if digest != names_before:
         record_machine_products(session, agent.machine_id, unit_id, names)
     if report.users is not None:
         record_machine_users(session, agent.machine_id, report.users.users)

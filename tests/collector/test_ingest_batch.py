@@ -224,3 +224,30 @@ def test_a_batch_takes_its_machines_rows_in_id_order_as_the_scan_does(world: Wor
             for statement, parameters in sent if statement.startswith("UPDATE machines SET last_seen_at")]
     assert all(not isinstance(r, BaseException) for r in results)
     assert seen == sorted(int(a["machine_id"]) for a in agents)
+
+
+def test_a_report_whose_programs_changed_writes_the_machine_row_with_their_digest_and_the_names_differ_only(
+        world: World) -> None:
+    """The products digest rides on the state's UPDATE (it took a third UPDATE of the machine row
+    per report), and the names stored are those of the newest report."""
+    from collector.store.products import names_digest
+
+    agent = world.enroll()
+
+    def with_programs(sequence: int, *names: str) -> bytes:
+        report = make_report(agent["agent_id"], sequence)
+        report.software = Software(programs=[Program(name=name) for name in names])
+        return encode_report(report)
+
+    ingest_reports(world.db, [job(agent, with_programs(1, "Zalo", "UniKey 4.6"))], LIMITS, world.rules)
+    with statements_sent(world.db) as sent:
+        ingest_reports(world.db, [job(agent, with_programs(2, "Zalo", "Foxit Reader"))], LIMITS, world.rules)
+    assert sum(statement.startswith("UPDATE machines") for statement, _ in sent) == 2  # seen, then current
+    with world.db.session() as session:
+        names = session.scalars(text("SELECT p.name FROM machine_products m JOIN product_names p "
+                                     "ON p.id = m.product_id WHERE m.machine_id = :m ORDER BY p.name"),
+                                {"m": int(agent["machine_id"])}).all()
+        digest = session.scalar(text("SELECT products_digest FROM machines WHERE id = :m"),
+                                {"m": int(agent["machine_id"])})
+    assert names == ["Foxit Reader", "Zalo"]
+    assert digest == names_digest(names)
