@@ -70,7 +70,7 @@ def record_machine_products(session: Session, machine_id: int, unit_id: int, nam
     """Make the machine's stored names ``names`` (in unit ``unit_id``): delete the gone, add the
     new, and move the kept ones when the machine's unit changed. The caller writes their digest
     (:func:`names_digest`) to machines.products_digest: store_report does, with the state it writes.
-    Core statements built once: this runs for most reports stored."""
+    Core statements built once: this runs on ingest's path, for each report whose names changed."""
     current = {name: (name_id, unit) for name, name_id, unit in session.execute(_NAMES_OF, {"machine_id": machine_id})}
     gone = [current[name][0] for name in current.keys() - names]
     if gone:

@@ -18,6 +18,7 @@ from collector.intake.batch import GroupCommitter, ReportJob, StoreUnavailable, 
 from collector.intake.ingest import IngestLimits, ingest_reports
 from collector.models.readiness import MachineReadiness
 from collector.store.licences import add_licence
+from collector.store.products import names_digest
 from collector.store.units import add_unit
 from tests.api_world import World
 from tests.factories import T0, make_report, report_body, signed
@@ -226,12 +227,10 @@ def test_a_batch_takes_its_machines_rows_in_id_order_as_the_scan_does(world: Wor
     assert seen == sorted(int(a["machine_id"]) for a in agents)
 
 
-def test_a_report_whose_programs_changed_writes_the_machine_row_with_their_digest_and_the_names_differ_only(
+def test_a_report_whose_programs_changed_writes_their_digest_with_the_state_and_keeps_the_new_names(
         world: World) -> None:
     """The products digest rides on the state's UPDATE (it took a third UPDATE of the machine row
     per report), and the names stored are those of the newest report."""
-    from collector.store.products import names_digest
-
     agent = world.enroll()
 
     def with_programs(sequence: int, *names: str) -> bytes:
