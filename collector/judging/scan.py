@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from collector.db import Database
+from collector.db import Database, plan_for_the_values
 from collector.judging.machine_sweep import UnitCount, sweep_machines
 from collector.judging.rules import LoadedRules
 from collector.memory import collector_paused
@@ -56,6 +56,7 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
         summary.network, line = run_network_parts(db, now)
     # The collector pauses for the passes over every machine (collector.memory.collector_paused).
     with db.session() as session, collector_paused():
+        plan_for_the_values(session)  # it reads back what it writes, by the tens of thousands
         units = list_units(session, include_ended=True)  # every machine's unit; only live ones are judged
         terms = licence_terms(session)
         seen = _Seen(lan_facts(session), rejections_by_machine(session, now), line, seat_holders(session, terms),
