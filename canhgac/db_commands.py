@@ -66,19 +66,21 @@ def db_restore(backup_file: Path, db_url: str) -> None:
 @db_option
 @cli_errors
 def db_check(db_url: str) -> None:
-    """Check the database: integrity, and the schema at this release's revisions. Exit 1 when not."""
+    """Check the database: integrity, and the schema at this release's revisions. Exit 1 when not.
+    Warns (exit 0) about server settings that slow canhgac down as it grows (PostgreSQL: autovacuum off)."""
     from sqlalchemy.exc import DatabaseError
 
     from collector.db import create_db_engine, require_existing_database
     from collector.migrate import current_revisions, head_revisions
-    from collector.store.database import integrity_problems
+    from collector.store.database import integrity_problems, planner_warnings
 
     require_existing_database(db_url)
     engine = create_db_engine(db_url)
-    heads, current = head_revisions(), set()
+    heads, current, warnings = head_revisions(), set(), []
     try:
         problems = integrity_problems(engine)
         current = current_revisions(engine)
+        warnings = planner_warnings(engine)
     except DatabaseError as exc:  # SQLite: "database disk image is malformed" before any check runs
         problems = [f"the database cannot be read: {exc.orig}"]
         current = heads  # nothing more to say about its schema
@@ -87,6 +89,8 @@ def db_check(db_url: str) -> None:
     if current != heads:
         problems.append(f"schema at {', '.join(sorted(current)) or 'nothing'}, this release needs "
                         f"{', '.join(sorted(heads))}: run `canhgac db init` (or serve) to migrate")
+    for warning in warnings:  # slow, not wrong: the exit status stays 0
+        click.echo(f"CẢNH BÁO / WARNING: {warning}", err=True)
     for problem in problems:
         click.echo(f"LỖI / PROBLEM: {problem}", err=True)
     if problems:

@@ -21,11 +21,14 @@ def serve(config: CollectorConfig) -> None:
     database (a lease row: collector.store.scan)."""
     import uvicorn
 
+    from collector.store.database import planner_warnings
     from server.app import create_app
 
     _log_to_stderr(config.log_level)
     check_port_free(config.host, config.port)
     db = open_collector_database(config, create=True)
+    for warning in planner_warnings(db.engine):
+        click.echo(f"canhgac: {warning}", err=True)
     if config.workers > 1:
         db.dispose()  # migrated and checked once here; each worker opens its own
         _serve_workers(config)
