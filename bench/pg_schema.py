@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,6 +18,9 @@ def with_fresh_pg_schema(base_url: str, run: Callable[[str], T]) -> T:
     admin = create_engine(base_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        autovacuum = connection.execute(text("SHOW autovacuum")).scalar_one()
+    # Figures on a server with autovacuum off are read knowing it (README: The collector's database).
+    print(f"PostgreSQL autovacuum: {autovacuum}", file=sys.stderr)
     try:
         separator = "&" if "?" in base_url else "?"
         return run(f"{base_url}{separator}options=-csearch_path%3D{schema}")
