@@ -28,6 +28,8 @@ class SigningState:
     issuer has no key usage read."""
     subjects: tuple[str, ...] = ()
     """The valid signing certificates' subjects (longest-valid first)."""
+    until: datetime | None = None
+    """When the longest-valid one ends (``days_left`` counts whole days to it)."""
 
 
 def issuer_accepted(issuer: str, issuers: Sequence[str]) -> bool:
@@ -55,7 +57,7 @@ def signing_state(section: Certificates | None, issuers: Sequence[str], now: dat
         return SigningState(None, not open_)
     best = signing[0].not_after
     days = None if best is None else int((best - now).total_seconds() // 86400)
-    return SigningState(days, True, tuple(c.subject for c in signing))
+    return SigningState(days, True, tuple(c.subject for c in signing), best)
 
 
 def _valid(certificate: Certificate, now: datetime) -> bool:

@@ -5,7 +5,8 @@ What a verdict depends on (collector.judging.machine_inputs): the stored report 
 the machine's unit, when it was last seen, the licence entries covering it, its MAC seen on the
 LAN, refused reports, its agent's key history, and, for every machine, the rules, overrides and
 indicators and the year. It is kept per machine (scan_marks, collector.store.scan_marks) with the
-first time a clock fact could change a verdict (rules.clock_facts); the unit rules' counts
+first time a clock fact could change a verdict (rules.clock_facts, from when each of its clock
+facts next steps: rules.fact_steps); the unit rules' counts
 (offline PC, dedicated line) are kept beside it and summed in SQL. The machines due are found by
 queries (:func:`due_machines`): a machine of which nothing changed is not read at all.
 
@@ -47,6 +48,7 @@ from collector.store.stored_state import decode_state
 from collector.store.units import UnitRow, unit_chains
 from rules.clock_facts import ClockPlan, clock_plan
 from rules.engine import evaluate_fleet
+from rules.fact_steps import clock_steps
 from rules.facts import MachineContext, machine_facts
 from rules.licences import LicenceTerm
 from rules.model import RuleScope
@@ -205,7 +207,8 @@ class _ChunkJudge:
         machine = item.due.machine
         keys = self.inputs.seen.keys.get(machine.id)
         return Mark(item.due.inputs if item.unchanged else "",  # "": judged again at the next scan
-                    self._clock(chain, item.facts.get("role")).next_change(item.facts, self.now),
+                    self._clock(chain, item.facts.get("role")).next_change(
+                        item.facts, self.now, clock_steps(item.report, item.meta, self.now)),
                     item.report.role == Role.OFFLINE, _line(item.report), item.due.own_digest,
                     machine.unit_id, machine.state_sequence, machine.last_seen_at,
                     keys.agents if keys else 0, keys.enrolled_at if keys else None)

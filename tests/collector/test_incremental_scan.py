@@ -84,12 +84,17 @@ def test_the_next_change_is_when_an_age_can_first_reach_a_threshold() -> None:
     ruleset, errors = compile_rules(load_builtin().rules)
     assert errors == []
     silent = [c for c in ruleset.rules if c.rule.id == "agent.silent"]  # agent.silent_hours > 48
-    assert next_change(silent, {"agent.silent_hours": 10}, NOW) == NOW + timedelta(hours=36)
-    assert next_change(silent, {"agent.silent_hours": 47}, NOW) == NOW
+    # Without the fact's next step it may step at once: 10 -> 49 in 38 steps after the first.
+    assert next_change(silent, {"agent.silent_hours": 10}, NOW) == NOW + timedelta(hours=38)
+    assert next_change(silent, {"agent.silent_hours": 48}, NOW) == NOW
+    # Seen 10 h 25 min ago: 11 h in 35 minutes, 49 h (> 48) 38 hours after that.
+    steps = {"agent.silent_hours": NOW + timedelta(minutes=35)}
+    assert next_change(silent, {"agent.silent_hours": 10}, NOW, steps) == NOW + timedelta(hours=38, minutes=35)
+    assert next_change(silent, {"agent.silent_hours": 47}, NOW, steps) == NOW + timedelta(hours=1, minutes=35)
     assert next_change(silent, {"agent.silent_hours": 200}, NOW) is None  # past every threshold: never again
     assert next_change(silent, {"agent.silent_hours": None}, NOW) is None
     expiring = [c for c in ruleset.rules if c.rule.id == "cert.signing_expiring"]  # days_left <= 45, shrinking
-    assert next_change(expiring, {"cert.signing_days_left": 100}, NOW) == NOW + timedelta(days=53)
+    assert next_change(expiring, {"cert.signing_days_left": 100}, NOW) == NOW + timedelta(days=54)
     assert next_change(expiring, {"cert.signing_days_left": 10}, NOW) is None
 
 
