@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from collector.models.machines import Machine
@@ -118,36 +118,85 @@ def _machine_members(session: Session, indicators: IndicatorSet, now: datetime, 
                      registered: set[int]) -> dict[tuple[int, str], _Members]:
     """(unit id, indicator id) -> "hostname (reason)" of machines of the unit's subtree in use, in
     the denominator and not the numerator, for the units in ``wanted`` (an official indicator
-    counts the machines of units without a register only)."""
+    counts the machines of units without a register only).
+
+    SQL tells, per row that may fail, which indicators it fails (a bit each); the rows come in
+    (unit path, hostname) order, so each unit's own first members and counts, added to its wanted
+    ancestors unit by unit, give every list; only the members named read their details."""
     kinds = [i for i in indicators.indicators if i.kind in (IndicatorKind.MACHINE, IndicatorKind.OFFICIAL)]
-    columns = sorted({i.counts for i in kinds} | {c for i in kinds for c in i.only})
     rows, machines = MachineReadiness.__table__, Machine.__table__  # Core: no ORM work per row
-    query = (select(rows.c.unit_id, rows.c.unit_path, rows.c.role, rows.c.detail_json, machines.c.hostname,
-                    *(rows.c[c] for c in columns))
+    fails = [_failing(rows, i) for i in kinds]
+    query = (select(rows.c.machine_id, rows.c.unit_id, rows.c.unit_path, machines.c.hostname,
+                    sum((case((failing, 1 << bit), else_=0) for bit, failing in enumerate(fails)), literal(0)))
              .join(machines, machines.c.id == rows.c.machine_id)
-             .where(rows.c.seen_at >= in_use_since(indicators, now), or_(*(_failing(rows, i) for i in kinds)))
+             .where(rows.c.seen_at >= in_use_since(indicators, now), or_(*fails))
              .order_by(rows.c.unit_path, machines.c.hostname))
-    checks = [(indicator, columns.index(indicator.counts), tuple(columns.index(c) for c in indicator.only),
-               indicator.kind is IndicatorKind.OFFICIAL) for indicator in kinds]
-    found: dict[tuple[int, str], _Members] = defaultdict(_Members)
+    official = sum(1 << bit for bit, i in enumerate(kinds) if i.kind is IndicatorKind.OFFICIAL)
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    shown: dict[tuple[int, str], list[_Unnamed]] = defaultdict(list)
     ancestors_of = _Ancestors(wanted)
-    for own_unit, path, role, detail_json, hostname, *flags in session.execute(query):
-        ancestors = ancestors_of(path)
-        if not ancestors:
-            continue
-        detail: dict[str, Any] | None = None
-        for indicator, counts, only, official in checks:
-            if flags[counts] or role in indicator.exclude_roles or (official and own_unit in registered) \
-                    or not all(flags[c] for c in only):
-                continue  # counted, or not in the denominator
-            lists = [found[(unit_id, indicator.id)] for unit_id in ancestors]
-            name = None
-            if not all(members.full() for members in lists):
-                detail = detail if detail is not None else json.loads(detail_json or "{}")
-                name = f"{hostname} ({machine_reason(indicator, flags[counts], detail).vi})"
-            for members in lists:
-                members.add(name)
-    return found
+    own = _OwnMembers("")
+    for machine_id, own_unit, path, hostname, failed in session.execute(query):
+        if path != own.path:
+            own.add_to(counts, shown, ancestors_of(own.path), kinds)
+            own = _OwnMembers(path)
+        own.add(machine_id, hostname, failed & ~official if own_unit in registered else failed)
+    own.add_to(counts, shown, ancestors_of(own.path), kinds)
+    names = _names(session, shown, kinds)
+    return {key: _Members([names[(m[0], m[2])] for m in shown[key]], count) for key, count in counts.items()}
+
+
+_Unnamed = tuple[int, str, int]
+"""A member to name: (machine id, hostname, indicator bit)."""
+
+
+class _OwnMembers:
+    """One unit's own machines failing each indicator (by bit): how many, and the first ``SHOWN``
+    still to name."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.counts: dict[int, int] = defaultdict(int)
+        self.first: dict[int, list[_Unnamed]] = defaultdict(list)
+
+    def add(self, machine_id: int, hostname: str, failed: int) -> None:
+        while failed:
+            low = failed & -failed
+            bit = low.bit_length() - 1
+            self.counts[bit] += 1
+            if len(self.first[bit]) < SHOWN:
+                self.first[bit].append((machine_id, hostname, bit))
+            failed ^= low
+
+    def add_to(self, counts: dict[tuple[int, str], int], shown: dict[tuple[int, str], list[_Unnamed]],
+               ancestors: Sequence[int], kinds: Sequence[Indicator]) -> None:
+        """Into each wanted ancestor's count and first members (``ancestors``, the unit itself
+        included), after those of the units before it in path order."""
+        for bit, count in self.counts.items():
+            for unit_id in ancestors:
+                key = (unit_id, kinds[bit].id)
+                counts[key] += count
+                shown[key].extend(self.first[bit][:SHOWN - len(shown[key])])
+
+
+def _names(session: Session, shown: Mapping[tuple[int, str], list[_Unnamed]],
+           kinds: Sequence[Indicator]) -> dict[tuple[int, int], str]:
+    """(machine id, indicator bit) -> "hostname (reason)" of the members shown."""
+    ids = sorted({member[0] for members in shown.values() for member in members})
+    columns = sorted({i.counts for i in kinds})
+    rows = MachineReadiness.__table__
+    read: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), 500):
+        for machine_id, detail_json, *values in session.execute(
+                select(rows.c.machine_id, rows.c.detail_json, *(rows.c[c] for c in columns))
+                .where(rows.c.machine_id.in_(ids[start:start + 500]))):
+            read[machine_id] = (json.loads(detail_json or "{}"), dict(zip(columns, values, strict=True)))
+    names: dict[tuple[int, int], str] = {}
+    for machine_id, hostname, bit in {member for members in shown.values() for member in members}:
+        detail, values = read[machine_id]
+        indicator = kinds[bit]
+        names[(machine_id, bit)] = f"{hostname} ({machine_reason(indicator, values[indicator.counts], detail).vi})"
+    return names
 
 
 def _failing(rows: Any, indicator: Indicator) -> ColumnElement[bool]:
