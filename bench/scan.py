@@ -8,7 +8,7 @@ then the machine and unit rules of ``scan_all`` (no network parts) as the schedu
 
     python bench/scan.py [--machines 10000 100000 200000] [--postgresql] [--json]
 
-Prints seconds (wall and this process's CPU), machines judged, and each step's cost as a ratio of
+Prints seconds (wall and this process's CPU), machines and units judged, and each step's cost as a ratio of
 the full sweep of the same run; and the process's peak RSS so far (the sizes run in one process).
 SQLite in a temporary folder by default; --postgresql works in a fresh schema of
 CANHGAC_TEST_PG_URL (or postgresql+psycopg://postgres@127.0.0.1:5432/test).
@@ -78,7 +78,8 @@ def timed(db: Database, now: datetime, rules: object) -> dict[str, float]:
     started, cpu = time.perf_counter(), time.process_time()
     summary = scan_all(db, now, rules, network=False)  # type: ignore[arg-type]
     return {"wall_s": round(time.perf_counter() - started, 3), "cpu_s": round(time.process_time() - cpu, 3),
-            "judged": summary.judged, "machines": summary.machines, "changes": summary.changes}
+            "judged": summary.judged, "machines": summary.machines, "units_judged": summary.units_judged,
+            "units": summary.units, "changes": summary.changes}
 
 
 def measure(url: str, machines: int) -> dict[str, object]:
@@ -129,7 +130,8 @@ def main() -> None:
             step = result[name]
             assert isinstance(step, dict)
             print(f"  {name:22} {step['wall_s']:8.2f} s wall, {step['cpu_s']:8.2f} s CPU, judged {step['judged']:>7}"
-                  f" of {step['machines']}, {step['changes']:>7} alert changes, CPU ratio to full "
+                  f" of {step['machines']} machines, {step['units_judged']:>5} of {step['units']} units,"
+                  f" {step['changes']:>7} alert changes, CPU ratio to full "
                   f"{step['cpu_ratio_to_full']}")
 
 

@@ -102,7 +102,8 @@ def scan_job(state: CollectorState, holder: str | None = None) -> Job:
         state.metrics.job_ran("scan", time.monotonic() - started, time.time())
         pruned = prune_job(state)
         failed = [f"{p.part} {p.target}" for p in summary.network if not p.ok]
-        return (f"{summary.machines} machines, {summary.units} units, {summary.changes} alert changes"
+        return (f"{summary.machines} machines ({summary.judged} judged), {summary.units} units "
+                f"({summary.units_judged} judged), {summary.changes} alert changes"
                 + (f"; failed: {', '.join(failed)}" if failed else "") + f"; {pruned}")
 
     every_s = state.config.scan_interval_minutes * 60

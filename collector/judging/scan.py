@@ -11,8 +11,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from collector.db import Database, plan_for_the_values
+from collector.judging.machine_inputs import rules_fingerprint
 from collector.judging.machine_sweep import UnitCount, sweep_machines
 from collector.judging.rules import LoadedRules
+from collector.judging.unit_inputs import unit_digest, unit_subject
 from collector.memory import collector_paused
 from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_many_findings
@@ -23,6 +25,7 @@ from collector.store.machines import agentless_machines
 from collector.store.products import licence_installs
 from collector.store.readiness import ReadinessScan, scan_readiness
 from collector.store.rejections import prune_rejections, rejections_by_machine
+from collector.store.scan_marks import save_unit_marks, unit_marks
 from collector.store.scope import EVERYTHING
 from collector.store.unit_context import UnitContexts
 from collector.store.units import UnitRow, list_units, path_ids, unit_chains
@@ -39,6 +42,8 @@ class ScanSummary:
     changes: int = 0
     judged: int = 0
     """Machines judged again (the others' inputs and clock-dependent facts had not changed)."""
+    units_judged: int = 0
+    """Units judged again (the others' facts and rules were those of their last judging today)."""
     undecodable: list[int] = field(default_factory=list)
     network: list[PartResult] = field(default_factory=list)
     """One result per subnet swept, device polled and link judged (collector.network.scan)."""
@@ -49,7 +54,8 @@ def scan_all(db: Database, now: datetime, rules: LoadedRules, network: bool = Tr
     and judge the links (each part failing on its own, reported in ``summary.network``; skipped
     when ``network`` is False), then re-judge every machine from its stored state at ``now``
     (ages, silence, MAC seen on the LAN, refused reports) and every unit from its subtree
-    (offline PC, dedicated line, unknown LAN devices, licences)."""
+    (offline PC, dedicated line, unknown LAN devices, licences): the machines and units whose
+    inputs changed since their last judging, or whose verdicts the clock may have changed."""
     summary = ScanSummary()
     line: dict[int, bool] = {}
     if network:
@@ -111,6 +117,7 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
     chains = unit_chains(units)
     valid = [t for t in terms if t.valid_on(now.date())]
     over = seats_exceeded(valid, licence_installs(session, EVERYTHING, valid))
+    fingerprint, marked, digests = rules_fingerprint(rules, now), unit_marks(session), {}
     judged = []
     for unit in units:
         if not unit.live:
@@ -128,9 +135,14 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
             licence_next_expiry_days=expiry[0], licence_next_expiring=expiry[1],
             readiness_below_target=None if readiness is None else readiness.below.get(unit.id, []),
             readiness_failing=None if readiness is None else readiness.failing.get(unit.id, []))
-        subject = Subject(f"unit:{unit.code}", unit.id)
-        judged.append((subject, evaluate(rules.ruleset, unit_facts(aggregate), now, subject=subject.key,
-                                         scope=RuleScope.UNIT, units=chains[unit.id])))
+        subject, facts = Subject(unit_subject(unit.code), unit.id), unit_facts(aggregate)
         summary.units += 1
+        digest = unit_digest(fingerprint, now, unit.id, chains[unit.id], facts)
+        if marked.get(subject.key) == digest:
+            continue  # the same findings as when last judged (collector.judging.unit_inputs)
+        digests[subject.key] = digest
+        judged.append((subject, evaluate(rules.ruleset, facts, now, subject=subject.key,
+                                         scope=RuleScope.UNIT, units=chains[unit.id])))
     summary.changes += len(apply_many_findings(session, judged, rules.rules, now))
+    summary.units_judged = save_unit_marks(session, digests, now)
 

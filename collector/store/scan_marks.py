@@ -7,11 +7,12 @@ machines and agents tables as they are now, with the first time the clock could 
 (``due_at``). The digests of the rest (collector.judging.machine_inputs) are compared by the caller:
 the unit's, read once per unit and digest (:func:`marked_unit_inputs`), and the machine's own
 observations, only for the machines that have any (:func:`marked_own`, :func:`marked_states`).
+A unit's mark (:func:`unit_marks`) holds only the digest of what the unit rules judged it on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -129,11 +130,33 @@ def save_marks(session: Session, marks: Iterable[tuple[int, Mark]], now: datetim
     """Replace the marks of these machines (the ones just judged); returns how many."""
     rows = [{"subject": f"machine:{machine_id}", "machine_id": machine_id, "judged_at": now, **vars(mark)}
             for machine_id, mark in marks]
+    return _replace(session, rows)
+
+
+def _replace(session: Session, rows: Sequence[dict[str, object]]) -> int:
+    """Each row's mark in place of its subject's; returns how many."""
     for start in range(0, len(rows), IDS_READ):
         chunk = rows[start:start + IDS_READ]
         session.execute(delete(ScanMark).where(ScanMark.subject.in_([r["subject"] for r in chunk])))
         session.execute(_marks.insert(), chunk)
     return len(rows)
+
+
+def unit_marks(session: Session) -> dict[str, str]:
+    """Per unit subject ("unit:<code>"), the digest its verdicts were last judged on
+    (collector.judging.unit_inputs). A unit's mark has no machine and no unit id: what counts the
+    machines' marks never sees it."""
+    query = select(_marks.c.subject, _marks.c.inputs).where(_marks.c.machine_id.is_(None),
+                                                            _marks.c.subject.startswith("unit:"))
+    return {subject: inputs for subject, inputs in session.execute(query)}
+
+
+def save_unit_marks(session: Session, digests: Mapping[str, str], now: datetime) -> int:
+    """Replace the marks of these unit subjects (the units just judged); returns how many."""
+    rows = [{"subject": subject, "inputs": inputs, "judged_at": now, "due_at": None, "offline": False,
+             "line": None, "own": "", "machine_id": None, "unit_id": None}
+            for subject, inputs in digests.items()]
+    return _replace(session, rows)
 
 
 def drop_marks(session: Session, machine_ids: Iterable[int]) -> None:
