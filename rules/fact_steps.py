@@ -13,8 +13,9 @@ at once. Pure: typed report and context in, instants out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from agent.wire.schema import Certificates, Report
 from rules.antivirus_licence import days_left, judge_av_licence
@@ -24,19 +25,34 @@ from rules.facts import MachineContext
 HOUR, DAY, YEAR_DAYS = timedelta(hours=1), timedelta(days=1), 365
 
 
-def clock_steps(report: Report, meta: MachineContext, now: datetime) -> dict[str, datetime]:
-    """Per clock fact of the machine, the instant its value holds until (see the module)."""
-    found = {
-        "agent.silent_hours": _step_after(now, meta.last_seen_at, HOUR),
-        "agent.key_age_hours": _step_after(now, meta.key_enrolled_at, HOUR),
-        "av.signature_age_days": _signature_step(report, now),
-        "backup.age_days": _backup_step(report, now),
-        "os.update_age_days": _day_step(now, report.hardening.last_os_update if report.hardening else None),
-        "hw.age_years": _year_step(now, report.hardware.bios_release_date if report.hardware else None),
-        "cert.signing_days_left": _certificate_step(report.certificates, meta.cert_issuers, now),
-        "av.licence_days_left": _licence_step(report, meta, now),
-    }
+def clock_steps(report: Report, meta: MachineContext, now: datetime,
+                facts: Mapping[str, Any] | None = None) -> dict[str, datetime]:
+    """Per clock fact of the machine, the instant its value holds until (see the module).
+    ``facts``: the machine's facts at ``now`` (rules.facts.machine_facts), when at hand: a fact they
+    leave unknown gets no step (the plan does not ask for it), and the licence's days left are
+    taken from them rather than judged again."""
+    found = {fact: step(report, meta, now, facts) for fact, step in _STEPS.items()
+             if facts is None or facts.get(fact) is not None}
     return {fact: when for fact, when in found.items() if when is not None}
+
+
+_Facts = Mapping[str, Any] | None
+_STEPS: dict[str, Callable[[Report, MachineContext, datetime, _Facts], datetime | None]] = {
+    "agent.silent_hours": lambda report, meta, now, facts: _step_after(now, meta.last_seen_at, HOUR),
+    "agent.key_age_hours": lambda report, meta, now, facts: _step_after(now, meta.key_enrolled_at, HOUR),
+    "av.signature_age_days": lambda report, meta, now, facts: _signature_step(report, now),
+    "backup.age_days": lambda report, meta, now, facts: _backup_step(report, now),
+    "os.update_age_days": lambda report, meta, now, facts: _day_step(
+        now, report.hardening.last_os_update if report.hardening else None),
+    "hw.age_years": lambda report, meta, now, facts: _year_step(
+        now, report.hardware.bios_release_date if report.hardware else None),
+    "cert.signing_days_left": lambda report, meta, now, facts: _certificate_step(
+        report.certificates, meta.cert_issuers, now),
+    # Known in the facts: the licence has days left, counted in calendar days (a step at midnight).
+    "av.licence_days_left": lambda report, meta, now, facts: _next_midnight(now) if facts is not None
+    else _licence_step(report, meta, now),
+}
+"""Per clock fact, when it next steps (None: it cannot be told)."""
 
 
 def _step_after(now: datetime, then: datetime | None, step: timedelta) -> datetime | None:

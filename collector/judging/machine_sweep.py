@@ -208,7 +208,7 @@ class _ChunkJudge:
         keys = self.inputs.seen.keys.get(machine.id)
         return Mark(item.due.inputs if item.unchanged else "",  # "": judged again at the next scan
                     self._clock(chain, item.facts.get("role")).next_change(
-                        item.facts, self.now, clock_steps(item.report, item.meta, self.now)),
+                        item.facts, self.now, clock_steps(item.report, item.meta, self.now, item.facts)),
                     item.report.role == Role.OFFLINE, _line(item.report), item.due.own_digest,
                     machine.unit_id, machine.state_sequence, machine.last_seen_at,
                     keys.agents if keys else 0, keys.enrolled_at if keys else None)

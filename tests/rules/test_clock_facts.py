@@ -28,7 +28,8 @@ def _ruleset() -> RuleSet:
 
 
 def _verdicts(ruleset: RuleSet, report: Report, meta: MachineContext, at: datetime) -> set[tuple[str, str, str]]:
-    return {(f.rule_id, str(f.outcome), str(f.severity)) for f in evaluate(ruleset, machine_facts(report, meta, at), at)}
+    findings = evaluate(ruleset, machine_facts(report, meta, at), at)
+    return {(f.rule_id, str(f.outcome), str(f.severity)) for f in findings}
 
 
 def _cases(count: int, seed: int) -> list[tuple[Report, MachineContext, datetime]]:
@@ -78,6 +79,8 @@ def test_each_clock_fact_holds_until_its_step_and_then_moves() -> None:
             if fact not in ("cert.signing_days_left", "av.signature_age_days"):  # their steps may not move them
                 assert machine_facts(report, meta, step + TICK)[fact] != facts[fact], (fact, now, step)
         seen |= steps.keys()
+        # Given the facts (as the scan does), the same steps, for the facts known.
+        assert clock_steps(report, meta, now, facts) == {f: s for f, s in steps.items() if facts[f] is not None}
     assert seen == set(CLOCK_FACTS)  # every clock fact's step was checked
 
 
