@@ -117,23 +117,23 @@ def rules_fingerprint(rules: LoadedRules, now: datetime) -> str:
     active = sorted(c.rule.id for c in rules.ruleset.rules
                     if (not c.rule.active_from or today >= c.rule.active_from)
                     and not (c.rule.active_until and today >= c.rule.active_until))
-    shared = [[canonical_data(c.rule) for c in rules.ruleset.rules], canonical_data(rules.ruleset.overrides),
-              canonical_data(rules.indicators), report_year(now), active]
+    shared = [[_canonical(c.rule) for c in rules.ruleset.rules], _canonical(rules.ruleset.overrides),
+              _canonical(rules.indicators), report_year(now), active]
     return hashlib.sha256(json.dumps(shared, default=str, sort_keys=True).encode()).hexdigest()
 
 
-def canonical_data(value: Any) -> Any:
+def _canonical(value: Any) -> Any:
     """``value`` as plain JSON-able data, the same in every process (sets sorted, enums by value)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical_data(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
-        return {str(k): canonical_data(v) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
     if isinstance(value, set | frozenset):
-        return sorted(str(canonical_data(v)) for v in value)
+        return sorted(str(_canonical(v)) for v in value)
     if isinstance(value, list | tuple):
-        return [canonical_data(v) for v in value]
+        return [_canonical(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)

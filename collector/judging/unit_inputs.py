@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from collector.judging.machine_inputs import canonical_data
-
 
 def unit_subject(code: str) -> str:
     """The subject of a unit's alerts and mark."""
@@ -29,5 +27,6 @@ def unit_subject(code: str) -> str:
 def unit_digest(fingerprint: str, now: datetime, unit_id: int, chain: tuple[str, ...],
                 facts: Mapping[str, Any]) -> str:
     """The digest of what the unit rules judge this unit on today (see the module)."""
-    shared = [fingerprint, now.date().isoformat(), unit_id, list(chain), canonical_data(dict(facts))]
+    # Unit facts are plain JSON values (rules.facts.unit_facts): written as they are.
+    shared = [fingerprint, now.date().isoformat(), unit_id, list(chain), dict(facts)]
     return hashlib.sha256(json.dumps(shared, default=str, sort_keys=True).encode()).hexdigest()
