@@ -53,8 +53,9 @@ class Machine(Base):
     sections it sent as their hash filled in)."""
     usage: Mapped[str] = mapped_column(String(16), default=MachineUsage.PERSONAL, server_default="personal")
     """A MachineUsage (revision 0011)."""
-    agentless: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    """Declared by an officer from a LAN device: the agent cannot run on it (Windows 7/8.1...)."""
+    agentless: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+    """Declared by an officer from a LAN device: the agent cannot run on it (Windows 7/8.1...).
+    Indexed (revision 0021): the scan reads these machines without visiting the others."""
     agent_version: Mapped[str] = mapped_column(String(64), default="")
     """Of the current report: the agent's version, the report's schema, the centre's settings
     version it ran with (revision 0012b; "" / 0 / None before the first report after it)."""
