@@ -5,12 +5,15 @@ p50/p99 latency, its rate as a fraction of the bare endpoint's (goal ≥ 0.35), 
 acknowledged report is stored exactly once (stored == acknowledged).
 
     python bench/ingest.py [--agents 50] [--seconds 10] [--programs 150] [--db URL | --postgresql | --both]
-                           [--clients 2] [--workers 1] [--short] [--json]
+                           [--clients 2] [--workers 1] [--compact-sections] [--short] [--json]
 
 Each report carries ``--programs`` installed programs (an office PC lists 100-200; 0 leaves the
 software section out, as the figures before revision 0007 were measured), drawn from a shared
 vocabulary so that agents share most names; one report in 20 has one program updated (a new
-version), so the collector's per-machine product names are rewritten now and then. ``--short``:
+version), so the collector's per-machine product names are rewritten now and then.
+``--compact-sections``: each shared section the agent's previous report held too is sent as its
+hash only, as the agent sends once the collector acknowledged it (agent.delivery); the collector
+then fills it in from what it stored. ``--short``:
 5 s each, for a first look. The machine's load average is printed with the figures: on a shared
 machine compare the ratio, not the rates.
 
@@ -133,7 +136,7 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
 
 
 def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: int,
-              workers: int = 1) -> dict[str, object]:
+              workers: int = 1, compact_sections: bool = False) -> dict[str, object]:
     token = prepare_database(db_url)
     port = free_port()
     server = start_server(db_url, port, agents, workers)
@@ -141,7 +144,7 @@ def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: 
         enrolled = enroll_agents(f"http://127.0.0.1:{port}", token, agents)
         processes = server_processes(server)
         cpu_before = cpu_seconds(processes)
-        streams = [partial(agent_requests, machine, creds, programs) for machine, creds in enrolled]
+        streams = [partial(agent_requests, machine, creds, programs, compact_sections) for machine, creds in enrolled]
         tally, elapsed = run_load(port, streams, seconds, clients)
         server_cpu_s = cpu_seconds(processes) - cpu_before
         rss_mb = sum(p.memory_info().rss for p in processes) / 2**20
@@ -155,6 +158,7 @@ def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: 
         "p50_ms": round(percentile(tally.latencies_ms, 50), 2),
         "p99_ms": round(percentile(tally.latencies_ms, 99), 2),
         "agents": agents, "programs": programs, "clients": clients, "workers": workers, "seconds": round(elapsed, 2),
+        "compact_sections": compact_sections,
         "acknowledged": tally.acknowledged,
         "stored_in_db": len(in_db),
         "exactly_once": len(in_db) == len(set(in_db)) and acked <= set(in_db) and len(acked) == tally.acknowledged,
@@ -168,7 +172,8 @@ def benchmark(db_url: str, agents: int, seconds: float, programs: int, clients: 
 
 def one_backend(url_of: str, args: argparse.Namespace) -> dict[str, object]:
     def run(url: str) -> dict[str, object]:
-        return benchmark(url, args.agents, args.seconds, args.programs, args.clients, args.workers)
+        return benchmark(url, args.agents, args.seconds, args.programs, args.clients, args.workers,
+                         args.compact_sections)
 
     if url_of == "postgresql":
         return with_fresh_pg_schema(os.environ.get("CANHGAC_TEST_PG_URL", DEFAULT_PG), run)
@@ -179,7 +184,9 @@ def line_of(result: dict[str, object], bare: dict[str, float]) -> str:
     ratio = float(result["reports_per_s"]) / bare["requests_per_s"] if bare["requests_per_s"] else float("nan")  # type: ignore[arg-type]
     return (f"{result['db']}: {result['reports_per_s']} reports/s = {ratio:.3f} of the bare endpoint (goal ≥ 0.35); "
             f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; over {result['seconds']} s, {result['agents']} "
-            f"agents, {result['programs']} programs per report, {result['workers']} worker(s); "
+            f"agents, {result['programs']} programs per report"
+            f"{' (unchanged sections as their hash)' if result['compact_sections'] else ''}, "
+            f"{result['workers']} worker(s); "
             f"acknowledged {result['acknowledged']}, in the "
             f"database {result['stored_in_db']}, exactly once: {'yes' if result['exactly_once'] else 'NO'}; errors "
             f"{result['errors'] or 'none'}; server {result['server_cpu_ms_per_report']} CPU ms per report, "
@@ -198,6 +205,8 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true",
                         help=f"Use CANHGAC_TEST_PG_URL or {DEFAULT_PG}, in a fresh schema")
     parser.add_argument("--both", action="store_true", help="SQLite, then PostgreSQL")
+    parser.add_argument("--compact-sections", action="store_true",
+                        help="Send each unchanged shared section as its hash, as the agent does (agent.delivery)")
     parser.add_argument("--short", action="store_true", help="5 s each")
     parser.add_argument("--json", action="store_true", help="Print one JSON object")
     args = parser.parse_args()

@@ -19,6 +19,7 @@ import msgspec
 import requests
 
 from agent.wire.schema import EnrollRequest, Program, Software, encode_report
+from agent.wire.sections import compact, section_digest, shared_sections
 from agent.wire.signing import signed_headers
 from server.demo_fleet import DemoMachine, demo_report
 
@@ -73,12 +74,15 @@ Request = tuple[str, bytes, dict[str, str], tuple[str, int] | None]
 """(path, body, headers, the report's (agent, sequence) or None)."""
 
 
-def agent_requests(machine: DemoMachine, creds: dict[str, str], programs: int) -> Iterator[Request]:
-    """An agent's reports, sequence 1, 2, ...: one program in 20 updated to a new version."""
+def agent_requests(machine: DemoMachine, creds: dict[str, str], programs: int,
+                   compact_sections: bool = False) -> Iterator[Request]:
+    """An agent's reports, sequence 1, 2, ...: one program in 20 updated to a new version.
+    ``compact_sections``: as the agent sends them (agent.delivery), each shared section that the
+    previous report held too sent as its hash only (the previous report taken as acknowledged)."""
     rng = random.Random(machine.machine_uid)
     report = demo_report(machine, creds["agent_id"], 1, datetime.now(UTC), rng)
     installed = programs_of(rng, programs)
-    sequence = 0
+    sequence, known = 0, {}
     while True:
         sequence += 1
         if installed and sequence % 20 == 0:
@@ -87,6 +91,10 @@ def agent_requests(machine: DemoMachine, creds: dict[str, str], programs: int) -
         software = Software(programs=list(installed)) if installed else None
         identity = msgspec.structs.replace(report.identity, sequence=sequence, collected_at=datetime.now(UTC))
         body = encode_report(msgspec.structs.replace(report, identity=identity, software=software))
+        if compact_sections:
+            whole, left_out = body, compact(body, known) if known else None
+            body = left_out[0] if left_out else body
+            known = {name: section_digest(raw) for name, raw in shared_sections(whole).items()}
         headers = signed_headers(creds["agent_id"], creds["key"], int(time.time()), body)
         headers["Content-Type"] = "application/json"
         yield "/api/v1/reports", body, headers, (creds["agent_id"], sequence)
