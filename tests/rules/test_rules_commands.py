@@ -64,6 +64,10 @@ def test_licences_alerts_and_scan(tmp_path: Path) -> None:
     assert json.loads(out)[0]["product"] == "BKAV Pro"
     code, out = run("scan", "all", "--db", db)
     assert code == 0, out
+    code, out = run("scan", "all", "--no-network", "--json", "--db", db)  # nothing changed: nothing judged
+    assert code == 0 and json.loads(out)["units_judged"] == 0, out
+    code, out = run("scan", "all", "--no-network", "--full", "--db", db)
+    assert code == 0 and "1 đơn vị / units (1 đánh giá lại / judged again)" in out, out
     code, out = run("alerts", "list", "--json", "--db", db)
     listed = json.loads(out.split("\n]")[0] + "\n]")
     assert {a["rule_id"] for a in listed} >= {"licence.expired", "unit.no_offline_pc"}
