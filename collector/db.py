@@ -119,10 +119,52 @@ def plan_for_the_values(session: Session) -> None:
     Not for the whole engine: ingest with every statement planned anew ran 10-20 % slower, and 56
     against 89 reports/s for the first reports of 5,000 machines (its executemany of a report's 150
     programs is then planned row by row); where autovacuum runs, ingest's prepared plans follow its
-    tables (collector.store.database.planner_warnings warns where it does not). Nothing to do on
-    SQLite, which plans each statement as it prepares it, from the table as it is."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    tables (collector.store.database.planner_warnings warns where it does not).
+
+    Nor for the inserts of many rows at once (an executemany): a plan of INSERT ... VALUES reads no
+    table (ON CONFLICT goes by its unique index whatever the plan), so planning each row anew only
+    costs. They run on the server's usual mode, set on a cursor of their own before and after
+    (the statement's cursor keeps its row count). At 30,000 machines this took the scan's first run
+    from 19.4 to 13.1 s: readiness rows 2.74 -> 1.11 s, alerts 2.71 -> 1.06 s, their events 1.48
+    -> 0.59 s. Nothing to do on SQLite, which plans each statement as it prepares it, from the
+    table as it is."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    connection = session.connection()
+    transaction = connection.get_transaction()
+    if session.info.get(_PLANNED_FOR_VALUES) is transaction:
+        return
+    session.info[_PLANNED_FOR_VALUES] = transaction
+
+    def usual_mode_for_inserts(conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any,
+                               executemany: bool) -> None:
+        if _is_many_insert(conn, transaction, statement, executemany):
+            _set_plan_cache_mode(conn, "TO DEFAULT")
+
+    def values_again(conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any,
+                     executemany: bool) -> None:
+        if _is_many_insert(conn, transaction, statement, executemany):
+            _set_plan_cache_mode(conn, "= force_custom_plan")
+
+    event.listen(connection, "before_cursor_execute", usual_mode_for_inserts)
+    event.listen(connection, "after_cursor_execute", values_again)
+
+
+_PLANNED_FOR_VALUES = "canhgac.planned_for_values"
+"""session.info: the transaction plan_for_the_values set up (its hooks act in that one only)."""
+
+
+def _is_many_insert(conn: Any, transaction: Any, statement: str, executemany: bool) -> bool:
+    return executemany and conn.get_transaction() is transaction and statement.lstrip()[:6].upper() == "INSERT"
+
+
+def _set_plan_cache_mode(conn: Any, value: str) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SET LOCAL plan_cache_mode {value}")
+    finally:
+        cursor.close()
 
 
 def open_database(url: str, migrate: bool = True, data_dir: Path | None = None) -> Database:

@@ -117,3 +117,29 @@ def test_the_scan_plans_for_the_values_in_its_transaction_only(db_url: str) -> N
             assert session.execute(text("SHOW plan_cache_mode")).scalar() == mode_outside != "force_custom_plan"
     finally:
         db.dispose()
+
+
+def test_inserts_of_many_rows_keep_the_usual_plans_in_a_transaction_planned_for_the_values(db_url: str) -> None:
+    """Before, each row of the scan's executemany inserts was planned anew: at 30,000 machines its
+    first run took 19.4 s against 13.1 s (readiness rows, alerts and their events 2.4 times their
+    cost). An INSERT's plan reads no table: nothing to plan for the values."""
+    db = _postgresql(db_url)
+    try:
+        with db.session() as session:
+            unit_id = add_unit(session, "XA", "UBND xã A", "commune", T0).id
+        with db.session() as session:
+            plan_for_the_values(session)
+            session.execute(insert(Alert.__table__), [
+                {"rule_id": "backup.quarterly", "subject": f"machine:{n}", "unit_id": unit_id, "status": "open",
+                 "severity": "medium", "title": "t", "first_seen_at": T0, "last_seen_at": T0, "opened_at": T0}
+                for n in range(40)])
+            generic, custom = session.execute(text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE :insert"),
+                {"insert": "INSERT INTO alerts %"}).one()
+            mode = session.execute(text("SHOW plan_cache_mode")).scalar()
+            assert len(_stored_alerts(session, KEYS, None)) == 20  # the reads: still planned for their values
+            read_mode = session.execute(text("SHOW plan_cache_mode")).scalar()
+    finally:
+        db.dispose()
+    assert generic > custom  # after five plans for the values, the generic one
+    assert mode == read_mode == "force_custom_plan"  # and the reads after it planned for theirs again
