@@ -92,9 +92,9 @@ def agent_requests(machine: DemoMachine, creds: dict[str, str], programs: int,
         identity = msgspec.structs.replace(report.identity, sequence=sequence, collected_at=datetime.now(UTC))
         body = encode_report(msgspec.structs.replace(report, identity=identity, software=software))
         if compact_sections:
-            whole, left_out = body, compact(body, known) if known else None
+            left_out = compact(body, known) if known else None
+            known = {name: section_digest(raw) for name, raw in shared_sections(body).items()}
             body = left_out[0] if left_out else body
-            known = {name: section_digest(raw) for name, raw in shared_sections(whole).items()}
         headers = signed_headers(creds["agent_id"], creds["key"], int(time.time()), body)
         headers["Content-Type"] = "application/json"
         yield "/api/v1/reports", body, headers, (creds["agent_id"], sequence)

@@ -14,7 +14,7 @@ from collector.db import Database, plan_for_the_values
 from collector.judging.machine_inputs import rules_fingerprint
 from collector.judging.machine_sweep import UnitCount, sweep_machines
 from collector.judging.rules import LoadedRules
-from collector.judging.unit_inputs import unit_digest, unit_subject
+from collector.judging.unit_inputs import unit_digest
 from collector.memory import collector_paused
 from collector.network.scan import PartResult, run_network_parts
 from collector.store.alerts import Subject, apply_many_findings
@@ -135,7 +135,7 @@ def _scan_units(session: Session, rules: LoadedRules, units: Sequence[UnitRow], 
             licence_next_expiry_days=expiry[0], licence_next_expiring=expiry[1],
             readiness_below_target=None if readiness is None else readiness.below.get(unit.id, []),
             readiness_failing=None if readiness is None else readiness.failing.get(unit.id, []))
-        subject, facts = Subject(unit_subject(unit.code), unit.id), unit_facts(aggregate)
+        subject, facts = Subject(f"unit:{unit.code}", unit.id), unit_facts(aggregate)
         summary.units += 1
         digest = unit_digest(fingerprint, now, unit.id, chains[unit.id], facts)
         if marked.get(subject.key) == digest:

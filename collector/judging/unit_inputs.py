@@ -19,11 +19,6 @@ from datetime import datetime
 from typing import Any
 
 
-def unit_subject(code: str) -> str:
-    """The subject of a unit's alerts and mark."""
-    return f"unit:{code}"
-
-
 def unit_digest(fingerprint: str, now: datetime, unit_id: int, chain: tuple[str, ...],
                 facts: Mapping[str, Any]) -> str:
     """The digest of what the unit rules judge this unit on today (see the module)."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from agent.wire import clock
 from canhgac.cli import main
 
 PACK = """
@@ -53,7 +56,9 @@ def test_rules_check_reports_file_line_and_reason(tmp_path: Path) -> None:
     assert code == 1 and f"{pack}:4:" in out and "unknown fact 'backup.agee'" in out
 
 
-def test_licences_alerts_and_scan(tmp_path: Path) -> None:
+def test_licences_alerts_and_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The commands read a fixed time: a midnight between two scans would judge the unit again.
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
     db = f"sqlite:///{tmp_path / 'c.db'}"
     assert run("db", "init", "--db", db)[0] == 0
     assert run("units", "add", "XA", "--name", "UBND xã A", "--kind", "commune", "--db", db)[0] == 0
