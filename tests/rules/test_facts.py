@@ -80,6 +80,19 @@ def test_it_reads_a_full_report() -> None:
     assert facts["os.name"] == "Windows 11" and facts["report.via_network"] is True
 
 
+def test_each_program_is_listed_under_every_class_it_falls_in_in_its_order_whatever_its_case() -> None:
+    names = ["ZALO PC 24.9", "Bench Program 0001", "TeamViewer 15 and Zoom Workplace", "Microsoft OneDrive",
+             "zalo pc 24.9", "AnyDesk", "Bench Program 0001"]
+    report = bare(software=Software(programs=[Program(name=n) for n in names]))
+    facts = machine_facts(report, MachineContext(), NOW)
+    assert facts["software.count"] == 7
+    assert facts["software.remote_access"] == ["TeamViewer 15 and Zoom Workplace", "AnyDesk"]
+    assert facts["software.chat"] == ["ZALO PC 24.9", "TeamViewer 15 and Zoom Workplace", "zalo pc 24.9"]
+    assert facts["software.cloud_sync"] == ["Microsoft OneDrive"]
+    empty = machine_facts(bare(software=Software(programs=[])), MachineContext(), NOW)
+    assert (empty["software.count"], empty["software.chat"]) == (0, [])
+
+
 def test_a_register_entry_or_a_free_product_protecting_makes_antivirus_licensed() -> None:
     from rules.licences import LicenceCover
 
