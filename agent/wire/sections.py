@@ -55,17 +55,25 @@ def shared_sections(body: bytes) -> dict[str, bytes]:
 
 def split(body: bytes) -> tuple[bytes, dict[str, bytes]]:
     """(skeleton, {hash: section bytes}): the body with each shared section replaced by its mark.
-    A section whose bytes are not found exactly once after its key (a body not written compactly)
-    stays in the skeleton; ``join(skeleton, sections) == body`` always holds."""
-    skeleton, sections = body, {}
+    A section whose bytes are not found exactly once after its key (a body not written compactly,
+    or the same key and value nested elsewhere) stays in the skeleton; ``join(skeleton, sections)
+    == body`` always holds. The body is cut once, not rewritten per section (on ingest's path)."""
+    spans: list[tuple[int, int, str]] = []
+    sections: dict[str, bytes] = {}
     for name, raw in shared_sections(body).items():
         key = b'"' + name.encode() + b'":'
-        if skeleton.count(key + raw) != 1:
+        needle = key + raw
+        at = body.find(needle)
+        if at < 0 or body.find(needle, at + 1) >= 0:
             continue
         digest = section_digest(raw)
-        skeleton = skeleton.replace(key + raw, key + b"\x00" + digest.encode() + b"\x00")
+        spans.append((at + len(key), at + len(key) + len(raw), digest))
         sections[digest] = raw
-    return skeleton, sections
+    pieces, start = [], 0
+    for begin, end, digest in sorted(spans):
+        pieces += [body[start:begin], b"\x00", digest.encode(), b"\x00"]
+        start = end
+    return b"".join([*pieces, body[start:]]), sections
 
 
 def marks(skeleton: bytes) -> list[str]:

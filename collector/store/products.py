@@ -53,7 +53,7 @@ def product_names(report: Report | _NamesOnly) -> set[str]:
     """The antivirus product and program names a report lists (trimmed, cut to NAME_MAX, no blanks)."""
     names = [p.name for p in report.antivirus.products] if report.antivirus else []
     names += [p.name for p in report.software.programs] if report.software else []
-    return {cut for cut in (name.strip()[:NAME_MAX] for name in names) if cut}
+    return {cut for name in names if (cut := name.strip()[:NAME_MAX])}
 
 
 def stored_product_names(state_json: str) -> set[str]:
