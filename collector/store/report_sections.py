@@ -54,14 +54,28 @@ def split_for_storage(body: bytes) -> tuple[bytes, dict[str, bytes]]:
     return skeleton, sections
 
 
+def section_set_digest(sections: Mapping[str, bytes], also: Iterable[str] = ()) -> str | None:
+    """What report_section_sets.digest holds for the set of ``sections`` (by hash) plus the hashes
+    ``also``; None when both are empty (a report with no shared section names no set)."""
+    digests = sorted(set(sections) | set(also))
+    return hashlib.sha256(",".join(digests).encode()).hexdigest() if digests else None
+
+
+SET_ID_BY_DIGEST = (select(ReportSectionSet.__table__.c.id)
+                    .where(ReportSectionSet.__table__.c.digest == bindparam("set_digest")).scalar_subquery())
+"""The id of the stored set whose digest is the parameter ``set_digest`` (NULL when none is): the
+report's INSERT reads it in the same statement (collector.store.reports), one round trip less a
+report; a set not yet stored is added after (:func:`store_section_set`)."""
+
+
 def store_section_set(session: Session, sections: Mapping[str, bytes], also: Iterable[str] = ()) -> int | None:
     """The id of the set of ``sections`` (hash -> bytes, stored when new) plus the already stored
     sections of hashes ``also``; None when both are empty. Safe against a concurrent store; a new
     set and its new sections are added as shared rows (collector.store.shared_rows)."""
-    digests = sorted(set(sections) | set(also))
-    if not digests:
+    set_digest = section_set_digest(sections, also)
+    if set_digest is None:
         return None
-    set_digest = hashlib.sha256(",".join(digests).encode()).hexdigest()
+    digests = sorted(set(sections) | set(also))
     found = session.connection().execute(_SET_BY_DIGEST, {"digest": set_digest}).scalar()
     if found is not None:  # its members are stored (they are what names them): nothing to look up
         return int(found)

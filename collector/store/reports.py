@@ -29,7 +29,7 @@ from collector.models.units import Unit
 from collector.store.machine_search import search_text
 from collector.store.officials import record_machine_users
 from collector.store.products import names_digest, product_names, record_machine_products
-from collector.store.report_sections import split_for_storage, store_section_set
+from collector.store.report_sections import SET_ID_BY_DIGEST, section_set_digest, split_for_storage, store_section_set
 
 
 class StoreOutcome(enum.StrEnum):
@@ -136,21 +136,34 @@ def store_report(session: Session, agent: AgentCredentials, report: Report, body
     digest = hashlib.sha256(body).hexdigest()
     sequence = report.identity.sequence
     skeleton, sections = split_for_storage(body)
+    also = (left_out or {}).values()
+    set_digest = section_set_digest(sections, also)
     values = {"agent_id": agent.id, "machine_id": agent.machine_id, "sequence": sequence, "received_at": now,
               "collected_at": report.identity.collected_at, "body_sha256": digest,
-              "body_zlib": zlib.compress(skeleton, 6),
-              "section_set_id": store_section_set(session, sections, (left_out or {}).values())}
-    if rows.execute(_insert_report(rows.dialect.name), values).first() is None:
+              "body_zlib": zlib.compress(skeleton, 6), "set_digest": set_digest}
+    inserted = rows.execute(_insert_report(rows.dialect.name), values).first()
+    if inserted is None:
         return Stored(_outcome_of_resend(session, agent.id, sequence, digest))
+    report_id, set_id = inserted
+    if set_id is None and set_digest is not None:  # a set no report named before: stored now
+        rows.execute(_NAME_SET, {"report_id": report_id, "set_id": store_section_set(session, sections, also)})
     return Stored(StoreOutcome.STORED, _update_machine(session, agent, report, state_body or body, before))
 
 
 @cache
 def _insert_report(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect (Core; values bound)."""
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id and the section set's id, read in the same
+    statement by the set's digest (NULL when that set is not stored yet); built once per dialect
+    (Core; values bound)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (insert(StoredReport.__table__).on_conflict_do_nothing(index_elements=["agent_id", "sequence"])
-            .returning(StoredReport.__table__.c.id))
+    reports = StoredReport.__table__
+    return (insert(reports).values(section_set_id=SET_ID_BY_DIGEST)
+            .on_conflict_do_nothing(index_elements=["agent_id", "sequence"])
+            .returning(reports.c.id, reports.c.section_set_id))
+
+
+_NAME_SET = (update(StoredReport.__table__).where(StoredReport.__table__.c.id == bindparam("report_id"))
+             .values(section_set_id=bindparam("set_id")))
 
 
 def _outcome_of_resend(session: Session, agent_id: str, sequence: int, digest: str) -> StoreOutcome:

@@ -7,7 +7,7 @@ import hashlib
 
 import msgspec
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from agent.wire.schema import Certificate, Certificates, Program, Report, Software, decode_report, encode_report
 from agent.wire.sections import compact, join, marks, section_digest, shared_sections, split
@@ -78,6 +78,24 @@ def test_unchanged_sections_are_stored_once_and_sent_as_their_hash(world: World)
     assert bodies[2] == third and [hashlib.sha256(b).hexdigest() for b in bodies] == digests
     whole = decode_report(state.encode())  # the machine's state is the whole report, lists filled in
     assert whole.unchanged == {} and [p.name for p in whole.software.programs] == ["Zalo", "7-Zip"]  # type: ignore[union-attr]
+
+
+def test_a_report_of_a_stored_set_names_it_in_its_insert_and_a_new_set_is_named_after(world: World) -> None:
+    agent = world.enroll()
+    statements: list[str] = []
+    event.listen(world.db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert _send(world, agent, encode_report(_report(agent["agent_id"], 1)))[0] == 201
+    assert any(s.startswith("UPDATE reports SET section_set_id") for s in statements)  # new set: named after
+    statements.clear()
+    assert _send(world, agent, encode_report(_report(agent["agent_id"], 2)))[0] == 201  # the same sections
+    assert not any("FROM report_section_sets" in s and s.startswith("SELECT") for s in statements)
+    assert not any(s.startswith("UPDATE reports") for s in statements)
+    assert _send(world, agent, encode_report(_report(agent["agent_id"], 3, programs=("Unikey",))))[0] == 201
+    with world.db.session() as s:
+        sets = list(s.scalars(select(StoredReport.section_set_id).order_by(StoredReport.sequence)))
+        bodies = [stored_body(s, i) for i in s.scalars(select(StoredReport.id).order_by(StoredReport.sequence))]
+    assert sets[0] == sets[1] != sets[2] and None not in sets
+    assert bodies[2] == encode_report(_report(agent["agent_id"], 3, programs=("Unikey",)))
 
 
 def test_a_section_the_collector_lacks_is_asked_for_and_nothing_is_stored(world: World) -> None:
