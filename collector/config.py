@@ -92,6 +92,9 @@ class CollectorConfig:
     """The longest one thinning run of the scheduled scan takes (it goes on at the next scan)."""
     workers: int = 1
     """``serve`` processes sharing its port (uvicorn's workers); more than one needs PostgreSQL."""
+    report_writers: int = 1
+    """Batches of reports in flight at once in each ``serve`` process (collector.intake.http);
+    more than one needs PostgreSQL, and pays only when the database answers from another host."""
 
     def __post_init__(self) -> None:
         if not self.db_url.startswith(("sqlite", "postgresql")):
@@ -143,6 +146,11 @@ def _check_workers(config: CollectorConfig) -> None:
         raise CollectorConfigError("workers", config.workers, "more than one worker needs PostgreSQL (--db "
                                    "postgresql+psycopg://...): SQLite takes one writer at a time, so one process "
                                    "serves it / SQLite chỉ chạy một tiến trình")
+    if config.report_writers < 1:
+        raise CollectorConfigError("report_writers", config.report_writers, "expected a whole number above zero")
+    if config.report_writers > 1 and not config.db_url.startswith("postgresql"):
+        raise CollectorConfigError("report_writers", config.report_writers, "more than one writer needs "
+                                   "PostgreSQL: SQLite stores one batch at a time")
     if config.workers > 1 and config.listen_iface:
         raise CollectorConfigError("workers", config.workers, "the passive listener (listen_iface) runs in one "
                                    "process: run it in a serve of its own with workers = 1")
@@ -278,6 +286,8 @@ KEYS: dict[str, Key] = {
     "prune_max_seconds": Key(_number, "The longest one thinning run of the scheduled scan takes.", "S"),
     "workers": Key(_whole, "serve: worker processes sharing the port (PostgreSQL only; the scheduled scan and "
                            "notifications still run once per database).", "N"),
+    "report_writers": Key(_whole, "serve: batches of reports stored at once per process (PostgreSQL only; "
+                                  "more than 1 helps when the database is on another host).", "N"),
 }
 """Every key, by its name in :class:`CollectorConfig`. Its TOML spelling is the same except
 ``db`` for ``db_url``; its environment variable is ``CANHGAC_`` + the TOML spelling in capitals."""

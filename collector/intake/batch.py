@@ -151,10 +151,11 @@ def _in_savepoint(session: Session, item: T, work: Callable[[Session, T], R]) ->
 class GroupCommitter(Generic[T, R]):
     """``writers`` threads that each run ``handle(items)`` on whatever items are waiting (at most
     ``max_batch``) and hand each submitter its own result, in the order ``handle`` returned them.
-    Started by the first ``submit``; ``stop`` lets the waiting items finish. The app runs several
-    writers on PostgreSQL (collector.intake.http.WRITERS): batches in flight take their machines'
-    rows in one order (collector.intake.ingest sorts them) and add the names and sections they
-    share in transactions of their own (collector.store.shared_rows), so they do not deadlock."""
+    Started by the first ``submit``; ``stop`` lets the waiting items finish. On PostgreSQL the app
+    runs ``report_writers`` of them (collector.config) in each of ``serve --workers N`` processes:
+    batches in flight take their machines' rows in one order (collector.intake.ingest sorts them)
+    and add the names and sections they share in transactions of their own
+    (collector.store.shared_rows), so they do not deadlock."""
 
     def __init__(self, handle: Callable[[list[T]], list[R | BaseException]], max_batch: int = MAX_BATCH,
                  writers: int = 1) -> None:

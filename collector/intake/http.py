@@ -113,25 +113,28 @@ async def post_report(request: Request[Any, Any, Any]) -> Response[ReportAck]:
 ReportCommitter = GroupCommitter[ReportJob, tuple[ReportAck, StoreOutcome]]
 
 
-WRITERS = {"postgresql": 4, "sqlite": 1}
-"""Batches in flight at once per process: on PostgreSQL a batch mostly waits for the server's
-answers, so four overlap (bench/ingest.py at load 5: 155 reports/s with one writer, 208-282 with
-four, 170 with two, 248 with eight); SQLite has one writer at a time anyway."""
-
-
 BATCH_LIMITS = {"postgresql": 16, "sqlite": MAX_BATCH}
-"""Reports in one batch at most: on PostgreSQL the writers' batches overlap only when the waiting
-reports are spread over them; batches of up to 64 let one writer take nearly all of them
-(bench/ingest.py, 50 agents, three alternating runs: p99 5.3-6.3 s and 30-58 reports/s with 64,
-2.2-4.5 s and 38-117/s with 16; 8 measured like 16)."""
+"""Reports in one batch at most: on PostgreSQL several writers' batches overlap only when the
+waiting reports are spread over them; batches of up to 64 let one writer take nearly all of them
+(bench/ingest.py, 50 agents, four writers, three alternating runs: p99 5.3-6.3 s and 30-58
+reports/s with 64, 2.2-4.5 s and 38-117/s with 16; 8 measured like 16). With one writer (the
+default since 2026-12-03) 16 and 64 measured alike (377-382 and 374-395/s), p99 lower with 16
+(442-456 against 583-635 ms)."""
 
 
 def install_group_commit(app: Litestar, state: CollectorState) -> None:
     """The app's writers of reports (collector.intake.batch): the reports that arrive together are
-    stored in one transaction; it ends with the app, after storing those it holds."""
+    stored in one transaction; it ends with the app, after storing those it holds.
+
+    ``report_writers`` batches at a time (default 1). On PostgreSQL on the same 2-core machine one
+    writer stores more than four: bench/ingest.py --postgresql, 2026-12-03, alternately, 377-382
+    against 331-339 reports/s, p99 442-456 against 767-908 ms, 1.77-1.79 against 2.64-2.70 server
+    CPU ms a report (two: 376-382/s, p99 0.9 s), and with a CPU burner beside it 406-411 against
+    375-382/s: the writers' threads take turns on the GIL while their waits are short. Writers
+    overlap their waits when the database answers from another host."""
     committer: ReportCommitter = GroupCommitter(
         lambda jobs: ingest_reports(state.db, jobs, state.limits, state.rules),
-        writers=WRITERS.get(state.db.engine.dialect.name, 1),
+        writers=state.config.report_writers,
         max_batch=BATCH_LIMITS.get(state.db.engine.dialect.name, MAX_BATCH))
     app.state.report_committer = committer
     app.on_shutdown.append(lambda: committer.stop())

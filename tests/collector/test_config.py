@@ -59,6 +59,8 @@ def test_the_file_then_the_environment_then_the_command_line(tmp_path: Path) -> 
     (["--tls-cert", "/nonexistent/c.pem"], {}, "", "tls_cert = '/nonexistent/c.pem': no such file"),
     ([], {}, "enroll_per_address = 0", "enroll_per_address = 0: expected a whole number above zero"),
     ([], {"CANHGAC_ENROLL_WINDOW_S": "soon"}, "", "enroll_window_s = 'soon': expected a whole number"),
+    (["--report-writers", "2"], {}, "", "report_writers = 2: more than one writer needs PostgreSQL"),
+    ([], {}, "report_writers = 0", "report_writers = 0: expected a whole number above zero"),
 ])
 def test_a_bad_value_is_refused_with_its_key_and_value(tmp_path: Path, args: list[str], env: dict[str, str],
                                                        toml: str, message: str) -> None:

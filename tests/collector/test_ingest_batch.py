@@ -4,15 +4,19 @@ per batch (collector.judging.memo) is read again by the next batch."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from agent.wire.schema import Antivirus, AntivirusProduct, Program, Software, encode_report
+from collector.config import CollectorConfig
 from collector.db import Database
 from collector.intake.batch import GroupCommitter, ReportJob, StoreUnavailable, run_batch
 from collector.intake.ingest import IngestLimits, ingest_reports
@@ -20,6 +24,7 @@ from collector.models.readiness import MachineReadiness
 from collector.store.licences import add_licence
 from collector.store.products import names_digest
 from collector.store.units import add_unit
+from server.app import create_app
 from tests.api_world import World
 from tests.factories import T0, make_report, report_body, signed
 from tests.sql_seen import statements_sent
@@ -82,6 +87,27 @@ def test_every_acknowledgement_comes_after_its_report_is_committed(world: World)
         seen = [s for agent_seen in pool.map(send_and_look, agents) for s in agent_seen]
     assert seen == [True] * 32
     assert world.count("reports") == 32
+
+
+def test_report_writers_store_batches_at_once_each_report_once(world: World, tmp_path: Path) -> None:
+    """report_writers > 1 (PostgreSQL): the app's committer runs that many batches at once, and
+    every report sent at once by eight agents is stored once (the app of ``world`` has one writer)."""
+    if world.db.engine.dialect.name != "postgresql":
+        pytest.skip("more than one report writer needs PostgreSQL")
+    agents = [world.enroll(machine_uid=f"uid-{i}", hostname=f"pc-{i:02d}") for i in range(8)]
+    config = CollectorConfig(db_url=str(world.db.engine.url.render_as_string(hide_password=False)),
+                             data_dir=tmp_path, report_writers=3)
+    with TestClient(create_app(config, world.db, world.clock)) as client:
+        def send(agent: dict[str, str]) -> list[int]:
+            bodies = [report_body(agent["agent_id"], sequence) for sequence in range(1, 5)]
+            return [client.post("/api/v1/reports", content=body,
+                                headers=signed(agent["agent_id"], agent["key"], body)).status_code for body in bodies]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = [status for sent in pool.map(send, agents) for status in sent]
+        writing = [t.name for t in threading.enumerate() if t.name.startswith("canhgac-group-commit-")]
+    assert statuses == [201] * 32 and world.count("reports") == 32
+    assert len(writing) >= 3  # the world's own app's writer is among them when it has started
 
 
 @pytest.mark.parametrize("writers", [1, 3])
@@ -157,7 +183,7 @@ def test_a_report_that_waits_too_long_on_another_writer_is_refused_alone_as_tran
 
 
 def test_a_name_or_section_one_batch_adds_never_holds_up_another_batch(world: World) -> None:
-    """PostgreSQL runs several batches at once (collector.intake.http.WRITERS): the shared rows one
+    """PostgreSQL runs several batches at once (report_writers, serve --workers): the shared rows one
     brings are committed at once (collector.store.shared_rows), so another batch bringing the same
     names and sections neither waits for it nor deadlocks with it."""
     if world.db.engine.dialect.name != "postgresql":
