@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import msgspec
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from collector.errors import Conflict, InvalidInput, NotFound
@@ -200,8 +200,13 @@ def unit_trail(session: Session, unit: UnitRow, scope: Scope) -> list[UnitRow]:
 def unit_codes_on_path(session: Session, path: str) -> tuple[str, ...]:
     """The codes from the root down to the unit at ``path`` (what per-unit rule overrides are keyed by)."""
     ids = path_ids(path)
-    codes = dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())
+    codes = dict(session.connection().execute(_CODES_OF, {"ids": ids}).all())
     return tuple(codes[i] for i in ids if i in codes)
+
+
+_CODES_OF = (select(Unit.__table__.c.id, Unit.__table__.c.code)
+             .where(Unit.__table__.c.id.in_(bindparam("ids", expanding=True))))
+"""Built once in Core: ingest reads a unit chain for every batch."""
 
 
 def path_ids(path: str) -> list[int]:
