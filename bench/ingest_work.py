@@ -3,7 +3,7 @@ signed report of 150 programs (verify, decode, store, judge), without HTTP or ot
 CPU time of this process, so that it reads the same on a busy machine (wall time printed too).
 
     python bench/ingest_work.py [--agents 50] [--reports 2000] [--batch 32] [--programs 150] [--licensed]
-                                [--postgresql]
+                                [--compact-sections] [--postgresql]
 
 The reports are those of bench/ingest.py (one program in 20 updated per report); they are
 ingested ``--batch`` at a time through collector.intake.ingest.ingest_reports (the group commit's
@@ -33,6 +33,7 @@ from ingest import DEFAULT_PG, VOCABULARY, programs_of  # bench/ is the script's
 from pg_schema import with_fresh_pg_schema
 
 from agent.wire.schema import EnrollRequest, Program, Software, encode_report
+from agent.wire.sections import compact, section_digest, shared_sections
 from agent.wire.signing import signed_headers
 from collector.db import Database, open_database
 from collector.intake.batch import ReportJob
@@ -67,10 +68,13 @@ def enrolled_agents(db: Database, count: int, now: datetime, licensed: bool = Fa
 
 
 def signed_jobs(agents: list[tuple[DemoMachine, str, str]], reports: int, programs: int,
-                now: datetime) -> list[ReportJob]:
-    """``reports`` signed reports, round robin over the agents, sequences counting up per agent."""
+                now: datetime, compact_sections: bool = False) -> list[ReportJob]:
+    """``reports`` signed reports, round robin over the agents, sequences counting up per agent.
+    ``compact_sections``: each shared section the agent's previous report held too sent as its hash
+    only, as the agent sends them (agent.delivery; bench/load.py does the same over HTTP)."""
     jobs = []
     state = {}
+    known: dict[str, dict[str, str]] = {}
     for machine, agent_id, _key in agents:
         rng = random.Random(machine.machine_uid)
         state[agent_id] = (demo_report(machine, agent_id, 1, now, rng), programs_of(rng, programs), rng)
@@ -84,16 +88,21 @@ def signed_jobs(agents: list[tuple[DemoMachine, str, str]], reports: int, progra
         identity = msgspec.structs.replace(report.identity, sequence=sequence, collected_at=now)
         body = encode_report(msgspec.structs.replace(
             report, identity=identity, software=Software(programs=list(installed)) if installed else None))
+        if compact_sections:
+            left_out = compact(body, known[agent_id]) if known.get(agent_id) else None
+            known[agent_id] = {name: section_digest(raw) for name, raw in shared_sections(body).items()}
+            body = left_out[0] if left_out else body
         headers = signed_headers(agent_id, key, int(now.timestamp()), body)
         jobs.append(ReportJob(headers, body, now, via_network=True))
     return jobs
 
 
-def measure(db_url: str, agents: int, reports: int, batch: int, programs: int, licensed: bool = False) -> str:
+def measure(db_url: str, agents: int, reports: int, batch: int, programs: int, licensed: bool = False,
+            compact_sections: bool = False) -> str:
     now = datetime.now(UTC)
     db = open_database(db_url)
     rules = load_rules(None)
-    jobs = signed_jobs(enrolled_agents(db, agents, now, licensed), reports, programs, now)
+    jobs = signed_jobs(enrolled_agents(db, agents, now, licensed), reports, programs, now, compact_sections)
     statements = 0
 
     def count(*_args: object) -> None:
@@ -109,7 +118,9 @@ def measure(db_url: str, agents: int, reports: int, batch: int, programs: int, l
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     db.dispose()
     backend = "postgresql" if db_url.startswith("postgresql") else "sqlite"
-    return (f"{backend}: {reports} reports ({programs} programs, batch {batch}{', licensed' if licensed else ''}): "
+    compacted = ", unchanged sections as their hash" if compact_sections else ""
+    return (f"{backend}: {reports} reports ({programs} programs, batch {batch}{', licensed' if licensed else ''}"
+            f"{compacted}): "
             f"{cpu / reports * 1000:.2f} ms CPU "
             f"and {statements / reports:.1f} SQL statements per report, {reports / wall:.0f} reports/s in one "
             f"thread (wall {wall:.1f} s); refused {failed}")
@@ -123,10 +134,13 @@ def main() -> None:
     parser.add_argument("--programs", type=int, default=150)
     parser.add_argument("--licensed", action="store_true", help="A licence register entry covers the unit")
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--compact-sections", action="store_true",
+                        help="Send each unchanged shared section as its hash, as the agent does")
     args = parser.parse_args()
 
     def run(url: str) -> str:
-        return measure(url, args.agents, args.reports, args.batch, args.programs, args.licensed)
+        return measure(url, args.agents, args.reports, args.batch, args.programs, args.licensed,
+                       args.compact_sections)
 
     if args.postgresql:
         print(with_fresh_pg_schema(os.environ.get("CANHGAC_TEST_PG_URL", DEFAULT_PG), run))
