@@ -117,6 +117,7 @@ def count_licences(session: Session, scope: Scope = EVERYTHING) -> int:
 
 def licence_terms(session: Session) -> list[LicenceTerm]:
     """Every entry with its unit's path, for the pure arithmetic of rules.licences."""
+    session.flush()  # an entry edited or deleted in this session counts, as an ORM select would flush it
     return [LicenceTerm(id=row.id, product=row.product, pattern=row.pattern, seats=row.seats, unit_path=row.path,
                         expires_on=row.expires_on, starts_on=row.starts_on)
             for row in session.connection().execute(_TERMS)]

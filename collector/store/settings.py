@@ -100,6 +100,7 @@ def own_settings(session: Session, unit_id: int) -> dict[str, Any]:
 def effective_settings(session: Session, unit_path: str) -> EffectiveSettings:
     """The settings of the unit at ``unit_path`` with its ancestors' (the nearer unit's value wins)."""
     ids = path_ids(unit_path)
+    session.flush()  # settings changed in this session count, as an ORM select would flush them
     rows = {unit_id: (code, values_json, version) for unit_id, code, values_json, version
             in session.connection().execute(_SETTINGS_ON_PATH, {"ids": ids})}
     values: dict[str, Any] = {}

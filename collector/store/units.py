@@ -200,6 +200,7 @@ def unit_trail(session: Session, unit: UnitRow, scope: Scope) -> list[UnitRow]:
 def unit_codes_on_path(session: Session, path: str) -> tuple[str, ...]:
     """The codes from the root down to the unit at ``path`` (what per-unit rule overrides are keyed by)."""
     ids = path_ids(path)
+    session.flush()  # units changed in this session count, as an ORM select would flush them
     codes = dict(session.connection().execute(_CODES_OF, {"ids": ids}).all())
     return tuple(codes[i] for i in ids if i in codes)
 

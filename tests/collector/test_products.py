@@ -190,3 +190,36 @@ def test_the_scan_raises_seats_exceeded_from_the_same_counts(world: World) -> No
             Alert.rule_id == "licence.seats_exceeded", Alert.status == "open")).all()
     assert [subject for subject, _ in alerts] == ["unit:XA"]
     assert "WinRAR" in alerts[0][1] and "7-Zip" not in alerts[0][1]
+
+
+def test_terms_unit_chain_and_settings_read_for_judging_count_what_the_session_changed(world: World) -> None:
+    """licence_terms, the unit chain and the settings are read with Core statements (2026-12-03):
+    what the session changed and did not flush yet counts, as it did when they were ORM selects."""
+    from collector.models.units import Unit
+    from collector.store.licences import delete_licence, edit_licence
+    from collector.store.units import get_unit, unit_codes_on_path
+
+    with world.db.session() as session:
+        kept = add_licence(session, "Kaspersky (xã A)", "Kaspersky*", 2, date(2027, 12, 31), "XA", T0)
+        gone = add_licence(session, "WinRAR", "WinRAR*", 5, date(2027, 12, 31), "PV", T0)
+    with world.db.session() as session:
+        edit_licence(session, kept.id, "Kaspersky (xã A)", "Kaspersky*", 7, date(2028, 6, 30), None, T0)
+        delete_licence(session, gone.id, T0)
+        assert [(t.product, t.seats, t.expires_on) for t in licence_terms(session)] == [
+            ("Kaspersky (xã A)", 7, date(2028, 6, 30))]
+        unit = get_unit(session, "XA")
+        renamed = session.get(Unit, unit.id)
+        assert renamed is not None
+        renamed.code = "XA-NEW"
+        assert unit_codes_on_path(session, unit.path)[-1] == "XA-NEW"
+        session.rollback()
+    with world.db.session() as session:
+        from collector.models.settings import UnitSettings
+        from collector.store.settings import effective_settings, set_unit_settings
+
+        set_unit_settings(session, "XA", {"interval_minutes": 30}, [], T0, "test")
+        unit = get_unit(session, "XA")
+        row = session.get(UnitSettings, unit.id)
+        assert row is not None
+        row.values_json = '{"interval_minutes": 45}'
+        assert effective_settings(session, unit.path).values == {"interval_minutes": 45}
